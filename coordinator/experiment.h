@@ -1,0 +1,61 @@
+/* experiment.h — an experiment file (YAML), loaded and validated.
+ *
+ * The loader uses libyaml's document API so every node keeps its line and
+ * column; every problem is reported as "FILE:LINE:COLUMN: message" (1-based)
+ * on the diagnostics stream, and loading goes on to find the next problem.
+ * The format is documented in docs/experiment-format.md.
+ */
+#ifndef LOCKSTEP_EXPERIMENT_H
+#define LOCKSTEP_EXPERIMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench.h"
+
+typedef enum { SCHED_LOCKSTEP = 0, SCHED_ROUND_ROBIN = 1 } sched_kind_t;
+
+const char *sched_name(sched_kind_t kind); /* "lockstep", "round-robin" */
+
+struct exp_phase {
+    char *name;                   /* unique within the experiment */
+    const struct bench_ops *bench;
+    sched_kind_t schedule;
+    int reps;                     /* repetitions, >= 1 */
+    char **keys, **vals;          /* params as written (validated), nparams each */
+    size_t nparams;
+    void *opts;                   /* parsed options (bench_opts_parse) */
+    int64_t timeout_ns;           /* deadline for one repetition's results;
+                                     0 = derived (expected_ns + grace) */
+    char **workers;               /* names or platforms this phase runs on; NULL = all */
+    size_t nworkers;
+    int line;                     /* where the phase starts, for messages */
+};
+
+struct experiment {
+    char *path;                   /* as given */
+    char *source;                 /* whole file text, stored with the run */
+    char *name;
+    char *description;            /* may be NULL */
+    int expect_count;             /* workers to wait for; 0 = not said */
+    char **expect_names;          /* or their names; NULL when not said */
+    size_t nexpect_names;
+    sched_kind_t schedule;        /* default for phases */
+    int reps;                     /* default repetitions for phases */
+    int64_t start_delay_ns;       /* GO start_at = now + this (default 200ms) */
+    int64_t grace_ns;             /* added to expected_ns for deadlines (default 10s) */
+    struct exp_phase *phases;
+    size_t nphases;
+};
+
+/* Load and validate.  Returns 0 and an experiment, or the number of problems
+ * (> 0) written to diag as "PATH:LINE:COL: message\n" lines (-1 when the file
+ * cannot be read: "PATH: cannot read: <strerror>").  diag may be NULL. */
+int experiment_load(const char *path, struct experiment **exp_p, FILE *diag);
+/* Same from a string; name is used in messages in place of the path. */
+int experiment_parse(const char *name, const char *text, size_t len, struct experiment **exp_p,
+                     FILE *diag);
+void experiment_destroy(struct experiment **exp_p);
+
+#endif
