@@ -1,1 +1,389 @@
-int main(void){return 0;}
+/* test_options.c — the option parser shared by coordinator and worker:
+ * units (sizes, durations, booleans, integers), range and choice messages
+ * exactly as users will read them, defaults and canonical formatting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+struct t_opts {
+    int64_t threads;
+    uint64_t block;
+    int64_t time_ns;
+    double ratio;
+    bool direct;
+    char *path;
+    int mode;
+    int64_t anyint;
+};
+
+static const char *const s_modes[] = {"read", "write", NULL};
+
+static const struct opt_def s_defs[] = {
+    {.name = "threads", .type = OPT_INT, .offset = offsetof(struct t_opts, threads), .def = "1",
+     .min = 1, .max = 1024, .help = "threads"},
+    {.name = "block_size", .type = OPT_SIZE, .offset = offsetof(struct t_opts, block), .def = "4K",
+     .min = 512, .max = 1024.0 * 1024 * 1024, .help = "block"},
+    {.name = "time", .type = OPT_DURATION, .offset = offsetof(struct t_opts, time_ns),
+     .def = "10s", .min = 0, .max = 24 * 3600, .help = "time"},
+    {.name = "ratio", .type = OPT_DOUBLE, .offset = offsetof(struct t_opts, ratio), .def = "0.5",
+     .min = 0, .max = 1, .help = "ratio"},
+    {.name = "direct", .type = OPT_BOOL, .offset = offsetof(struct t_opts, direct), .def = "yes",
+     .help = "O_DIRECT"},
+    {.name = "path", .type = OPT_STR, .offset = offsetof(struct t_opts, path), .def = NULL,
+     .help = "path"},
+    {.name = "mode", .type = OPT_ENUM, .offset = offsetof(struct t_opts, mode), .def = "write",
+     .choices = s_modes, .help = "mode"},
+    {.name = "anyint", .type = OPT_INT, .offset = offsetof(struct t_opts, anyint), .def = NULL,
+     .help = "unbounded"},
+    {.name = NULL},
+};
+
+static const struct opt_def *s_def(const char *name)
+{
+    const struct opt_def *d = opt_find(s_defs, name);
+    assert_non_null(d);
+    return d;
+}
+
+/* Parse into o, expecting success. */
+static void s_ok(struct t_opts *o, const char *name, const char *value)
+{
+    char err[256] = "";
+    int rc = opt_parse(s_def(name), o, value, err, sizeof err);
+    if (rc != 0)
+        print_error("opt_parse(%s, '%s') failed: %s\n", name, value, err);
+    assert_int_equal(rc, 0);
+}
+
+/* Parse, expecting failure with exactly this message. */
+static void s_bad(const char *name, const char *value, const char *msg)
+{
+    struct t_opts o = {0};
+    char err[256] = "";
+    assert_int_equal(opt_parse(s_def(name), &o, value, err, sizeof err), -1);
+    assert_string_equal(err, msg);
+    opt_free(s_defs, &o);
+}
+
+static uint64_t s_size(const char *s)
+{
+    uint64_t v = 0;
+    if (opt_parse_size(s, &v) != 0)
+        fail_msg("size '%s' rejected", s);
+    return v;
+}
+
+static int64_t s_dur(const char *s)
+{
+    int64_t v = 0;
+    if (opt_parse_duration(s, &v) != 0)
+        fail_msg("duration '%s' rejected", s);
+    return v;
+}
+
+static void test_size_units(void **state)
+{
+    (void)state;
+    assert_int_equal(s_size("4096"), 4096);
+    assert_int_equal(s_size("0"), 0);
+    assert_int_equal(s_size("4K"), 4096);
+    assert_int_equal(s_size("4k"), 4096);
+    assert_int_equal(s_size("4KB"), 4096);
+    assert_int_equal(s_size("4KiB"), 4096);
+    assert_int_equal(s_size("4096B"), 4096);
+    assert_int_equal(s_size("1M"), 1024 * 1024);
+    assert_int_equal(s_size("1m"), 1024 * 1024);
+    assert_int_equal(s_size("3MiB"), 3 * 1024 * 1024);
+    assert_int_equal(s_size("1G"), 1024ULL * 1024 * 1024);
+    assert_int_equal(s_size("1T"), 1024ULL * 1024 * 1024 * 1024);
+    assert_int_equal(s_size("18446744073709551615"), UINT64_MAX);
+}
+
+static void test_size_rejects(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "4Q", "", "-1", "+4", " 4", "4 K", "4K ", "K", "1.5M", "4KBB", "4iB", "0x10",
+        "18446744073709551616",  /* UINT64_MAX + 1 */
+        "17179869184G",          /* 2^34 G = 2^64 */
+        "99999999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t v = 77;
+        if (opt_parse_size(bad[i], &v) != -1)
+            fail_msg("size '%s' accepted as %llu", bad[i], (unsigned long long)v);
+        assert_int_equal(v, 77); /* untouched on failure */
+    }
+    uint64_t v;
+    assert_int_equal(opt_parse_size(NULL, &v), -1);
+}
+
+static void test_duration_units(void **state)
+{
+    (void)state;
+    assert_int_equal(s_dur("10"), 10000000000LL);
+    assert_int_equal(s_dur("0"), 0);
+    assert_int_equal(s_dur("10s"), 10000000000LL);
+    assert_int_equal(s_dur("1.5s"), 1500000000LL);
+    assert_int_equal(s_dur("0.1"), 100000000LL);
+    assert_int_equal(s_dur("500ms"), 500000000LL);
+    assert_int_equal(s_dur("250us"), 250000LL);
+    assert_int_equal(s_dur("7ns"), 7);
+    assert_int_equal(s_dur("2m"), 120000000000LL);
+    assert_int_equal(s_dur("1.5m"), 90000000000LL);
+    assert_int_equal(s_dur("1h"), 3600000000000LL);
+    assert_int_equal(s_dur("0.25h"), 900000000000LL);
+    assert_int_equal(s_dur("1.000000001s"), 1000000001LL);
+    assert_int_equal(s_dur("0.5ms"), 500000LL);
+}
+
+static void test_duration_rejects(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "-1", "-1s", "s", "10x", "10 s", " 10", "1.s", ".5", "1.5.2s", "1e3", "10S",
+        "10sec", "1d", "9223372037s", /* > INT64_MAX ns */
+        "99999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t v = 77;
+        if (opt_parse_duration(bad[i], &v) != -1)
+            fail_msg("duration '%s' accepted as %lld", bad[i], (long long)v);
+        assert_int_equal(v, 77);
+    }
+}
+
+static void test_bool(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"true", "yes", "on", "1", "TRUE", "Yes"};
+    static const char *const no[] = {"false", "no", "off", "0", "False", "OFF"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        bool b = false;
+        assert_int_equal(opt_parse_bool(yes[i], &b), 0);
+        assert_true(b);
+        b = true;
+        assert_int_equal(opt_parse_bool(no[i], &b), 0);
+        assert_false(b);
+    }
+    static const char *const bad[] = {"", "2", "y", "maybe", "truee", " true"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bool b;
+        if (opt_parse_bool(bad[i], &b) != -1)
+            fail_msg("bool '%s' accepted", bad[i]);
+    }
+    s_bad("direct", "maybe", "direct: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)");
+}
+
+static void test_int(void **state)
+{
+    (void)state;
+    struct t_opts o = {0};
+    s_ok(&o, "threads", "1024");
+    assert_int_equal(o.threads, 1024);
+    s_ok(&o, "threads", "+7");
+    assert_int_equal(o.threads, 7);
+    s_ok(&o, "anyint", "-9223372036854775808");
+    assert_true(o.anyint == INT64_MIN);
+    s_ok(&o, "anyint", "9223372036854775807");
+    assert_true(o.anyint == INT64_MAX);
+
+    s_bad("threads", "4x", "threads: '4x' is not an integer");
+    s_bad("threads", "", "threads: '' is not an integer");
+    s_bad("threads", " 4", "threads: ' 4' is not an integer");
+    s_bad("threads", "4 ", "threads: '4 ' is not an integer");
+    s_bad("threads", "1.5", "threads: '1.5' is not an integer");
+    s_bad("threads", "4K", "threads: '4K' is not an integer");
+    s_bad("anyint", "9223372036854775808",
+          "anyint: '9223372036854775808' is too large for an integer");
+    /* a failed parse leaves the field alone */
+    assert_int_equal(o.threads, 7);
+}
+
+static void test_range_messages(void **state)
+{
+    (void)state;
+    s_bad("threads", "0", "threads: 0 is out of range (allowed 1..1024)");
+    s_bad("threads", "1025", "threads: 1025 is out of range (allowed 1..1024)");
+    s_bad("threads", "-3", "threads: -3 is out of range (allowed 1..1024)");
+    s_bad("block_size", "256", "block_size: 256 is out of range (allowed 512..1G)");
+    s_bad("block_size", "2G", "block_size: 2G is out of range (allowed 512..1G)");
+    s_bad("block_size", "4Q",
+          "block_size: '4Q' is not a size (a number with an optional K, M, G or T suffix)");
+    s_bad("time", "25h", "time: 25h is out of range (allowed 0s..24h)");
+    s_bad("time", "86401", "time: 86401s is out of range (allowed 0s..24h)");
+    s_bad("time", "10x",
+          "time: '10x' is not a duration (seconds, or a number with an ns, us, ms, s, m or h "
+          "suffix)");
+    s_bad("ratio", "1.5", "ratio: 1.5 is out of range (allowed 0..1)");
+    s_bad("ratio", "abc", "ratio: 'abc' is not a number");
+    s_bad("ratio", "nan", "ratio: 'nan' is not a number");
+
+    /* the bounds themselves are allowed */
+    struct t_opts o = {0};
+    s_ok(&o, "threads", "1");
+    s_ok(&o, "block_size", "512");
+    s_ok(&o, "block_size", "1G");
+    s_ok(&o, "time", "24h");
+    s_ok(&o, "time", "0");
+    assert_int_equal(o.time_ns, 0);
+}
+
+static void test_enum_and_string(void **state)
+{
+    (void)state;
+    struct t_opts o = {0};
+    s_ok(&o, "mode", "read");
+    assert_int_equal(o.mode, 0);
+    s_ok(&o, "mode", "write");
+    assert_int_equal(o.mode, 1);
+    s_bad("mode", "Read", "mode: 'Read' is not one of read, write");
+    s_bad("mode", "rw", "mode: 'rw' is not one of read, write");
+
+    s_ok(&o, "path", "/tmp/a");
+    s_ok(&o, "path", "/tmp/b"); /* replaces, and the first copy is freed (ASan checks) */
+    assert_string_equal(o.path, "/tmp/b");
+    opt_free(s_defs, &o);
+    assert_null(o.path);
+
+    char err[128] = "";
+    assert_int_equal(opt_parse(s_def("path"), &o, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "path: no value given");
+}
+
+static void test_find(void **state)
+{
+    (void)state;
+    assert_ptr_equal(opt_find(s_defs, "time"), &s_defs[2]);
+    assert_null(opt_find(s_defs, "tim"));
+    assert_null(opt_find(s_defs, "TIME"));
+    assert_null(opt_find(s_defs, NULL));
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct t_opts o;
+    memset(&o, 0, sizeof o);
+    char err[256] = "";
+    assert_int_equal(opt_set_defaults(s_defs, &o, err, sizeof err), 0);
+    assert_int_equal(o.threads, 1);
+    assert_int_equal(o.block, 4096);
+    assert_int_equal(o.time_ns, 10000000000LL);
+    assert_true(o.ratio == 0.5);
+    assert_true(o.direct);
+    assert_null(o.path);
+    assert_int_equal(o.mode, 1);
+    assert_int_equal(o.anyint, 0);
+
+    /* a default outside its own range is reported, naming the option */
+    static const struct opt_def broken[] = {
+        {.name = "n", .type = OPT_INT, .offset = 0, .def = "0", .min = 1, .max = 2},
+        {.name = NULL},
+    };
+    int64_t n = 0;
+    assert_int_equal(opt_set_defaults(broken, &n, err, sizeof err), -1);
+    assert_string_equal(err, "bad default for option n: n: 0 is out of range (allowed 1..2)");
+}
+
+/* format(parse(x)) is canonical, and parse(format(v)) gives v back. */
+static void s_roundtrip(const char *name, const char *in, const char *canonical)
+{
+    struct t_opts a = {0}, b = {0};
+    char buf[128], err[256];
+    s_ok(&a, name, in);
+    assert_int_equal(opt_format(s_def(name), &a, buf, sizeof buf), 0);
+    assert_string_equal(buf, canonical);
+    assert_int_equal(opt_parse(s_def(name), &b, buf, err, sizeof err), 0);
+    const struct opt_def *d = s_def(name);
+    if (d->type == OPT_STR) {
+        assert_string_equal(a.path, b.path);
+    } else {
+        size_t width = d->type == OPT_BOOL ? sizeof(bool) : d->type == OPT_ENUM ? sizeof(int) : 8;
+        assert_memory_equal((char *)&a + d->offset, (char *)&b + d->offset, width);
+    }
+    opt_free(s_defs, &a);
+    opt_free(s_defs, &b);
+}
+
+static void test_format(void **state)
+{
+    (void)state;
+    s_roundtrip("threads", "+16", "16");
+    s_roundtrip("block_size", "4K", "4096");
+    s_roundtrip("block_size", "1GiB", "1073741824");
+    s_roundtrip("time", "10s", "10");
+    s_roundtrip("time", "500ms", "0.5");
+    s_roundtrip("time", "1.5m", "90");
+    s_roundtrip("time", "1ns", "0.000000001");
+    s_roundtrip("time", "0.120s", "0.12");
+    s_roundtrip("time", "0", "0");
+    s_roundtrip("ratio", "0.1", "0.1");
+    s_roundtrip("ratio", "1", "1");
+    s_roundtrip("direct", "on", "true");
+    s_roundtrip("direct", "0", "false");
+    s_roundtrip("mode", "read", "read");
+    s_roundtrip("path", "/x y", "/x y");
+
+    /* a buffer too small is an error, not silent truncation */
+    struct t_opts o = {.threads = 1024};
+    char tiny[4];
+    assert_int_equal(opt_format(s_def("threads"), &o, tiny, sizeof tiny), -1);
+}
+
+static void test_describe(void **state)
+{
+    (void)state;
+    char buf[128];
+    static const struct {
+        const char *name, *want;
+    } cases[] = {
+        {"threads", "integer, 1..1024"},
+        {"block_size", "size, 512..1G"},
+        {"time", "duration, 0s..24h"},
+        {"ratio", "number, 0..1"},
+        {"direct", "boolean"},
+        {"path", "string"},
+        {"mode", "one of read, write"},
+        {"anyint", "integer"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        opt_describe(s_def(cases[i].name), buf, sizeof buf);
+        assert_string_equal(buf, cases[i].want);
+    }
+    static const struct opt_def odd[] = {
+        {.name = "d", .type = OPT_DURATION, .min = 0.5, .max = 90},
+        {.name = "s", .type = OPT_SIZE, .min = 1536, .max = 3.0 * 1024 * 1024},
+        {.name = NULL},
+    };
+    opt_describe(&odd[0], buf, sizeof buf);
+    assert_string_equal(buf, "duration, 500ms..90s");
+    opt_describe(&odd[1], buf, sizeof buf);
+    assert_string_equal(buf, "size, 1536..3M");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_size_units),
+        cmocka_unit_test(test_size_rejects),
+        cmocka_unit_test(test_duration_units),
+        cmocka_unit_test(test_duration_rejects),
+        cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_int),
+        cmocka_unit_test(test_range_messages),
+        cmocka_unit_test(test_enum_and_string),
+        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_describe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
