@@ -8,7 +8,7 @@
 #include <time.h>
 
 static char s_who[32] = "lockstep";
-static log_level_t s_level = LOG_INFO;
+static log_level_t s_level = LOGL_INFO;
 
 void log_init(const char *who, log_level_t level)
 {

@@ -1,1 +1,536 @@
-/* placeholder */
+/* coord.c — the coordinator's sockets.  Every frame from a worker arrives on
+ * the ROUTER as [identity][payload]; the payload is decoded with the bounded
+ * decoder and turned into a state change of that worker.  A malformed or
+ * hostile frame is dropped and logged (rate-limited), never fatal.
+ */
+#include "coord.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proto.h"
+#include "spawn.h"
+
+#define COORD_RCVHWM 100000 /* a barrier of 1024 workers must not be dropped */
+
+static int s_setopt_int(void *sock, int opt, int v) { return zmq_setsockopt(sock, opt, &v, sizeof v); }
+
+static int s_bind(void *sock, const char *ep, char *bound, size_t boundlen, char *err, size_t errlen)
+{
+    if (zmq_bind(sock, ep) != 0) {
+        snprintf(err, errlen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    size_t len = boundlen;
+    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &len);
+    return 0;
+}
+
+/* The PUB endpoint: same host, ROUTER port + 1 — or a wildcard port when the
+ * ROUTER's was one.  Non-TCP transports (ipc://, inproc://) get a suffix. */
+static void s_pub_endpoint(const char *ep, char *out, size_t len)
+{
+    const char *colon = strrchr(ep, ':');
+    if (strncmp(ep, "tcp://", 6) != 0 || !colon) {
+        snprintf(out, len, "%.200s-pub", ep);
+        return;
+    }
+    const char *port = colon + 1;
+    if (strcmp(port, "*") == 0 || strcmp(port, "0") == 0)
+        snprintf(out, len, "%.*s:*", (int)(colon - ep), ep);
+    else
+        snprintf(out, len, "%.*s:%ld", (int)(colon - ep), ep, strtol(port, NULL, 10) + 1);
+}
+
+coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
+{
+    coord_t *c = calloc(1, sizeof *c);
+    c->zctx = zmq_ctx_new();
+    c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
+    c->pub = zmq_socket(c->zctx, ZMQ_PUB);
+    c->byname = zhash_new();
+    c->hb_ms = 1000;
+    c->miss_beats = 3;
+    c->cur_phase = c->cur_rep = -1;
+    int64_t maxmsg = PROTO_MAX_FRAME;
+    zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(c->pub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    s_setopt_int(c->router, ZMQ_RCVHWM, COORD_RCVHWM);
+    s_setopt_int(c->router, ZMQ_SNDHWM, COORD_RCVHWM);
+    s_setopt_int(c->pub, ZMQ_SNDHWM, COORD_RCVHWM);
+    s_setopt_int(c->router, ZMQ_LINGER, 1000);
+    s_setopt_int(c->pub, ZMQ_LINGER, 1000);
+    /* a worker that reconnects under the same name takes its identity over */
+    s_setopt_int(c->router, ZMQ_ROUTER_HANDOVER, 1);
+    /* sending to a peer that is gone fails instead of vanishing silently */
+    s_setopt_int(c->router, ZMQ_ROUTER_MANDATORY, 1);
+    s_setopt_int(c->router, ZMQ_HEARTBEAT_IVL, 1000);
+    s_setopt_int(c->router, ZMQ_HEARTBEAT_TIMEOUT, 5000);
+    char pubep[256];
+    if (s_bind(c->router, endpoint, c->endpoint, sizeof c->endpoint, err, errlen) != 0)
+        goto fail;
+    s_pub_endpoint(c->endpoint, pubep, sizeof pubep);
+    if (s_bind(c->pub, pubep, c->pub_endpoint, sizeof c->pub_endpoint, err, errlen) != 0)
+        goto fail;
+    return c;
+fail:
+    coord_destroy(&c);
+    return NULL;
+}
+
+static void s_worker_free(struct cworker *w)
+{
+    free(w->name);
+    free(w->platform);
+    free(w->hostname);
+    free(w->kernel);
+    free(w->cpu_model);
+    free(w->advertise);
+    free(w->step_error);
+    free(w);
+}
+
+void coord_destroy(coord_t **c_p)
+{
+    coord_t *c = *c_p;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nworkers; i++)
+        s_worker_free(c->workers[i]);
+    free(c->workers);
+    zhash_t *h = c->byname;
+    zhash_destroy(&h);
+    if (c->router)
+        zmq_close(c->router);
+    if (c->pub)
+        zmq_close(c->pub);
+    if (c->zctx)
+        zmq_ctx_term(c->zctx);
+    free(c);
+    *c_p = NULL;
+}
+
+struct cworker *coord_worker(coord_t *c, const char *name) { return zhash_lookup(c->byname, name); }
+
+int coord_send(coord_t *c, const char *worker, void *data, size_t len)
+{
+    int rc = -1;
+    if (zmq_send(c->router, worker, strlen(worker), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+        zmq_send(c->router, data, len, ZMQ_DONTWAIT) >= 0)
+        rc = 0;
+    else
+        log_debug("send to %s failed: %s", worker, zmq_strerror(zmq_errno()));
+    free(data);
+    return rc;
+}
+
+int coord_publish(coord_t *c, void *data, size_t len)
+{
+    int rc = zmq_send(c->pub, data, len, ZMQ_DONTWAIT) >= 0 ? 0 : -1;
+    free(data);
+    return rc;
+}
+
+static void s_send_msg(coord_t *c, const char *to, proto_builder_t *b)
+{
+    void *data;
+    size_t len;
+    if (proto_finish(&b, &data, &len) == 0)
+        coord_send(c, to, data, len);
+}
+
+static void s_reject(coord_t *c, const char *to, const char *reason)
+{
+    log_warn("rejected %s: %s", to, reason);
+    proto_builder_t *b = proto_begin(PROTO_REJECT);
+    proto_put_str(b, "reason", reason);
+    s_send_msg(c, to, b);
+}
+
+static char *s_dup(const char *s) { return strdup(s ? s : ""); }
+
+/* Is name acceptable as a new worker now?  NULL, or the reason it is not. */
+static const char *s_admissible(coord_t *c, const char *name, char *buf, size_t len)
+{
+    if (!c->admitting)
+        return "the run has already started";
+    if (c->nexpect_names) {
+        for (size_t i = 0; i < c->nexpect_names; i++)
+            if (strcmp(c->expect_names[i], name) == 0)
+                return NULL;
+        snprintf(buf, len, "worker '%s' is not in this experiment's worker list", name);
+        return buf;
+    }
+    if (c->expect_count > 0 && (int)c->nworkers >= c->expect_count) {
+        snprintf(buf, len, "the run already has its %d workers", c->expect_count);
+        return buf;
+    }
+    return NULL;
+}
+
+static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
+{
+    const char *name = proto_str(m, "name");
+    char why[256];
+    if (strcmp(name, id) != 0) {
+        snprintf(why, sizeof why, "name '%s' differs from socket identity '%s'", name, id);
+        s_reject(c, id, why);
+        return;
+    }
+    struct cworker *w = coord_worker(c, name);
+    if (w) {
+        if (w->lost) {
+            s_reject(c, id, "this worker was declared lost in this run");
+            return;
+        }
+        /* a repeated HELLO (the WELCOME was lost, or the worker restarted): welcome again */
+        w->last_seen = clock_mono_ns();
+    } else {
+        const char *reason = s_admissible(c, name, why, sizeof why);
+        if (reason) {
+            s_reject(c, id, reason);
+            return;
+        }
+        w = calloc(1, sizeof *w);
+        w->name = s_dup(name);
+        w->platform = s_dup(proto_str(m, "platform"));
+        w->hostname = s_dup(proto_str(m, "hostname"));
+        w->kernel = s_dup(proto_str(m, "kernel"));
+        w->cpu_model = s_dup(proto_str(m, "cpu_model"));
+        w->advertise = proto_str(m, "advertise") ? s_dup(proto_str(m, "advertise")) : NULL;
+        w->cores = proto_int(m, "cores", 0);
+        w->mem_bytes = proto_int(m, "mem_bytes", 0);
+        w->pid = proto_int(m, "pid", 0);
+        w->joined_at = clock_wall_ns();
+        w->last_seen = clock_mono_ns();
+        w->rank = -1;
+        w->phase = w->rep = -1;
+        if (c->nworkers == c->capworkers) {
+            c->capworkers = c->capworkers ? c->capworkers * 2 : 16;
+            c->workers = realloc(c->workers, c->capworkers * sizeof *c->workers);
+        }
+        c->workers[c->nworkers++] = w;
+        zhash_insert(c->byname, w->name, w);
+        c->nlive++;
+        log_info("admitted %s (%s, %s, %" PRId64 " cores)", w->name, w->platform, w->hostname,
+                 w->cores);
+    }
+    proto_builder_t *b = proto_begin(PROTO_WELCOME);
+    proto_put_int(b, "run", c->run);
+    proto_put_int(b, "rank", w->rank);
+    proto_put_str(b, "pub", c->pub_endpoint);
+    proto_put_int(b, "hb_ms", c->hb_ms);
+    s_send_msg(c, id, b);
+}
+
+static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
+{
+    if (proto_int(m, "run", -1) != c->run || proto_int(m, "phase", -1) != w->phase ||
+        proto_int(m, "rep", -1) != w->rep || w->step != STEP_PREPARED) {
+        log_debug("%s: stale READY ignored", w->name);
+        return;
+    }
+    int64_t off = proto_int(m, "offset_ns", 0), err = proto_int(m, "offset_err_ns", 0);
+    if (off != w->offset_ns || err != w->offset_err_ns) {
+        w->offset_ns = off;
+        w->offset_err_ns = err;
+        if (w->rank >= 0)
+            store_worker_clock(c->store, c->run, w->name, off, err);
+    }
+    if (proto_bool(m, "ok", false)) {
+        w->step = STEP_READY;
+    } else {
+        w->step = STEP_NOTREADY;
+        free(w->step_error);
+        w->step_error = s_dup(proto_str(m, "error") ? proto_str(m, "error") : "not ready");
+    }
+}
+
+static void s_ack(coord_t *c, const char *to, int64_t run, int64_t phase, int64_t rep)
+{
+    proto_builder_t *b = proto_begin(PROTO_ACK);
+    proto_put_int(b, "run", run);
+    proto_put_int(b, "phase", phase);
+    proto_put_int(b, "rep", rep);
+    s_send_msg(c, to, b);
+}
+
+static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
+{
+    int64_t run = proto_int(m, "run", -1), phase = proto_int(m, "phase", -1),
+            rep = proto_int(m, "rep", -1);
+    const char *status = proto_str(m, "status");
+    if (run != c->run || phase < 0 || (size_t)phase >= c->exp->nphases || rep < 1 ||
+        rep > c->exp->phases[phase].reps || (strcmp(status, "ok") && strcmp(status, "failed"))) {
+        c->dropped++;
+        log_warn("%s: RESULT for run %" PRId64 " phase %" PRId64 " rep %" PRId64
+                 " does not belong to this run; dropped",
+                 w->name, run, phase, rep);
+        return;
+    }
+    const struct exp_phase *ph = &c->exp->phases[phase];
+    struct bench_metric metrics[BENCH_MAX_METRICS];
+    struct bench_detail details[BENCH_MAX_DETAILS];
+    size_t nm = 0, nd = 0;
+    for (size_t i = 0; i < proto_metrics_count(m, "metrics") && nm < BENCH_MAX_METRICS; i++) {
+        proto_metric_t pm;
+        if (proto_metrics_get(m, "metrics", i, &pm) == 0) {
+            snprintf(metrics[nm].name, sizeof metrics[nm].name, "%s", pm.name);
+            snprintf(metrics[nm].unit, sizeof metrics[nm].unit, "%s", pm.unit);
+            metrics[nm++].value = pm.value;
+        }
+    }
+    if (nm == 0 || strcmp(status, "ok") != 0) {
+        /* a failed repetition is one row for the headline metric */
+        snprintf(metrics[0].name, sizeof metrics[0].name, "%s", ph->bench->metric);
+        snprintf(metrics[0].unit, sizeof metrics[0].unit, "%s", ph->bench->unit);
+        metrics[0].value = 0;
+        nm = 1;
+        if (strcmp(status, "ok") == 0)
+            status = "failed";
+    }
+    for (size_t i = 0; i < proto_strmap_count(m, "details") && nd < BENCH_MAX_DETAILS; i++) {
+        const char *k, *v;
+        if (proto_strmap_get(m, "details", i, &k, &v) == 0) {
+            snprintf(details[nd].key, sizeof details[nd].key, "%s", k);
+            snprintf(details[nd].value, sizeof details[nd].value, "%s", v);
+            nd++;
+        }
+    }
+    struct store_result r = {
+        .phase = (int)phase,
+        .rep = (int)rep,
+        .worker = w->name,
+        .status = status,
+        .error = proto_str(m, "error"),
+        .started_at = proto_int(m, "started_at", 0),
+        .finished_at = proto_int(m, "finished_at", 0),
+        .metrics = metrics,
+        .nmetrics = nm,
+        .details = details,
+        .ndetails = nd,
+    };
+    if (store_result_put(c->store, c->run, &r) != 0) {
+        /* not acknowledged: the worker keeps it in its spool */
+        c->store_failed = true;
+        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store result: %s",
+                 store_path(c->store), store_errmsg(c->store));
+        return;
+    }
+    s_ack(c, w->name, run, phase, rep);
+    if (w->phase == phase && w->rep == rep && w->step == STEP_GO) {
+        w->step = STEP_DONE;
+        w->started_at = r.started_at;
+    }
+}
+
+static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
+{
+    char err[256];
+    proto_msg_t *m = NULL;
+    int rc = proto_decode(data, len, &m, err, sizeof err);
+    if (rc == PROTO_E_VERSION) {
+        char why[256];
+        snprintf(why, sizeof why, "protocol version %" PRId64 " not supported (coordinator speaks %d)",
+                 proto_msg_version(m), PROTO_VERSION);
+        s_reject(c, id, why);
+        proto_msg_destroy(&m);
+        return;
+    }
+    if (rc != 0) {
+        c->dropped++;
+        if (c->dropped <= 20 || c->dropped % 1000 == 0)
+            log_warn("dropped a frame from '%s' (%zu bytes): %s", id, len, err);
+        return;
+    }
+    proto_type_t t = proto_msg_type(m);
+    struct cworker *w = coord_worker(c, id);
+    if (t == PROTO_HELLO) {
+        s_on_hello(c, id, m);
+    } else if (!w) {
+        c->dropped++;
+        log_debug("%s from unknown peer '%s' dropped", proto_type_name(t), id);
+    } else if (w->lost) {
+        proto_builder_t *b = proto_begin(PROTO_QUIT);
+        proto_put_str(b, "reason", "declared lost in this run");
+        s_send_msg(c, id, b);
+    } else {
+        w->last_seen = clock_mono_ns();
+        switch (t) {
+        case PROTO_SYNC_OK:
+            if (proto_int(m, "nonce", -1) == c->sync_nonce)
+                w->synced = true;
+            break;
+        case PROTO_PING: {
+            proto_builder_t *b = proto_begin(PROTO_PONG);
+            proto_put_int(b, "seq", proto_int(m, "seq", 0));
+            proto_put_int(b, "t0", proto_int(m, "t0", 0));
+            proto_put_int(b, "tc", clock_wall_ns());
+            s_send_msg(c, id, b);
+            break;
+        }
+        case PROTO_READY:
+            s_on_ready(c, w, m);
+            break;
+        case PROTO_RESULT:
+            s_on_result(c, w, m);
+            break;
+        case PROTO_HEARTBEAT:
+            break;
+        default:
+            c->dropped++;
+            log_warn("unexpected %s from %s dropped", proto_type_name(t), id);
+        }
+    }
+    proto_msg_destroy(&m);
+}
+
+/* Read one [identity][payload] message; extra frames are drained and dropped. */
+static void s_recv_one(coord_t *c)
+{
+    zmq_msg_t id, body;
+    zmq_msg_init(&id);
+    if (zmq_msg_recv(&id, c->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&id);
+        return;
+    }
+    zmq_msg_init(&body);
+    int more = zmq_msg_more(&id);
+    int nframes = 1;
+    bool ok = more && zmq_msg_recv(&body, c->router, 0) >= 0;
+    if (ok) {
+        nframes++;
+        while (zmq_msg_more(&body)) { /* a worker sends exactly one payload frame */
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            zmq_msg_recv(&extra, c->router, 0);
+            nframes++;
+            ok = false;
+            int m2 = zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+            if (!m2)
+                break;
+        }
+    }
+    char name[256];
+    size_t idlen = zmq_msg_size(&id);
+    if (idlen >= sizeof name)
+        idlen = sizeof name - 1;
+    memcpy(name, zmq_msg_data(&id), idlen);
+    name[idlen] = '\0';
+    if (ok && idlen > 0 && strlen(name) == idlen)
+        s_on_frame(c, name, zmq_msg_data(&body), zmq_msg_size(&body));
+    else {
+        c->dropped++;
+        if (c->dropped <= 20 || c->dropped % 1000 == 0)
+            log_warn("dropped a message of %d frames from a peer", nframes);
+    }
+    zmq_msg_close(&body);
+    zmq_msg_close(&id);
+}
+
+void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason)
+{
+    if (w->lost)
+        return;
+    w->lost = true;
+    c->nlive--;
+    const char *phase = c->cur_phase >= 0 ? c->exp->phases[c->cur_phase].name : NULL;
+    log_warn("worker %s lost%s%s: %s", w->name, phase ? " in phase " : "", phase ? phase : "",
+             reason);
+    if (w->rank >= 0)
+        store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), reason, phase);
+    if (w->phase >= 0 && (w->step == STEP_PREPARED || w->step == STEP_READY || w->step == STEP_GO))
+        coord_store_unfinished(c, w, "lost", reason);
+    proto_builder_t *b = proto_begin(PROTO_QUIT);
+    proto_put_str(b, "reason", "declared lost in this run");
+    s_send_msg(c, w->name, b);
+}
+
+int coord_store_unfinished(coord_t *c, struct cworker *w, const char *status, const char *error)
+{
+    const struct exp_phase *ph = &c->exp->phases[w->phase];
+    struct bench_metric m = { .value = 0 };
+    snprintf(m.name, sizeof m.name, "%s", ph->bench->metric);
+    snprintf(m.unit, sizeof m.unit, "%s", ph->bench->unit);
+    struct store_result r = {
+        .phase = w->phase, .rep = w->rep, .worker = w->name, .status = status,
+        .error = error, .metrics = &m, .nmetrics = 1,
+    };
+    w->step = STEP_DONE;
+    if (store_result_put(c->store, c->run, &r) != 0) {
+        c->store_failed = true;
+        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store result: %s",
+                 store_path(c->store), store_errmsg(c->store));
+        return -1;
+    }
+    return 0;
+}
+
+static void s_periodic(coord_t *c)
+{
+    int64_t now = clock_mono_ns();
+    if (now - c->last_hb_pub >= c->hb_ms * NS_PER_MS) {
+        c->last_hb_pub = now;
+        proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
+        proto_put_int(b, "t", clock_wall_ns());
+        void *data;
+        size_t len;
+        if (proto_finish(&b, &data, &len) == 0)
+            coord_publish(c, data, len);
+    }
+    /* SYNC until every admitted worker has proved its SUB receives */
+    if (now - c->last_sync_pub >= 100 * NS_PER_MS) {
+        bool need = false;
+        for (size_t i = 0; i < c->nworkers && !need; i++)
+            need = !c->workers[i]->lost && !c->workers[i]->synced;
+        if (need) {
+            c->last_sync_pub = now;
+            proto_builder_t *b = proto_begin(PROTO_SYNC);
+            proto_put_int(b, "run", c->run);
+            proto_put_int(b, "nonce", c->sync_nonce);
+            void *data;
+            size_t len;
+            if (proto_finish(&b, &data, &len) == 0)
+                coord_publish(c, data, len);
+        }
+    }
+    if (now - c->last_liveness >= c->hb_ms * NS_PER_MS / 4) {
+        c->last_liveness = now;
+        int64_t limit = (int64_t)c->miss_beats * c->hb_ms * NS_PER_MS;
+        for (size_t i = 0; i < c->nworkers; i++) {
+            struct cworker *w = c->workers[i];
+            if (!w->lost && now - w->last_seen > limit) {
+                char why[128];
+                snprintf(why, sizeof why, "no message for %.1f s (%d missed heartbeats)",
+                         (double)(now - w->last_seen) / NS_PER_SEC, c->miss_beats);
+                coord_mark_lost(c, w, why);
+            }
+        }
+        if (c->spawn)
+            spawn_reap(c->spawn);
+    }
+}
+
+void coord_pump(coord_t *c, int timeout_ms)
+{
+    zmq_pollitem_t item = { .socket = c->router, .events = ZMQ_POLLIN };
+    if (zmq_poll(&item, 1, timeout_ms) > 0) {
+        /* bounded batch so periodic duties still run under a flood */
+        for (int i = 0; i < 4096; i++) {
+            int events = 0;
+            size_t sz = sizeof events;
+            zmq_getsockopt(c->router, ZMQ_EVENTS, &events, &sz);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            s_recv_one(c);
+        }
+    }
+    s_periodic(c);
+}

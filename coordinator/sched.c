@@ -1,1 +1,298 @@
-/* placeholder */
+/* sched.c — the lockstep itself.  Per phase and repetition: PREPARE to the
+ * participants, wait for READY (a barrier with a deadline), broadcast GO with
+ * a start instant a little in the future, wait for every RESULT.  Schedule
+ * `lockstep` does that once for all participants; `round-robin` once per
+ * worker in rank order, so co-located platforms do not disturb each other.
+ * Every wait has a deadline; a worker that misses it is lost and the run goes
+ * on without it. */
+#include "sched.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proto.h"
+
+typedef bool (*cond_fn)(coord_t *c, void *arg);
+
+/* Pump until cond holds, the deadline passes, the run is interrupted or a
+ * commit failed.  True when cond holds. */
+static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
+{
+    for (;;) {
+        if (cond(c, arg))
+            return true;
+        if (c->store_failed || (c->interrupted && *c->interrupted))
+            return false;
+        int ms = clock_ms_until(deadline);
+        if (ms <= 0)
+            return cond(c, arg);
+        coord_pump(c, ms < 50 ? ms : 50);
+    }
+}
+
+static bool s_all_admitted(coord_t *c, void *arg)
+{
+    (void)arg;
+    if (c->nexpect_names)
+        return c->nworkers == c->nexpect_names;
+    return c->expect_count > 0 && (int)c->nworkers >= c->expect_count;
+}
+
+static bool s_all_synced(coord_t *c, void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < c->nworkers; i++)
+        if (!c->workers[i]->lost && !c->workers[i]->synced)
+            return false;
+    return true;
+}
+
+static int s_by_name(const void *a, const void *b)
+{
+    return strcmp((*(struct cworker *const *)a)->name, (*(struct cworker *const *)b)->name);
+}
+
+int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
+{
+    c->admitting = true;
+    s_wait(c, s_all_admitted, NULL, admit_deadline);
+    c->admitting = false;
+    if (c->nexpect_names || c->expect_count) {
+        size_t want = c->nexpect_names ? c->nexpect_names : (size_t)c->expect_count;
+        if (c->nworkers < want)
+            log_warn("%zu of %zu expected workers arrived before the deadline; going on with them",
+                     c->nworkers, want);
+    }
+    qsort(c->workers, c->nworkers, sizeof *c->workers, s_by_name);
+    for (size_t i = 0; i < c->nworkers; i++) {
+        struct cworker *w = c->workers[i];
+        w->rank = (int)i;
+        struct store_worker sw = {
+            .name = w->name, .rank = w->rank, .platform = w->platform, .hostname = w->hostname,
+            .kernel = w->kernel, .cpu_model = w->cpu_model, .advertise = w->advertise,
+            .cores = w->cores, .mem_bytes = w->mem_bytes, .pid = w->pid,
+            .clock_offset_ns = w->offset_ns, .clock_err_ns = w->offset_err_ns,
+            .joined_at = w->joined_at,
+        };
+        if (store_worker_put(c->store, c->run, &sw) != 0) {
+            c->store_failed = true;
+            snprintf(c->store_err, sizeof c->store_err, "%s: cannot store worker: %s",
+                     store_path(c->store), store_errmsg(c->store));
+            return 0;
+        }
+        if (w->lost)
+            store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), "lost during admission",
+                              NULL);
+    }
+    if (!s_wait(c, s_all_synced, NULL, clock_mono_ns() + barrier_timeout_ns)) {
+        for (size_t i = 0; i < c->nworkers; i++)
+            if (!c->workers[i]->lost && !c->workers[i]->synced)
+                coord_mark_lost(c, c->workers[i], "never confirmed its subscription (SYNC)");
+    }
+    return (int)c->nworkers;
+}
+
+/* A worker takes part in a phase when the phase names it or its platform. */
+static bool s_selected(const struct exp_phase *ph, const struct cworker *w)
+{
+    if (!ph->workers)
+        return true;
+    for (size_t i = 0; i < ph->nworkers; i++)
+        if (strcmp(ph->workers[i], w->name) == 0 || strcmp(ph->workers[i], w->platform) == 0)
+            return true;
+    return false;
+}
+
+struct stepset {
+    struct cworker **w;
+    size_t n;
+    step_t waiting; /* the step everyone must have left */
+};
+
+static bool s_none_in(coord_t *c, void *arg)
+{
+    (void)c;
+    struct stepset *set = arg;
+    for (size_t i = 0; i < set->n; i++)
+        if (!set->w[i]->lost && set->w[i]->step == set->waiting)
+            return false;
+    return true;
+}
+
+static void s_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int64_t timeout_ns)
+{
+    const struct exp_phase *ph = &c->exp->phases[pidx];
+    w->phase = pidx;
+    w->rep = rep;
+    w->step = STEP_PREPARED;
+    w->started_at = 0;
+    proto_builder_t *b = proto_begin(PROTO_PREPARE);
+    proto_put_int(b, "run", c->run);
+    proto_put_int(b, "phase", pidx);
+    proto_put_int(b, "rep", rep);
+    proto_put_str(b, "bench", ph->bench->name);
+    proto_put_strmap(b, "params", (const char *const *)ph->keys, (const char *const *)ph->vals,
+                     ph->nparams);
+    proto_put_int(b, "timeout_ms", timeout_ns / NS_PER_MS);
+    void *data;
+    size_t len;
+    if (proto_finish(&b, &data, &len) == 0)
+        coord_send(c, w->name, data, len);
+}
+
+/* Deadline for one repetition's results, after its start instant. */
+static int64_t s_result_window(const struct experiment *exp, const struct exp_phase *ph)
+{
+    if (ph->timeout_ns > 0)
+        return ph->timeout_ns;
+    int64_t expected = ph->bench->expected_ns ? ph->bench->expected_ns(ph->opts) : 0;
+    if (expected <= 0)
+        expected = 60 * NS_PER_SEC; /* unknown duration: a generous minute */
+    return expected + exp->grace_ns;
+}
+
+/* One PREPARE -> READY -> GO -> RESULT step over `set`. */
+static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
+                   int64_t barrier_timeout_ns)
+{
+    const struct exp_phase *ph = &c->exp->phases[pidx];
+    for (size_t i = 0; i < n; i++)
+        s_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns);
+    struct stepset ss = { set, n, STEP_PREPARED };
+    if (!s_wait(c, s_none_in, &ss, clock_mono_ns() + barrier_timeout_ns)) {
+        for (size_t i = 0; i < n; i++)
+            if (!set[i]->lost && set[i]->step == STEP_PREPARED && !c->store_failed)
+                coord_mark_lost(c, set[i], "no READY before the barrier deadline");
+    }
+    size_t ngo = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct cworker *w = set[i];
+        if (w->lost)
+            continue;
+        if (w->step == STEP_NOTREADY) {
+            log_warn("%s: %s rep %d failed in prepare: %s", w->name, ph->name, rep, w->step_error);
+            coord_store_unfinished(c, w, "failed", w->step_error);
+        } else if (w->step == STEP_READY) {
+            w->step = STEP_GO;
+            set[ngo++] = w; /* compact: the GO set */
+        }
+    }
+    if (ngo == 0 || c->store_failed || (c->interrupted && *c->interrupted))
+        return;
+    int64_t go_at = clock_wall_ns() + c->exp->start_delay_ns;
+    proto_builder_t *b = proto_begin(PROTO_GO);
+    proto_put_int(b, "run", c->run);
+    proto_put_int(b, "phase", pidx);
+    proto_put_int(b, "rep", rep);
+    proto_put_int(b, "start_at", go_at);
+    void *data;
+    size_t len;
+    if (proto_finish(&b, &data, &len) == 0)
+        coord_publish(c, data, len);
+    struct stepset gs = { set, ngo, STEP_GO };
+    int64_t window = c->exp->start_delay_ns + s_result_window(c->exp, ph);
+    if (!s_wait(c, s_none_in, &gs, clock_mono_ns() + window)) {
+        for (size_t i = 0; i < ngo; i++)
+            if (!set[i]->lost && set[i]->step == STEP_GO && !c->store_failed)
+                coord_mark_lost(c, set[i], "no RESULT before the phase deadline");
+    }
+    if (ph->schedule == SCHED_LOCKSTEP) {
+        int64_t lo = INT64_MAX, hi = INT64_MIN, err = 0;
+        for (size_t i = 0; i < ngo; i++) {
+            struct cworker *w = set[i];
+            if (w->lost || w->started_at == 0)
+                continue;
+            lo = w->started_at < lo ? w->started_at : lo;
+            hi = w->started_at > hi ? w->started_at : hi;
+            err = w->offset_err_ns > err ? w->offset_err_ns : err;
+        }
+        if (lo <= hi)
+            store_rep_timing(c->store, c->run, pidx, rep, go_at, hi - lo, 2 * err);
+    }
+}
+
+static void s_params_json(const struct exp_phase *ph, char *buf, size_t len)
+{
+    size_t off = (size_t)snprintf(buf, len, "{");
+    for (size_t i = 0; i < ph->nparams && off < len; i++) {
+        off += (size_t)snprintf(buf + off, len - off, "%s\"%s\": \"", i ? ", " : "", ph->keys[i]);
+        for (const char *p = ph->vals[i]; *p && off + 2 < len; p++) {
+            if (*p == '"' || *p == '\\')
+                buf[off++] = '\\';
+            buf[off++] = *p;
+        }
+        off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "\"");
+    }
+    if (off < len)
+        snprintf(buf + off, len - off, "}");
+}
+
+run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
+{
+    const struct experiment *exp = c->exp;
+    struct cworker **set = calloc(c->nworkers ? c->nworkers : 1, sizeof *set);
+    for (size_t p = 0; p < exp->nphases; p++) {
+        const struct exp_phase *ph = &exp->phases[p];
+        char params[4096];
+        s_params_json(ph, params, sizeof params);
+        if (store_phase_put(c->store, c->run, (int)p, ph->name, ph->bench->name,
+                            sched_name(ph->schedule), ph->reps, params) != 0) {
+            c->store_failed = true;
+            snprintf(c->store_err, sizeof c->store_err, "%s: cannot store phase: %s",
+                     store_path(c->store), store_errmsg(c->store));
+            break;
+        }
+        c->cur_phase = (int)p;
+        log_info("phase %zu/%zu %s (%s, %s, %d reps)", p + 1, exp->nphases, ph->name,
+                 ph->bench->name, sched_name(ph->schedule), ph->reps);
+        for (int rep = 1; rep <= ph->reps; rep++) {
+            c->cur_rep = rep;
+            size_t n = 0;
+            for (size_t i = 0; i < c->nworkers; i++)
+                if (!c->workers[i]->lost && s_selected(ph, c->workers[i]))
+                    set[n++] = c->workers[i];
+            if (n == 0) {
+                log_warn("phase %s: no live worker takes part", ph->name);
+                break;
+            }
+            if (ph->schedule == SCHED_LOCKSTEP) {
+                s_step(c, (int)p, rep, set, n, barrier_timeout_ns);
+            } else {
+                for (size_t i = 0; i < n && !c->store_failed; i++)
+                    if (!set[i]->lost)
+                        s_step(c, (int)p, rep, &set[i], 1, barrier_timeout_ns);
+            }
+            if (c->store_failed || (c->interrupted && *c->interrupted))
+                break;
+        }
+        if (c->store_failed || (c->interrupted && *c->interrupted))
+            break;
+    }
+    c->cur_phase = c->cur_rep = -1;
+    free(set);
+    if (c->store_failed || (c->interrupted && *c->interrupted))
+        return RUN_FAILED;
+    int64_t ok, failed, lost;
+    store_run_counts(c->store, c->run, &ok, &failed, &lost);
+    bool anylost = false;
+    for (size_t i = 0; i < c->nworkers; i++)
+        anylost |= c->workers[i]->lost;
+    if (ok == 0)
+        return RUN_FAILED;
+    return (anylost || failed || lost) ? RUN_PARTIAL : RUN_COMPLETE;
+}
+
+void sched_quit(coord_t *c, const char *reason)
+{
+    for (size_t i = 0; i < c->nworkers; i++) {
+        proto_builder_t *b = proto_begin(PROTO_QUIT);
+        proto_put_str(b, "reason", reason);
+        void *data;
+        size_t len;
+        if (proto_finish(&b, &data, &len) == 0)
+            coord_send(c, c->workers[i]->name, data, len);
+    }
+}

@@ -1,1 +1,346 @@
-/* placeholder */
+/* store.c — the results database.  SQLite in WAL mode with synchronous=FULL:
+ * when store_result_put returns 0 the result is on disk, and only then does
+ * the coordinator ACK it.  The schema below is the one place it is defined.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+    sqlite3 *db;
+    char *path;
+};
+
+/* Schema, version 1.
+ * runs     one row per `lockstep run`; status running|complete|partial|failed.
+ * workers  admitted workers of a run with their host facts and clock offset;
+ *          status admitted|lost, and when/why/in which phase a loss happened.
+ * phases   the experiment's phases as run (params as JSON).
+ * results  one row per (run, phase, rep, worker, metric); a failed or lost
+ *          repetition has one row for the benchmark's headline metric with a
+ *          NULL value and the reason in error.  Times are coordinator-clock ns.
+ * result_details  what a benchmark reported beside its metrics (parameters
+ *          actually used, engine, checks).
+ * rep_timing  per lockstep repetition: the GO instant and the start skew. */
+static const char *s_schema =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+    "INSERT OR IGNORE INTO meta VALUES('schema_version','1');"
+    "CREATE TABLE IF NOT EXISTS runs("
+    "  id INTEGER PRIMARY KEY, experiment TEXT NOT NULL, file TEXT, source TEXT,"
+    "  started_at INTEGER, finished_at INTEGER, status TEXT NOT NULL DEFAULT 'running');"
+    "CREATE TABLE IF NOT EXISTS workers("
+    "  run INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, rank INTEGER,"
+    "  platform TEXT, hostname TEXT, kernel TEXT, cpu_model TEXT, cores INTEGER,"
+    "  mem_bytes INTEGER, pid INTEGER, advertise TEXT, clock_offset_ns INTEGER,"
+    "  clock_err_ns INTEGER, joined_at INTEGER, status TEXT NOT NULL DEFAULT 'admitted',"
+    "  lost_at INTEGER, lost_reason TEXT, lost_phase TEXT, PRIMARY KEY(run, name));"
+    "CREATE TABLE IF NOT EXISTS phases("
+    "  run INTEGER NOT NULL REFERENCES runs(id), idx INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  bench TEXT NOT NULL, schedule TEXT NOT NULL, reps INTEGER NOT NULL, params TEXT,"
+    "  PRIMARY KEY(run, idx));"
+    "CREATE TABLE IF NOT EXISTS results("
+    "  run INTEGER NOT NULL REFERENCES runs(id), phase INTEGER NOT NULL, rep INTEGER NOT NULL,"
+    "  worker TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT, value REAL,"
+    "  status TEXT NOT NULL, error TEXT, scheduled_at INTEGER, started_at INTEGER,"
+    "  finished_at INTEGER, PRIMARY KEY(run, phase, rep, worker, metric));"
+    "CREATE TABLE IF NOT EXISTS result_details("
+    "  run INTEGER NOT NULL, phase INTEGER NOT NULL, rep INTEGER NOT NULL,"
+    "  worker TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"
+    "  PRIMARY KEY(run, phase, rep, worker, key));"
+    "CREATE TABLE IF NOT EXISTS rep_timing("
+    "  run INTEGER NOT NULL, phase INTEGER NOT NULL, rep INTEGER NOT NULL,"
+    "  go_at INTEGER, skew_ns INTEGER, skew_err_ns INTEGER, PRIMARY KEY(run, phase, rep));";
+
+static int s_exec(store_t *s, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+store_t *store_open(const char *path, char *err, size_t errlen)
+{
+    store_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    s->path = strdup(path);
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open database: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        store_destroy(&s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    /* journal_mode answers with a row; a read-only or foreign file fails here */
+    if (s_exec(s, "PRAGMA journal_mode=WAL") || s_exec(s, "PRAGMA synchronous=FULL") ||
+        s_exec(s, "PRAGMA foreign_keys=ON") || s_exec(s, "BEGIN") || s_exec(s, s_schema) ||
+        s_exec(s, "COMMIT")) {
+        snprintf(err, errlen, "%s: cannot use database: %s", path, sqlite3_errmsg(s->db));
+        s_exec(s, "ROLLBACK");
+        store_destroy(&s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_destroy(store_t **store_p)
+{
+    store_t *s = *store_p;
+    if (!s)
+        return;
+    if (s->db)
+        sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+    *store_p = NULL;
+}
+
+const char *store_path(const store_t *s) { return s->path; }
+const char *store_errmsg(const store_t *s) { return sqlite3_errmsg(s->db); }
+struct sqlite3 *store_handle(store_t *s) { return s->db; }
+
+/* Bind helpers: NULL text binds SQL NULL; ints of 0 stay 0. */
+static void s_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int s_step_done(store_t *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    (void)s;
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static sqlite3_stmt *s_prepare(store_t *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+int64_t store_run_begin(store_t *s, const char *experiment, const char *file, const char *source,
+                        int64_t started_at)
+{
+    sqlite3_stmt *st = s_prepare(
+        s, "INSERT INTO runs(experiment, file, source, started_at) VALUES(?,?,?,?)");
+    if (!st)
+        return -1;
+    s_text(st, 1, experiment);
+    s_text(st, 2, file);
+    s_text(st, 3, source);
+    sqlite3_bind_int64(st, 4, started_at);
+    if (s_step_done(s, st))
+        return -1;
+    return sqlite3_last_insert_rowid(s->db);
+}
+
+int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_at)
+{
+    sqlite3_stmt *st = s_prepare(s, "UPDATE runs SET status=?, finished_at=? WHERE id=?");
+    if (!st)
+        return -1;
+    s_text(st, 1, status);
+    sqlite3_bind_int64(st, 2, finished_at);
+    sqlite3_bind_int64(st, 3, run);
+    return s_step_done(s, st);
+}
+
+int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
+                    const char *schedule, int reps, const char *params_json)
+{
+    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO phases VALUES(?,?,?,?,?,?,?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int(st, 2, idx);
+    s_text(st, 3, name);
+    s_text(st, 4, bench);
+    s_text(st, 5, schedule);
+    sqlite3_bind_int(st, 6, reps);
+    s_text(st, 7, params_json);
+    return s_step_done(s, st);
+}
+
+int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
+{
+    sqlite3_stmt *st = s_prepare(
+        s, "INSERT OR REPLACE INTO workers(run, name, rank, platform, hostname, kernel, cpu_model,"
+           " cores, mem_bytes, pid, advertise, clock_offset_ns, clock_err_ns, joined_at)"
+           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    s_text(st, 2, w->name);
+    sqlite3_bind_int(st, 3, w->rank);
+    s_text(st, 4, w->platform);
+    s_text(st, 5, w->hostname);
+    s_text(st, 6, w->kernel);
+    s_text(st, 7, w->cpu_model);
+    sqlite3_bind_int64(st, 8, w->cores);
+    sqlite3_bind_int64(st, 9, w->mem_bytes);
+    sqlite3_bind_int64(st, 10, w->pid);
+    s_text(st, 11, w->advertise);
+    sqlite3_bind_int64(st, 12, w->clock_offset_ns);
+    sqlite3_bind_int64(st, 13, w->clock_err_ns);
+    sqlite3_bind_int64(st, 14, w->joined_at);
+    return s_step_done(s, st);
+}
+
+int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset_ns, int64_t err_ns)
+{
+    sqlite3_stmt *st = s_prepare(
+        s, "UPDATE workers SET clock_offset_ns=?, clock_err_ns=? WHERE run=? AND name=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, offset_ns);
+    sqlite3_bind_int64(st, 2, err_ns);
+    sqlite3_bind_int64(st, 3, run);
+    s_text(st, 4, name);
+    return s_step_done(s, st);
+}
+
+int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
+                      const char *phase)
+{
+    sqlite3_stmt *st = s_prepare(s, "UPDATE workers SET status='lost', lost_at=?, lost_reason=?,"
+                                    " lost_phase=? WHERE run=? AND name=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    s_text(st, 2, reason);
+    s_text(st, 3, phase);
+    sqlite3_bind_int64(st, 4, run);
+    s_text(st, 5, name);
+    return s_step_done(s, st);
+}
+
+static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
+{
+    sqlite3_stmt *st = s_prepare(
+        s, "INSERT OR IGNORE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return -1;
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        const struct bench_metric *m = &r->metrics[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int(st, 2, r->phase);
+        sqlite3_bind_int(st, 3, r->rep);
+        s_text(st, 4, r->worker);
+        s_text(st, 5, m->name);
+        s_text(st, 6, m->unit);
+        if (strcmp(r->status, "ok") == 0)
+            sqlite3_bind_double(st, 7, m->value);
+        else
+            sqlite3_bind_null(st, 7);
+        s_text(st, 8, r->status);
+        s_text(st, 9, r->error);
+        sqlite3_bind_int64(st, 10, r->scheduled_at);
+        sqlite3_bind_int64(st, 11, r->started_at);
+        sqlite3_bind_int64(st, 12, r->finished_at);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    st = s_prepare(s, "INSERT OR IGNORE INTO result_details VALUES(?,?,?,?,?,?)");
+    if (!st)
+        return -1;
+    for (size_t i = 0; i < r->ndetails; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int(st, 2, r->phase);
+        sqlite3_bind_int(st, 3, r->rep);
+        s_text(st, 4, r->worker);
+        s_text(st, 5, r->details[i].key);
+        s_text(st, 6, r->details[i].value);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int store_result_put(store_t *s, int64_t run, const struct store_result *r)
+{
+    if (s_exec(s, "BEGIN IMMEDIATE"))
+        return -1;
+    if (s_result_rows(s, run, r)) {
+        int saved = sqlite3_extended_errcode(s->db);
+        s_exec(s, "ROLLBACK");
+        (void)saved;
+        return -1;
+    }
+    if (s_exec(s, "COMMIT")) {
+        s_exec(s, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
+int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at, int64_t skew_ns,
+                     int64_t skew_err_ns)
+{
+    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO rep_timing VALUES(?,?,?,?,?,?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int(st, 2, phase);
+    sqlite3_bind_int(st, 3, rep);
+    sqlite3_bind_int64(st, 4, go_at);
+    sqlite3_bind_int64(st, 5, skew_ns);
+    sqlite3_bind_int64(st, 6, skew_err_ns);
+    return s_step_done(s, st);
+}
+
+int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int64_t *lost)
+{
+    /* counted per (phase, rep, worker), not per metric row */
+    sqlite3_stmt *st = s_prepare(
+        s, "SELECT status, COUNT(*) FROM (SELECT DISTINCT phase, rep, worker, status FROM results"
+           " WHERE run=?) GROUP BY status");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    *ok = *failed = *lost = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, 0);
+        int64_t n = sqlite3_column_int64(st, 1);
+        if (status && strcmp(status, "ok") == 0)
+            *ok = n;
+        else if (status && strcmp(status, "failed") == 0)
+            *failed = n;
+        else
+            *lost += n;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int64_t store_last_run(store_t *s)
+{
+    sqlite3_stmt *st = s_prepare(s, "SELECT MAX(id) FROM runs");
+    if (!st)
+        return 0;
+    int64_t id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}

@@ -1,1 +1,543 @@
-/* placeholder */
+/* worker.c — one worker's event loop.  The main thread owns both sockets
+ * (DEALER for requests and results, SUB for SYNC/GO/heartbeats) and never
+ * blocks on a benchmark: prepare and run happen in a job thread that signals
+ * completion through a pipe polled beside the sockets, so heartbeats keep
+ * flowing during a 60 s phase.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bench.h"
+#include "clock.h"
+#include "log.h"
+#include "platform.h"
+#include "proto.h"
+#include "spool.h"
+
+#define PINGS 8
+#define RESEND_NS (10 * NS_PER_SEC)
+
+enum job_state { JOB_IDLE, JOB_PREPARING, JOB_PREPARED, JOB_RUNNING };
+
+struct job {
+    enum job_state state;
+    pthread_t thread;
+    bool thread_live;
+    int64_t run;
+    int phase, rep;
+    const struct bench_ops *ops;
+    void *opts;
+    struct bench_ctx ctx;
+    struct bench_result res;
+    int rc;                     /* of the hook the thread ran */
+    int64_t start_local;        /* when to start (worker wall clock) */
+    int64_t started, finished;  /* worker wall clock */
+    volatile sig_atomic_t stop;
+    int pipe_w;
+};
+
+struct wk {
+    const struct worker_opts *o;
+    struct host_facts facts;
+    void *zctx, *dealer, *sub;
+    char sub_endpoint[512];
+    char workdir[4096];
+    bool welcomed;
+    int64_t run;
+    int hb_ms;
+    int64_t last_heard, last_hb, hello_next, hello_backoff, last_resend;
+    clock_est_t clk;
+    int ping_seq;
+    int64_t ping_sent;
+    int pipe_r, pipe_w;
+    struct job job;
+    int exit_code;
+    bool done;
+};
+
+static void s_send(struct wk *w, proto_builder_t *b)
+{
+    void *data;
+    size_t len;
+    if (proto_finish(&b, &data, &len) != 0)
+        return;
+    if (zmq_send(w->dealer, data, len, ZMQ_DONTWAIT) < 0)
+        log_debug("send failed: %s", zmq_strerror(zmq_errno()));
+    free(data);
+}
+
+static void s_send_hello(struct wk *w)
+{
+    proto_builder_t *b = proto_begin_version(PROTO_HELLO, w->o->proto_version);
+    proto_put_str(b, "name", w->o->name);
+    proto_put_str(b, "platform", w->facts.platform);
+    proto_put_str(b, "hostname", w->facts.hostname);
+    proto_put_str(b, "kernel", w->facts.kernel);
+    proto_put_str(b, "cpu_model", w->facts.cpu_model);
+    proto_put_int(b, "cores", w->facts.cores);
+    proto_put_int(b, "mem_bytes", w->facts.mem_bytes);
+    proto_put_int(b, "pid", getpid());
+    if (w->o->advertise)
+        proto_put_str(b, "advertise", w->o->advertise);
+    const char *caps[64];
+    size_t n = 0;
+    for (const struct bench_ops *const *p = bench_all(); *p && n < 64; p++)
+        caps[n++] = (*p)->name;
+    proto_put_strarray(b, "caps", caps, n);
+    s_send(w, b);
+}
+
+static void s_send_ping(struct wk *w)
+{
+    w->ping_sent = clock_wall_ns();
+    proto_builder_t *b = proto_begin(PROTO_PING);
+    proto_put_int(b, "seq", ++w->ping_seq);
+    proto_put_int(b, "t0", w->ping_sent);
+    s_send(w, b);
+}
+
+/* The SUB connects to the coordinator's PUB port on the host we connect to:
+ * the coordinator may have bound a wildcard address it cannot name for us. */
+static int s_sub_connect(struct wk *w, const char *pub)
+{
+    char ep[512];
+    const char *pcolon = strrchr(pub, ':'), *ccolon = strrchr(w->o->connect, ':');
+    if (strncmp(pub, "tcp://", 6) == 0 && strncmp(w->o->connect, "tcp://", 6) == 0 && pcolon &&
+        ccolon)
+        snprintf(ep, sizeof ep, "%.*s%s", (int)(ccolon - w->o->connect), w->o->connect, pcolon);
+    else
+        snprintf(ep, sizeof ep, "%s", pub);
+    if (w->sub && strcmp(ep, w->sub_endpoint) == 0)
+        return 0;
+    if (w->sub)
+        zmq_close(w->sub);
+    w->sub = zmq_socket(w->zctx, ZMQ_SUB);
+    int64_t maxmsg = PROTO_MAX_FRAME;
+    zmq_setsockopt(w->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    int zero = 0;
+    zmq_setsockopt(w->sub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect(w->sub, ep) != 0) {
+        log_error("cannot connect SUB to %s: %s", ep, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    snprintf(w->sub_endpoint, sizeof w->sub_endpoint, "%s", ep);
+    return 0;
+}
+
+/* ---- the job thread ---- */
+
+static void *s_job_prepare(void *arg)
+{
+    struct job *j = arg;
+    j->rc = j->ops->prepare ? j->ops->prepare(&j->ctx) : 0;
+    char b = 'p';
+    (void)!write(j->pipe_w, &b, 1);
+    return NULL;
+}
+
+static void *s_job_run(void *arg)
+{
+    struct job *j = arg;
+    clock_wait_wall(j->start_local);
+    j->started = clock_wall_ns();
+    j->rc = j->stop ? -1 : j->ops->run(&j->ctx);
+    j->finished = clock_wall_ns();
+    if (j->stop && j->rc == 0)
+        snprintf(j->ctx.err, sizeof j->ctx.err, "stopped");
+    if (j->ops->cleanup)
+        j->ops->cleanup(&j->ctx);
+    char b = 'r';
+    (void)!write(j->pipe_w, &b, 1);
+    return NULL;
+}
+
+static void s_job_join(struct job *j)
+{
+    if (j->thread_live) {
+        pthread_join(j->thread, NULL);
+        j->thread_live = false;
+    }
+}
+
+static void s_job_reset(struct job *j)
+{
+    s_job_join(j);
+    if (j->opts)
+        bench_opts_destroy(j->ops, &j->opts);
+    j->state = JOB_IDLE;
+    j->ops = NULL;
+}
+
+/* ---- messages ---- */
+
+static void s_ready(struct wk *w, int64_t run, int64_t phase, int64_t rep, const char *error)
+{
+    proto_builder_t *b = proto_begin(PROTO_READY);
+    proto_put_int(b, "run", run);
+    proto_put_int(b, "phase", phase);
+    proto_put_int(b, "rep", rep);
+    proto_put_bool(b, "ok", error == NULL);
+    if (error)
+        proto_put_str(b, "error", error);
+    proto_put_int(b, "offset_ns", w->clk.samples ? w->clk.offset_ns : 0);
+    proto_put_int(b, "offset_err_ns", w->clk.samples ? w->clk.err_ns : 0);
+    s_send(w, b);
+}
+
+static void s_on_prepare(struct wk *w, const proto_msg_t *m)
+{
+    int64_t run = proto_int(m, "run", 0), phase = proto_int(m, "phase", 0),
+            rep = proto_int(m, "rep", 0);
+    struct job *j = &w->job;
+    if (j->state == JOB_RUNNING || j->state == JOB_PREPARING) {
+        s_ready(w, run, phase, rep, "busy with another repetition");
+        return;
+    }
+    s_job_reset(j);
+    const char *name = proto_str(m, "bench");
+    const struct bench_ops *ops = bench_find(name);
+    if (!ops) {
+        char why[128];
+        snprintf(why, sizeof why, "this worker has no benchmark '%s'", name);
+        s_ready(w, run, phase, rep, why);
+        return;
+    }
+    size_t n = proto_strmap_count(m, "params");
+    const char **keys = calloc(n + 1, sizeof *keys), **vals = calloc(n + 1, sizeof *vals);
+    for (size_t i = 0; i < n; i++)
+        proto_strmap_get(m, "params", i, &keys[i], &vals[i]);
+    char err[256];
+    void *opts = NULL;
+    int rc = bench_opts_parse(ops, keys, vals, n, &opts, err, sizeof err);
+    free(keys);
+    free(vals);
+    if (rc != 0) {
+        s_ready(w, run, phase, rep, err);
+        return;
+    }
+    memset(j, 0, sizeof *j);
+    j->ops = ops;
+    j->opts = opts;
+    j->run = run;
+    j->phase = (int)phase;
+    j->rep = (int)rep;
+    j->pipe_w = w->pipe_w;
+    j->ctx.opts = opts;
+    j->ctx.workdir = w->workdir;
+    j->ctx.stop = &j->stop;
+    j->ctx.res = &j->res;
+    j->state = JOB_PREPARING;
+    if (pthread_create(&j->thread, NULL, s_job_prepare, j) != 0) {
+        s_ready(w, run, phase, rep, "cannot start a thread");
+        s_job_reset(j);
+        return;
+    }
+    j->thread_live = true;
+}
+
+static void s_send_result(struct wk *w)
+{
+    struct job *j = &w->job;
+    bool ok = j->rc == 0 && !j->stop;
+    bench_result_params(&j->res, j->ops, j->opts);
+    int64_t off = w->clk.samples ? w->clk.offset_ns : 0;
+    proto_builder_t *b = proto_begin(PROTO_RESULT);
+    proto_put_int(b, "run", j->run);
+    proto_put_int(b, "phase", j->phase);
+    proto_put_int(b, "rep", j->rep);
+    proto_put_str(b, "status", ok ? "ok" : "failed");
+    if (!ok)
+        proto_put_str(b, "error", j->ctx.err[0] ? j->ctx.err : "benchmark failed");
+    proto_put_int(b, "started_at", j->started + off);
+    proto_put_int(b, "finished_at", j->finished + off);
+    proto_metric_t pm[BENCH_MAX_METRICS];
+    for (size_t i = 0; i < j->res.nmetrics; i++)
+        pm[i] = (proto_metric_t){ j->res.metrics[i].name, j->res.metrics[i].unit,
+                                  j->res.metrics[i].value };
+    proto_put_metrics(b, "metrics", pm, j->res.nmetrics);
+    const char *dk[BENCH_MAX_DETAILS], *dv[BENCH_MAX_DETAILS];
+    for (size_t i = 0; i < j->res.ndetails; i++) {
+        dk[i] = j->res.details[i].key;
+        dv[i] = j->res.details[i].value;
+    }
+    proto_put_strmap(b, "details", dk, dv, j->res.ndetails);
+    void *data;
+    size_t len;
+    if (proto_finish(&b, &data, &len) != 0)
+        return;
+    char err[512];
+    /* on disk before on the wire: the result survives our crash */
+    if (spool_put(w->o->spool, j->run, j->phase, j->rep, data, len, err, sizeof err) != 0)
+        log_error("cannot spool the result (sending it anyway): %s", err);
+    zmq_send(w->dealer, data, len, ZMQ_DONTWAIT);
+    free(data);
+    log_info("%s rep %d: %s", j->ops->name, j->rep, ok ? "done" : j->ctx.err);
+}
+
+static void s_on_job_event(struct wk *w)
+{
+    char b;
+    if (read(w->pipe_r, &b, 1) != 1)
+        return;
+    struct job *j = &w->job;
+    s_job_join(j);
+    if (b == 'p') {
+        if (j->rc != 0) {
+            if (j->ops->cleanup)
+                j->ops->cleanup(&j->ctx);
+            s_ready(w, j->run, j->phase, j->rep, j->ctx.err[0] ? j->ctx.err : "prepare failed");
+            s_job_reset(j);
+        } else {
+            j->state = JOB_PREPARED;
+            s_ready(w, j->run, j->phase, j->rep, NULL);
+        }
+    } else {
+        s_send_result(w);
+        s_job_reset(j);
+    }
+}
+
+static void s_on_go(struct wk *w, const proto_msg_t *m)
+{
+    struct job *j = &w->job;
+    if (j->state != JOB_PREPARED || proto_int(m, "run", -1) != j->run ||
+        proto_int(m, "phase", -1) != j->phase || proto_int(m, "rep", -1) != j->rep)
+        return; /* a GO for someone else (round-robin) */
+    int64_t off = w->clk.samples ? w->clk.offset_ns : 0;
+    j->start_local = proto_int(m, "start_at", 0) - off;
+    j->state = JOB_RUNNING;
+    if (pthread_create(&j->thread, NULL, s_job_run, j) != 0) {
+        snprintf(j->ctx.err, sizeof j->ctx.err, "cannot start a thread");
+        j->rc = -1;
+        s_send_result(w);
+        s_job_reset(j);
+        return;
+    }
+    j->thread_live = true;
+}
+
+static void s_resend_one(const void *data, size_t len, void *arg)
+{
+    struct wk *w = arg;
+    zmq_send(w->dealer, data, len, ZMQ_DONTWAIT);
+}
+
+static void s_on_dealer(struct wk *w, const proto_msg_t *m)
+{
+    switch (proto_msg_type(m)) {
+    case PROTO_WELCOME:
+        if (!w->welcomed || proto_int(m, "run", 0) != w->run) {
+            w->run = proto_int(m, "run", 0);
+            w->hb_ms = (int)proto_int(m, "hb_ms", 1000);
+            if (w->hb_ms < 50 || w->hb_ms > 60000)
+                w->hb_ms = 1000;
+            log_info("welcomed to run %" PRId64 " by %s", w->run, w->o->connect);
+            clock_est_init(&w->clk);
+            w->ping_seq = 0;
+            s_send_ping(w);
+            spool_each(w->o->spool, s_resend_one, w);
+        }
+        w->welcomed = true;
+        s_sub_connect(w, proto_str(m, "pub"));
+        break;
+    case PROTO_REJECT:
+        log_error("rejected by the coordinator: %s", proto_str(m, "reason"));
+        w->exit_code = 2;
+        w->done = true;
+        break;
+    case PROTO_PONG:
+        if (proto_int(m, "seq", -1) == w->ping_seq) {
+            clock_est_add(&w->clk, proto_int(m, "t0", 0), proto_int(m, "tc", 0), clock_wall_ns());
+            if (w->ping_seq < PINGS)
+                s_send_ping(w);
+            else
+                log_debug("clock offset %" PRId64 " ns +/- %" PRId64 " ns", w->clk.offset_ns,
+                          w->clk.err_ns);
+        }
+        break;
+    case PROTO_PREPARE:
+        s_on_prepare(w, m);
+        break;
+    case PROTO_ACK:
+        spool_del(w->o->spool, proto_int(m, "run", 0), (int)proto_int(m, "phase", 0),
+                  (int)proto_int(m, "rep", 0));
+        break;
+    case PROTO_QUIT:
+        log_info("coordinator says quit: %s", proto_str(m, "reason") ? proto_str(m, "reason") : "");
+        w->done = true;
+        break;
+    default:
+        log_debug("unexpected %s ignored", proto_type_name(proto_msg_type(m)));
+    }
+}
+
+static void s_on_sub(struct wk *w, const proto_msg_t *m)
+{
+    switch (proto_msg_type(m)) {
+    case PROTO_SYNC:
+        if (proto_int(m, "run", -1) == w->run) {
+            proto_builder_t *b = proto_begin(PROTO_SYNC_OK);
+            proto_put_int(b, "nonce", proto_int(m, "nonce", 0));
+            s_send(w, b);
+        }
+        break;
+    case PROTO_GO:
+        s_on_go(w, m);
+        break;
+    case PROTO_QUIT:
+        w->done = true;
+        break;
+    default:
+        break; /* HEARTBEAT: hearing it is the point */
+    }
+}
+
+static void s_recv(struct wk *w, void *sock, bool from_sub)
+{
+    for (int i = 0; i < 256; i++) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        char err[256];
+        proto_msg_t *m = NULL;
+        int rc = proto_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &m, err, sizeof err);
+        if (rc == 0) {
+            if (!from_sub || w->welcomed)
+                w->last_heard = clock_mono_ns();
+            if (from_sub)
+                s_on_sub(w, m);
+            else
+                s_on_dealer(w, m);
+        } else {
+            log_warn("dropped a %s frame: %s", from_sub ? "broadcast" : "direct", err);
+        }
+        proto_msg_destroy(&m);
+        zmq_msg_close(&msg);
+        if (w->done)
+            return;
+    }
+}
+
+static void s_periodic(struct wk *w)
+{
+    int64_t now = clock_mono_ns();
+    if (!w->welcomed) {
+        if (now >= w->hello_next) {
+            s_send_hello(w);
+            w->hello_next = now + w->hello_backoff;
+            w->hello_backoff = w->hello_backoff * 2 > 8 * NS_PER_SEC ? 8 * NS_PER_SEC
+                                                                     : w->hello_backoff * 2;
+        }
+        return;
+    }
+    if (now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS) {
+        w->last_hb = now;
+        proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
+        proto_put_int(b, "t", clock_wall_ns());
+        s_send(w, b);
+    }
+    if (now - w->last_resend >= RESEND_NS) {
+        w->last_resend = now;
+        spool_each(w->o->spool, s_resend_one, w);
+    }
+    /* a lost PONG must not stall the clock probe */
+    if (w->ping_seq < PINGS && clock_wall_ns() - w->ping_sent > 200 * NS_PER_MS)
+        s_send_ping(w);
+    if (now - w->last_heard > 5LL * w->hb_ms * NS_PER_MS) {
+        log_warn("coordinator silent for %.1f s; registering again",
+                 (double)(now - w->last_heard) / NS_PER_SEC);
+        w->welcomed = false;
+        w->hello_backoff = 250 * NS_PER_MS;
+        w->hello_next = now;
+    }
+}
+
+int worker_run(const struct worker_opts *o)
+{
+    struct wk w = { .o = o, .hb_ms = 1000, .exit_code = 0 };
+    char err[512];
+    host_facts_get(&w.facts);
+    if (o->platform && strcmp(o->platform, "auto") != 0)
+        snprintf(w.facts.platform, sizeof w.facts.platform, "%s", o->platform);
+    log_info("%s: platform %s (%s), %" PRId64 " cores", o->name, w.facts.platform, w.facts.why,
+             w.facts.cores);
+    snprintf(w.workdir, sizeof w.workdir, "%s/work", o->spool);
+    if (spool_init(o->spool, err, sizeof err) != 0 || spool_init(w.workdir, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        log_error("pipe: %s", strerror(errno));
+        return 1;
+    }
+    w.pipe_r = fds[0];
+    w.pipe_w = fds[1];
+    w.zctx = zmq_ctx_new();
+    w.dealer = zmq_socket(w.zctx, ZMQ_DEALER);
+    int64_t maxmsg = PROTO_MAX_FRAME;
+    int one = 1, zero = 0, ivl = 100, ivl_max = 5000;
+    zmq_setsockopt(w.dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(w.dealer, ZMQ_ROUTING_ID, o->name, strlen(o->name));
+    /* queue nothing for a coordinator that is not there: HELLOs would pile up */
+    zmq_setsockopt(w.dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+    zmq_setsockopt(w.dealer, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(w.dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(w.dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    if (zmq_connect(w.dealer, o->connect) != 0) {
+        log_error("cannot connect to %s: %s", o->connect, zmq_strerror(zmq_errno()));
+        w.exit_code = 2;
+        goto out;
+    }
+    w.hello_backoff = 250 * NS_PER_MS;
+    w.hello_next = clock_mono_ns();
+    w.last_heard = clock_mono_ns();
+    while (!w.done && !(o->interrupted && *o->interrupted)) {
+        zmq_pollitem_t items[3] = {
+            { .socket = w.dealer, .events = ZMQ_POLLIN },
+            { .socket = NULL, .fd = w.pipe_r, .events = ZMQ_POLLIN },
+            { .socket = w.sub, .events = ZMQ_POLLIN },
+        };
+        int n = zmq_poll(items, w.sub ? 3 : 2, 50);
+        if (n < 0 && zmq_errno() != EINTR)
+            break;
+        if (n > 0) {
+            if (items[0].revents & ZMQ_POLLIN)
+                s_recv(&w, w.dealer, false);
+            if (items[1].revents & ZMQ_POLLIN)
+                s_on_job_event(&w);
+            if (w.sub && (items[2].revents & ZMQ_POLLIN))
+                s_recv(&w, w.sub, true);
+        }
+        if (!w.done)
+            s_periodic(&w);
+    }
+out:
+    w.job.stop = 1;
+    s_job_join(&w.job);
+    if (w.job.ops && w.job.state == JOB_PREPARED && w.job.ops->cleanup)
+        w.job.ops->cleanup(&w.job.ctx);
+    s_job_reset(&w.job);
+    if (w.sub)
+        zmq_close(w.sub);
+    zmq_close(w.dealer);
+    zmq_ctx_term(w.zctx);
+    close(w.pipe_r);
+    close(w.pipe_w);
+    return w.exit_code;
+}

@@ -1,0 +1,307 @@
+/* cmd_run.c — `lockstep run`: load the experiment, open the database, bind,
+ * optionally spawn local workers, admit, run the phases, and say where the
+ * results went.  Exit 0 complete, 3 partial, 2 invalid input, 1 failure. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "coord.h"
+#include "experiment.h"
+#include "log.h"
+#include "sched.h"
+#include "spawn.h"
+#include "store.h"
+
+static volatile sig_atomic_t s_interrupted;
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_interrupted = 1;
+}
+
+static const char *s_usage =
+    "usage: lockstep run FILE [options]\n"
+    "\n"
+    "Run the experiment in FILE: admit workers, run every phase and repetition\n"
+    "with its schedule, store every result, print a summary.\n"
+    "\n"
+    "  -b, --bind ENDPOINT   ROUTER endpoint (default tcp://127.0.0.1:5555; with\n"
+    "                        --local, tcp://127.0.0.1:* picks a free port); the PUB\n"
+    "                        socket binds the next port\n"
+    "  -l, --local N         spawn N native workers on this machine (1..256)\n"
+    "  -e, --expect N|NAMES  workers to wait for: a count or a comma-separated list\n"
+    "                        of names (default: from --local or the experiment)\n"
+    "  -d, --db PATH         results database (default lockstep.db)\n"
+    "  -t, --timeout SECONDS deadline for admission and for every barrier (default 30)\n"
+    "      --insecure        allow binding a non-loopback address without CURVE\n"
+    "  -q, --quiet           only errors and the final summary\n"
+    "  -v, --verbose         debug logging\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 complete, 3 partial (a worker lost or a result failed),\n"
+    "2 invalid input, 1 other failure.\n";
+
+static bool s_is_loopback(const char *ep)
+{
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0;
+    const char *h = ep + 6;
+    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
+           strncmp(h, "[::1]:", 6) == 0 || strncmp(h, "lo:", 3) == 0;
+}
+
+static int s_parse_expect(const char *arg, int *count, char ***names, size_t *n)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg && *end == '\0') {
+        if (v < 1 || v > 100000)
+            return -1;
+        *count = (int)v;
+        return 0;
+    }
+    char *copy = strdup(arg), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        *names = realloc(*names, (*n + 1) * sizeof **names);
+        (*names)[(*n)++] = strdup(tok);
+    }
+    free(copy);
+    return *n ? 0 : -1;
+}
+
+static int s_spawn_locals(coord_t *c, int n, const char *spool_root, char *err, size_t errlen)
+{
+    char bin[4096];
+    spawn_worker_path(bin, sizeof bin);
+    for (int i = 0; i < n; i++) {
+        char name[64], spool[4096];
+        snprintf(name, sizeof name, "local-%d", i);
+        snprintf(spool, sizeof spool, "%s/%s", spool_root, name);
+        char *argv[] = { bin, "--connect", c->endpoint, "--name", name, "--platform", "native",
+                         "--spool", spool, log_level() >= LOGL_DEBUG ? "--verbose" : "--quiet",
+                         NULL };
+        if (spawn_start(c->spawn, name, argv, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct run_args {
+    const char *file, *bind, *db;
+    int local;
+    int64_t timeout_ns;
+    int expect_count;
+    char **expect_names;
+    size_t nexpect;
+    bool insecure;
+};
+
+static int s_parse_args(int argc, char **argv, struct run_args *a)
+{
+    static const struct option longopts[] = {
+        { "bind", required_argument, NULL, 'b' },   { "local", required_argument, NULL, 'l' },
+        { "expect", required_argument, NULL, 'e' }, { "db", required_argument, NULL, 'd' },
+        { "timeout", required_argument, NULL, 't' }, { "insecure", no_argument, NULL, 'I' },
+        { "quiet", no_argument, NULL, 'q' },        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    a->db = "lockstep.db";
+    a->timeout_ns = 30 * NS_PER_SEC;
+    int ch;
+    char *end;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "b:l:e:d:t:qvh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'b':
+            a->bind = optarg;
+            break;
+        case 'l':
+            a->local = (int)strtol(optarg, &end, 10);
+            if (*end || a->local < 1 || a->local > 256) {
+                fprintf(stderr, "lockstep run: --local '%s': expected a number of workers 1..256\n",
+                        optarg);
+                return EXIT_INVALID;
+            }
+            break;
+        case 'e':
+            if (s_parse_expect(optarg, &a->expect_count, &a->expect_names, &a->nexpect) != 0) {
+                fprintf(stderr, "lockstep run: --expect '%s': expected a count or names\n", optarg);
+                return EXIT_INVALID;
+            }
+            break;
+        case 'd':
+            a->db = optarg;
+            break;
+        case 't': {
+            double t = strtod(optarg, &end);
+            if (*end || t <= 0 || t > 86400) {
+                fprintf(stderr, "lockstep run: --timeout '%s': expected seconds, 0 < t <= 86400\n",
+                        optarg);
+                return EXIT_INVALID;
+            }
+            a->timeout_ns = (int64_t)(t * NS_PER_SEC);
+            break;
+        }
+        case 'I':
+            a->insecure = true;
+            break;
+        case 'q':
+            log_init("lockstep", LOGL_ERROR);
+            break;
+        case 'v':
+            log_init("lockstep", LOGL_DEBUG);
+            break;
+        case 'h':
+            fputs(s_usage, stdout);
+            return -1;
+        default:
+            fputs("lockstep run: see 'lockstep run --help'\n", stderr);
+            return EXIT_INVALID;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "lockstep run: %s\n%s",
+                optind >= argc ? "missing experiment FILE" : "too many arguments", s_usage);
+        return EXIT_INVALID;
+    }
+    a->file = argv[optind];
+    if (!a->bind)
+        a->bind = a->local ? "tcp://127.0.0.1:*" : "tcp://127.0.0.1:5555";
+    if (!s_is_loopback(a->bind) && !a->insecure) {
+        fprintf(stderr,
+                "lockstep run: --bind %s is not a loopback address; this build has no CURVE "
+                "authentication yet, so say --insecure to accept unauthenticated workers\n",
+                a->bind);
+        return EXIT_INVALID;
+    }
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_args a = { 0 };
+    int rc = s_parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+
+    struct experiment *exp = NULL;
+    int nerr = experiment_load(a.file, &exp, stderr);
+    if (nerr != 0)
+        return EXIT_INVALID;
+
+    char err[1024];
+    store_t *store = store_open(a.db, err, sizeof err);
+    if (!store) {
+        fprintf(stderr, "lockstep run: %s\n", err);
+        experiment_destroy(&exp);
+        return EXIT_FAIL;
+    }
+    coord_t *c = coord_new(a.bind, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "lockstep run: %s\n", err);
+        store_destroy(&store);
+        experiment_destroy(&exp);
+        return EXIT_FAIL;
+    }
+    c->store = store;
+    c->exp = exp;
+    c->interrupted = &s_interrupted;
+    c->expect_count = a.expect_count ? a.expect_count : a.local ? a.local : exp->expect_count;
+    c->expect_names = a.nexpect ? a.expect_names : exp->expect_names;
+    c->nexpect_names = a.nexpect ? a.nexpect : exp->nexpect_names;
+    if (!c->expect_count && !c->nexpect_names) {
+        fprintf(stderr, "lockstep run: %s: how many workers? give --local N, --expect N, or "
+                        "'workers:' in the experiment\n", a.file);
+        rc = EXIT_INVALID;
+        goto out;
+    }
+    struct sigaction sa = { .sa_handler = s_on_signal };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    c->run = store_run_begin(store, exp->name, a.file, exp->source, clock_wall_ns());
+    if (c->run <= 0) {
+        fprintf(stderr, "lockstep run: %s: cannot record the run: %s\n", a.db,
+                store_errmsg(store));
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    log_info("run %" PRId64 ": experiment %s, %zu phases, ROUTER %s, PUB %s", c->run, exp->name,
+             exp->nphases, c->endpoint, c->pub_endpoint);
+
+    char spool_root[] = "/tmp/lockstep-spool-XXXXXX";
+    bool have_spool = false;
+    if (a.local) {
+        c->spawn = spawn_new();
+        if (!mkdtemp(spool_root)) {
+            fprintf(stderr, "lockstep run: cannot create %s: %s\n", spool_root, strerror(errno));
+            rc = EXIT_FAIL;
+            goto finish;
+        }
+        have_spool = true;
+        if (s_spawn_locals(c, a.local, spool_root, err, sizeof err) != 0) {
+            fprintf(stderr, "lockstep run: %s\n", err);
+            rc = EXIT_FAIL;
+            goto finish;
+        }
+    }
+    int n = sched_admit(c, clock_mono_ns() + a.timeout_ns, a.timeout_ns);
+    run_status_t status = RUN_FAILED;
+    if (n == 0 && !c->store_failed)
+        fprintf(stderr, "lockstep run: no worker registered at %s within %.0f s\n", c->endpoint,
+                (double)a.timeout_ns / NS_PER_SEC);
+    else if (n > 0)
+        status = sched_phases(c, a.timeout_ns);
+    rc = status == RUN_COMPLETE ? EXIT_OK : status == RUN_PARTIAL ? EXIT_PARTIAL : EXIT_FAIL;
+
+finish:
+    sched_quit(c, s_interrupted ? "interrupted" : "run finished");
+    coord_pump(c, 100); /* let the QUITs leave and late ACKs arrive */
+    if (c->spawn) {
+        spawn_stop_all(c->spawn, 5000);
+        spawn_destroy(&c->spawn);
+    }
+    if (have_spool) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", spool_root);
+        if (system(cmd) != 0)
+            log_warn("could not remove %s", spool_root);
+    }
+    {
+        const char *st = rc == EXIT_OK ? "complete" : rc == EXIT_PARTIAL ? "partial" : "failed";
+        if (s_interrupted)
+            fprintf(stderr, "lockstep run: interrupted\n");
+        if (c->store_failed)
+            fprintf(stderr, "lockstep run: %s\n", c->store_err);
+        if (store_run_end(store, c->run, st, clock_wall_ns()) != 0 && !c->store_failed)
+            fprintf(stderr, "lockstep run: %s: cannot record the run's end: %s\n", a.db,
+                    store_errmsg(store));
+        int64_t ok = 0, failed = 0, lost = 0;
+        store_run_counts(store, c->run, &ok, &failed, &lost);
+        size_t nlost = 0;
+        for (size_t i = 0; i < c->nworkers; i++)
+            nlost += c->workers[i]->lost;
+        printf("run %" PRId64 " %s: %zu workers (%zu lost), %zu phases, results %" PRId64
+               " ok, %" PRId64 " failed, %" PRId64 " lost\n",
+               c->run, st, c->nworkers, nlost, exp->nphases, ok, failed, lost);
+        store_summary(store, c->run, stdout);
+        printf("results: %s (lockstep export --db %s --run %" PRId64 " --format csv)\n", a.db,
+               a.db, c->run);
+    }
+out:
+    coord_destroy(&c);
+    store_destroy(&store);
+    experiment_destroy(&exp);
+    for (size_t i = 0; i < a.nexpect; i++)
+        free(a.expect_names[i]);
+    free(a.expect_names);
+    return rc;
+}

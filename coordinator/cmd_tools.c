@@ -1,0 +1,181 @@
+/* cmd_tools.c — the small subcommands: validate an experiment, export
+ * stored results, list the benchmarks.  No sockets here. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cmd.h"
+#include "experiment.h"
+#include "store.h"
+
+static int s_help_or_bad(int ch, const char *usage, const char *cmd)
+{
+    if (ch == 'h') {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "lockstep %s: see 'lockstep %s --help'\n", cmd, cmd);
+    return EXIT_INVALID;
+}
+
+static const struct option s_help_only[] = { { "help", no_argument, NULL, 'h' },
+                                             { NULL, 0, NULL, 0 } };
+
+int cmd_validate(int argc, char **argv)
+{
+    static const char *usage =
+        "usage: lockstep validate FILE...\n\n"
+        "Check experiment files.  Every problem is printed as FILE:LINE:COLUMN: message.\n"
+        "Exit status: 0 when every file is valid, 2 when one is not.\n";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", s_help_only, NULL)) != -1)
+        return s_help_or_bad(ch, usage, "validate");
+    if (optind >= argc) {
+        fprintf(stderr, "lockstep validate: missing experiment FILE\n%s", usage);
+        return EXIT_INVALID;
+    }
+    int rc = EXIT_OK;
+    for (int i = optind; i < argc; i++) {
+        struct experiment *exp = NULL;
+        int n = experiment_load(argv[i], &exp, stderr);
+        if (n != 0) {
+            rc = EXIT_INVALID;
+            continue;
+        }
+        int reps = 0;
+        for (size_t p = 0; p < exp->nphases; p++)
+            reps += exp->phases[p].reps;
+        printf("%s: valid: experiment %s, %zu phases, %d repetitions in all\n", argv[i], exp->name,
+               exp->nphases, reps);
+        experiment_destroy(&exp);
+    }
+    return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const char *usage =
+        "usage: lockstep export [--db PATH] [--run ID] [--format csv|json] [--out FILE]\n\n"
+        "Write stored results in the long format, one row per (run, phase, repetition,\n"
+        "worker, metric); CSV columns: run,phase,bench,rep,worker,platform,metric,unit,value,status\n\n"
+        "  -d, --db PATH      results database (default lockstep.db)\n"
+        "  -r, --run ID       one run (default: the latest); 'all' for every run\n"
+        "  -f, --format FMT   csv (default) or json\n"
+        "  -o, --out FILE     write there instead of standard output\n";
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },     { "run", required_argument, NULL, 'r' },
+        { "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    const char *db = "lockstep.db", *runarg = NULL, *out_path = NULL;
+    export_format_t fmt = EXPORT_CSV;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "d:r:f:o:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'r':
+            runarg = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "csv") == 0)
+                fmt = EXPORT_CSV;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = EXPORT_JSON;
+            else {
+                fprintf(stderr, "lockstep export: --format '%s': expected csv or json\n", optarg);
+                return EXIT_INVALID;
+            }
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        default:
+            return s_help_or_bad(ch, usage, "export");
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "lockstep export: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_INVALID;
+    }
+    if (access(db, R_OK) != 0) {
+        fprintf(stderr, "lockstep export: %s: no such database (give --db PATH)\n", db);
+        return EXIT_INVALID;
+    }
+    char err[1024];
+    store_t *s = store_open(db, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "lockstep export: %s\n", err);
+        return EXIT_FAIL;
+    }
+    int64_t run = 0;
+    if (runarg && strcmp(runarg, "all") == 0) {
+        run = -1;
+    } else if (runarg) {
+        char *end;
+        run = strtoll(runarg, &end, 10);
+        if (*end || run <= 0) {
+            fprintf(stderr, "lockstep export: --run '%s': expected a run id or 'all'\n", runarg);
+            store_destroy(&s);
+            return EXIT_INVALID;
+        }
+    } else {
+        run = store_last_run(s);
+        if (run == 0) {
+            fprintf(stderr, "lockstep export: %s: holds no run yet\n", db);
+            store_destroy(&s);
+            return EXIT_INVALID;
+        }
+    }
+    FILE *out = stdout;
+    if (out_path && !(out = fopen(out_path, "w"))) {
+        perror(out_path);
+        store_destroy(&s);
+        return EXIT_FAIL;
+    }
+    int rc = store_export(s, run, fmt, out, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "lockstep export: %s\n", err);
+    if (out != stdout && fclose(out) != 0) {
+        perror(out_path);
+        rc = -1;
+    }
+    store_destroy(&s);
+    return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_list(int argc, char **argv)
+{
+    static const char *usage = "usage: lockstep list [BENCH]\n\n"
+                               "List the benchmarks, their headline metric and their options\n"
+                               "with type, allowed values, default and help.\n";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", s_help_only, NULL)) != -1)
+        return s_help_or_bad(ch, usage, "list");
+    const char *only = optind < argc ? argv[optind] : NULL;
+    if (only && !bench_find(only)) {
+        fprintf(stderr, "lockstep list: unknown benchmark '%s'\n", only);
+        return EXIT_INVALID;
+    }
+    for (const struct bench_ops *const *b = bench_all(); *b; b++) {
+        if (only && strcmp(only, (*b)->name) != 0)
+            continue;
+        printf("%s — %s\n  metric: %s (%s)\n", (*b)->name, (*b)->help, (*b)->metric, (*b)->unit);
+        for (const struct opt_def *o = (*b)->options; o && o->name; o++) {
+            char desc[256];
+            opt_describe(o, desc, sizeof desc);
+            printf("  %-12s %-28s default %-8s %s\n", o->name, desc, o->def ? o->def : "-",
+                   o->help ? o->help : "");
+        }
+        printf("\n");
+    }
+    return EXIT_OK;
+}

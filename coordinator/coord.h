@@ -1,0 +1,91 @@
+/* coord.h — the coordinator's sockets and its view of the workers (internal
+ * to the lockstep binary).  coord.c owns the ROUTER and PUB sockets and turns
+ * incoming frames into worker state changes; sched.c drives the run by
+ * waiting on those states with deadlines. */
+#ifndef LOCKSTEP_COORD_H
+#define LOCKSTEP_COORD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "experiment.h"
+#include "store.h"
+
+typedef enum {
+    STEP_NONE = 0,
+    STEP_PREPARED, /* PREPARE sent, waiting for READY */
+    STEP_READY,    /* READY ok */
+    STEP_NOTREADY, /* READY with an error: the repetition failed on this worker */
+    STEP_GO,       /* in the GO set, waiting for RESULT */
+    STEP_DONE,     /* RESULT stored */
+} step_t;
+
+struct cworker {
+    char *name;
+    int rank;
+    char *platform, *hostname, *kernel, *cpu_model, *advertise;
+    int64_t cores, mem_bytes, pid;
+    int64_t joined_at;           /* coordinator wall clock */
+    int64_t last_seen;           /* monotonic */
+    bool lost;
+    bool synced;
+    int64_t offset_ns, offset_err_ns; /* worker clock - coordinator clock, as reported */
+    /* the repetition in progress */
+    int phase, rep;
+    step_t step;
+    char *step_error;
+    int64_t started_at;          /* coordinator clock, from RESULT */
+};
+
+struct spawn;
+
+typedef struct coord {
+    void *zctx, *router, *pub;
+    char endpoint[256];          /* ROUTER, as bound (wildcard port resolved) */
+    char pub_endpoint[256];
+    store_t *store;
+    const struct experiment *exp;
+    int64_t run;
+    struct cworker **workers;    /* admission order; ranks after sched_admit */
+    size_t nworkers, capworkers;
+    void *byname;                /* zhash_t: name -> struct cworker * */
+    size_t nlive;
+    /* admission */
+    bool admitting;
+    int expect_count;
+    char **expect_names;
+    size_t nexpect_names;
+    int64_t sync_nonce;
+    int64_t last_sync_pub;       /* monotonic */
+    /* liveness */
+    int hb_ms, miss_beats;
+    int64_t last_hb_pub, last_liveness;
+    /* what is running, for loss records */
+    int cur_phase, cur_rep;
+    /* a commit failed: the run cannot go on */
+    bool store_failed;
+    char store_err[512];
+    int64_t dropped;             /* malformed or unexpected frames */
+    volatile sig_atomic_t *interrupted;
+    struct spawn *spawn;
+} coord_t;
+
+/* Bind ROUTER to endpoint and PUB next to it (port + 1, or a wildcard port
+ * when the ROUTER's is one).  NULL with a message ("tcp://...:5555: Address
+ * already in use") on error. */
+coord_t *coord_new(const char *endpoint, char *err, size_t errlen);
+void coord_destroy(coord_t **c_p);
+
+/* Poll up to timeout_ms, handle every frame that arrived, then do periodic
+ * duties: heartbeat and SYNC publishing, liveness checks, reaping children. */
+void coord_pump(coord_t *c, int timeout_ms);
+
+int coord_send(coord_t *c, const char *worker, void *data, size_t len); /* frees data */
+int coord_publish(coord_t *c, void *data, size_t len);                  /* frees data */
+void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason);
+struct cworker *coord_worker(coord_t *c, const char *name);
+/* Store a failed/lost row for w's current repetition (headline metric, no value). */
+int coord_store_unfinished(coord_t *c, struct cworker *w, const char *status, const char *error);
+
+#endif

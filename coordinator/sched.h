@@ -1,0 +1,21 @@
+/* sched.h — runs an experiment over an admitted set of workers. */
+#ifndef LOCKSTEP_SCHED_H
+#define LOCKSTEP_SCHED_H
+
+#include <stdint.h>
+
+#include "coord.h"
+
+typedef enum { RUN_COMPLETE = 0, RUN_PARTIAL = 3, RUN_FAILED = 1 } run_status_t;
+
+/* Wait for the expected workers until admit_deadline (monotonic ns), close
+ * admission, assign ranks by name, confirm subscriptions.  Returns the number
+ * of workers admitted (0: nobody came). */
+int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns);
+/* Run every phase x repetition.  barrier_timeout_ns bounds every wait for
+ * READY.  Returns the run's status. */
+run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns);
+/* Tell every worker the run is over. */
+void sched_quit(coord_t *c, const char *reason);
+
+#endif

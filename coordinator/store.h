@@ -1,0 +1,76 @@
+/* store.h — the results database (SQLite, WAL, synchronous=FULL).
+ *
+ * A result is acknowledged to its worker only after store_result_put has
+ * committed it.  Inserts are idempotent on (run, phase, rep, worker, metric):
+ * a re-sent result is not a duplicate.  The schema is defined once, in store.c.
+ */
+#ifndef LOCKSTEP_STORE_H
+#define LOCKSTEP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench.h"
+
+typedef struct store store_t;
+
+struct store_worker {
+    const char *name;
+    int rank;
+    const char *platform, *hostname, *kernel, *cpu_model, *advertise;
+    int64_t cores, mem_bytes, pid;
+    int64_t clock_offset_ns, clock_err_ns;
+    int64_t joined_at;
+};
+
+struct store_result {
+    int phase, rep;               /* phase index (0-based), rep (1-based) */
+    const char *worker;
+    const char *status;           /* ok | failed | lost */
+    const char *error;            /* NULL when ok */
+    int64_t scheduled_at, started_at, finished_at; /* coordinator clock ns; 0 = unknown */
+    const struct bench_metric *metrics;
+    size_t nmetrics;
+    const struct bench_detail *details;
+    size_t ndetails;
+};
+
+/* Open (creating the schema).  NULL with a message naming the path on error. */
+store_t *store_open(const char *path, char *err, size_t errlen);
+void store_destroy(store_t **store_p);
+const char *store_path(const store_t *store);
+/* Last SQLite error text, for messages. */
+const char *store_errmsg(const store_t *store);
+
+int64_t store_run_begin(store_t *s, const char *experiment, const char *file, const char *source,
+                        int64_t started_at);
+int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_at);
+int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
+                    const char *schedule, int reps, const char *params_json);
+int store_worker_put(store_t *s, int64_t run, const struct store_worker *w);
+int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset_ns,
+                       int64_t err_ns);
+int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
+                      const char *phase);
+/* One transaction: every metric row and detail row.  0 after COMMIT. */
+int store_result_put(store_t *s, int64_t run, const struct store_result *r);
+int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at, int64_t skew_ns,
+                     int64_t skew_err_ns);
+/* Counts for the end-of-run summary. */
+int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int64_t *lost);
+/* Per phase and worker: repetitions and the mean of the headline metric. */
+int store_summary(store_t *s, int64_t run, FILE *out);
+/* The SQLite handle, for export.c. */
+struct sqlite3 *store_handle(store_t *s);
+/* Most recent run id, or 0. */
+int64_t store_last_run(store_t *s);
+
+typedef enum { EXPORT_CSV, EXPORT_JSON } export_format_t;
+/* Rows of one run (run <= 0: every run) in the long format
+ * run,phase,bench,rep,worker,platform,metric,unit,value,status. */
+int store_export(store_t *s, int64_t run, export_format_t fmt, FILE *out, char *err,
+                 size_t errlen);
+
+#endif

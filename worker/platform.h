@@ -1,0 +1,33 @@
+/* platform.h — what the worker runs on: native, a container, or a VM (KVM or
+ * plain QEMU), plus the host facts stored with every worker. */
+#ifndef LOCKSTEP_PLATFORM_H
+#define LOCKSTEP_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The evidence detection looks at; platform_probe_self fills it from this
+ * machine, tests fill it by hand (root points at a fake file tree). */
+struct platform_probe {
+    const char *root;   /* prefix for /.dockerenv, /proc/1/cgroup, /sys/class/dmi/... ("" = /) */
+    bool hypervisor;    /* CPUID.1:ECX bit 31 */
+    char signature[13]; /* CPUID 0x40000000 vendor signature, NUL-terminated */
+};
+
+struct host_facts {
+    char platform[16];
+    char why[160];      /* the evidence that decided the platform */
+    char hostname[256];
+    char kernel[128];
+    char cpu_model[128];
+    int64_t cores;
+    int64_t mem_bytes;
+};
+
+void platform_probe_self(struct platform_probe *p);
+/* "native", "docker", "kvm", "qemu" or "vm" (another hypervisor); why says how. */
+const char *platform_detect(const struct platform_probe *p, char *why, size_t whylen);
+void host_facts_get(struct host_facts *f);
+
+#endif

@@ -1,0 +1,23 @@
+/* worker.h — the worker's life: register, confirm the subscription, measure
+ * the clock offset, run what it is told, spool and send results. */
+#ifndef LOCKSTEP_WORKER_H
+#define LOCKSTEP_WORKER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+struct worker_opts {
+    const char *connect;       /* coordinator ROUTER endpoint */
+    const char *name;          /* identity; unique per run */
+    const char *platform;      /* "auto" or a platform name */
+    const char *spool;         /* spool directory */
+    const char *advertise;     /* address others reach this worker at (may be NULL) */
+    int64_t proto_version;     /* PROTO_VERSION, except in tests */
+    volatile sig_atomic_t *interrupted;
+};
+
+/* Returns the process exit status: 0 after QUIT or a signal, 2 when the
+ * coordinator rejected us, 1 on a local failure (spool unusable, ...). */
+int worker_run(const struct worker_opts *opts);
+
+#endif
