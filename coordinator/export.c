@@ -3,6 +3,7 @@
  * run,phase,bench,rep,worker,platform,metric,unit,value,status — or JSON. */
 #include <inttypes.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
@@ -52,12 +53,21 @@ static void s_json_str(FILE *out, const char *v)
     fputc('"', out);
 }
 
+/* The shortest text that reads back as the same double. */
 static void s_value(FILE *out, sqlite3_stmt *st, int col, const char *null_text)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
         fputs(null_text, out);
-    else
-        fprintf(out, "%.17g", sqlite3_column_double(st, col));
+        return;
+    }
+    double v = sqlite3_column_double(st, col);
+    char buf[32];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, out);
 }
 
 int store_export(store_t *s, int64_t run, export_format_t fmt, FILE *out, char *err,

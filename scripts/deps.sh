@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages lockstep needs to build and test.
+# Idempotent: installs only what is missing; elevates with sudo when not root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config            # toolchain
+  libzmq3-dev libczmq-dev libmsgpack-dev      # transport and encoding
+  libsqlite3-dev libyaml-dev                  # results store, experiment files
+  libiperf-dev liburing-dev                   # network and disk benchmarks
+  libcmocka-dev sqlite3 python3               # unit tests; integration tests query the database
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
