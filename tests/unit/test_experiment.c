@@ -1,1 +1,675 @@
-int main(void){return 0;}
+/* test_experiment.c — the experiment loader: the shipped smoke experiment
+ * loads, defaults are applied, and every kind of mistake is reported with the
+ * exact line, column and wording a user will see.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "experiment.h"
+
+#define MS 1000000LL
+#define SEC 1000000000LL
+
+/* Parse text as "t.yaml"; *diag gets everything written to diag. */
+static int s_parse(const char *text, struct experiment **exp, char **diag)
+{
+    size_t len = 0;
+    *diag = NULL;
+    FILE *f = open_memstream(diag, &len);
+    assert_non_null(f);
+    int rc = experiment_parse("t.yaml", text, strlen(text), exp, f);
+    fclose(f);
+    return rc;
+}
+
+/* Parse text expecting exactly the problems in want (all lines, in order). */
+static void s_expect(const char *text, int count, const char *want)
+{
+    struct experiment *exp = (struct experiment *)(uintptr_t)1;
+    char *diag = NULL;
+    int rc = s_parse(text, &exp, &diag);
+    if (strcmp(diag, want) != 0)
+        print_message("--- input:\n%s--- got:\n%s--- want:\n%s", text, diag, want);
+    assert_string_equal(diag, want);
+    assert_int_equal(rc, count);
+    assert_null(exp);
+    free(diag);
+}
+
+/* Parse text expecting success. */
+static struct experiment *s_ok(const char *text)
+{
+    struct experiment *exp = NULL;
+    char *diag = NULL;
+    int rc = s_parse(text, &exp, &diag);
+    if (rc != 0)
+        print_message("--- input:\n%s--- problems:\n%s", text, diag);
+    assert_int_equal(rc, 0);
+    assert_string_equal(diag, "");
+    assert_non_null(exp);
+    free(diag);
+    return exp;
+}
+
+/* The source tree, found from this file's own path. */
+static char *s_source_path(const char *rel)
+{
+    const char *me = __FILE__, *tail = "tests/unit/test_experiment.c";
+    size_t n = strlen(me), m = strlen(tail);
+    if (n < m || strcmp(me + n - m, tail) != 0)
+        fail_msg("cannot find the source tree from __FILE__ = %s", me);
+    char *path = malloc(n - m + strlen(rel) + 1);
+    assert_non_null(path);
+    memcpy(path, me, n - m);
+    strcpy(path + n - m, rel);
+    return path;
+}
+
+/* --- valid files --------------------------------------------------------- */
+
+static void test_smoke_loads(void **state)
+{
+    (void)state;
+    char *path = s_source_path("experiments/smoke.yaml");
+    struct experiment *exp = NULL;
+    char *diag = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&diag, &len);
+    int rc = experiment_load(path, &exp, f);
+    fclose(f);
+    if (rc != 0)
+        print_message("%s", diag);
+    assert_int_equal(rc, 0);
+    assert_string_equal(diag, "");
+    free(diag);
+    assert_non_null(exp);
+    assert_string_equal(exp->path, path);
+    assert_string_equal(exp->name, "smoke");
+    assert_non_null(exp->description);
+    assert_non_null(strstr(exp->source, "name: smoke"));
+    assert_true(exp->nphases >= 3);
+
+    /* Every plug-in, both schedules, some repeated phases; and a budget:
+     * with 3 workers a round-robin repetition costs 3 runs. */
+    int seen_null = 0, seen_cpu = 0, seen_fork = 0, seen_ls = 0, seen_rr = 0, seen_reps2 = 0;
+    int64_t total = 0;
+    for (size_t i = 0; i < exp->nphases; i++) {
+        const struct exp_phase *ph = &exp->phases[i];
+        assert_non_null(ph->name);
+        assert_non_null(ph->bench);
+        assert_non_null(ph->opts);
+        assert_true(ph->line > 0);
+        seen_null |= ph->bench == bench_find("null");
+        seen_cpu |= ph->bench == bench_find("cpu");
+        seen_fork |= ph->bench == bench_find("fork");
+        seen_ls |= ph->schedule == SCHED_LOCKSTEP;
+        seen_rr |= ph->schedule == SCHED_ROUND_ROBIN;
+        seen_reps2 |= ph->reps == 2;
+        for (size_t j = 0; j < ph->nparams; j++)
+            if (ph->bench == bench_find("cpu") && strcmp(ph->keys[j], "max_prime") == 0)
+                assert_string_equal(ph->vals[j], "10000");
+        int64_t run = ph->bench->expected_ns ? ph->bench->expected_ns(ph->opts) : 0;
+        assert_true(run > 0 && run <= SEC); /* every phase is time-bounded and short */
+        int runs = ph->schedule == SCHED_ROUND_ROBIN ? 3 : 1;
+        total += (int64_t)ph->reps * runs * (run + exp->start_delay_ns);
+    }
+    assert_true(seen_null && seen_cpu && seen_fork && seen_ls && seen_rr && seen_reps2);
+    assert_true(total < 20 * SEC);
+    experiment_destroy(&exp);
+    assert_null(exp);
+    free(path);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    const char *text = "name: t\n"
+                       "phases:\n"
+                       "  - name: a\n"
+                       "    bench: null\n";
+    struct experiment *exp = s_ok(text);
+    assert_string_equal(exp->path, "t.yaml");
+    assert_string_equal(exp->source, text);
+    assert_string_equal(exp->name, "t");
+    assert_null(exp->description);
+    assert_int_equal(exp->expect_count, 0);
+    assert_null(exp->expect_names);
+    assert_int_equal(exp->schedule, SCHED_LOCKSTEP);
+    assert_int_equal(exp->reps, 1);
+    assert_int_equal(exp->start_delay_ns, 200 * MS);
+    assert_int_equal(exp->grace_ns, 10 * SEC);
+    assert_int_equal(exp->nphases, 1);
+    const struct exp_phase *ph = &exp->phases[0];
+    assert_string_equal(ph->name, "a");
+    /* a plain `null` is the benchmark's name, not YAML's null */
+    assert_ptr_equal(ph->bench, bench_find("null"));
+    assert_int_equal(ph->schedule, SCHED_LOCKSTEP);
+    assert_int_equal(ph->reps, 1);
+    assert_int_equal(ph->nparams, 0);
+    assert_non_null(ph->opts);
+    assert_int_equal(ph->timeout_ns, 0);
+    assert_null(ph->workers);
+    assert_int_equal(ph->nworkers, 0);
+    assert_int_equal(ph->line, 3);
+    experiment_destroy(&exp);
+    assert_null(exp);
+    experiment_destroy(&exp); /* twice is harmless */
+    experiment_destroy(NULL);
+}
+
+static void test_fields_and_overrides(void **state)
+{
+    (void)state;
+    struct experiment *exp = s_ok("# a comment first\n"
+                                  "name: t-1.x\n"
+                                  "description: \"two: words\"\n"
+                                  "schedule: round-robin\n"
+                                  "repetitions: 3\n"
+                                  "start_delay: 1s\n"
+                                  "grace: 0s\n"
+                                  "phases:\n"
+                                  "  - name: inherit\n"
+                                  "    bench: \"null\"\n"
+                                  "  - name: own\n"
+                                  "    bench: cpu\n"
+                                  "    schedule: lockstep\n"
+                                  "    repetitions: 5\n"
+                                  "    timeout: 30s\n"
+                                  "    workers: [alpha, native]\n"
+                                  "    params: {max_prime: 2000, time: 250ms}\n");
+    assert_string_equal(exp->name, "t-1.x");
+    assert_string_equal(exp->description, "two: words");
+    assert_int_equal(exp->schedule, SCHED_ROUND_ROBIN);
+    assert_int_equal(exp->reps, 3);
+    assert_int_equal(exp->start_delay_ns, SEC);
+    assert_int_equal(exp->grace_ns, 0);
+    assert_int_equal(exp->nphases, 2);
+
+    const struct exp_phase *a = &exp->phases[0], *b = &exp->phases[1];
+    assert_ptr_equal(a->bench, bench_find("null"));
+    assert_int_equal(a->schedule, SCHED_ROUND_ROBIN);
+    assert_int_equal(a->reps, 3);
+    assert_int_equal(a->line, 9);
+
+    assert_string_equal(b->name, "own");
+    assert_ptr_equal(b->bench, bench_find("cpu"));
+    assert_int_equal(b->schedule, SCHED_LOCKSTEP);
+    assert_int_equal(b->reps, 5);
+    assert_int_equal(b->timeout_ns, 30 * SEC);
+    assert_int_equal(b->nworkers, 2);
+    assert_string_equal(b->workers[0], "alpha");
+    assert_string_equal(b->workers[1], "native");
+    assert_int_equal(b->nparams, 2);
+    assert_string_equal(b->keys[0], "max_prime");
+    assert_string_equal(b->vals[0], "2000");
+    assert_string_equal(b->keys[1], "time");
+    assert_string_equal(b->vals[1], "250ms");
+    assert_non_null(b->opts);
+    assert_int_equal(b->bench->expected_ns(b->opts), 250 * MS);
+    assert_int_equal(b->line, 11);
+    experiment_destroy(&exp);
+}
+
+static void test_sched_name(void **state)
+{
+    (void)state;
+    assert_string_equal(sched_name(SCHED_LOCKSTEP), "lockstep");
+    assert_string_equal(sched_name(SCHED_ROUND_ROBIN), "round-robin");
+}
+
+static void test_workers_count_and_list(void **state)
+{
+    (void)state;
+    struct experiment *exp = s_ok("name: t\n"
+                                  "workers: 3\n"
+                                  "phases: [{name: a, bench: null}]\n");
+    assert_int_equal(exp->expect_count, 3);
+    assert_null(exp->expect_names);
+    assert_int_equal(exp->nexpect_names, 0);
+    experiment_destroy(&exp);
+
+    exp = s_ok("name: t\n"
+               "workers:\n"
+               "  - alpha\n"
+               "  - beta.lab\n"
+               "phases:\n"
+               "  - name: a\n"
+               "    bench: null\n"
+               "    workers: [beta.lab, docker]\n");
+    assert_int_equal(exp->expect_count, 2);
+    assert_int_equal(exp->nexpect_names, 2);
+    assert_string_equal(exp->expect_names[0], "alpha");
+    assert_string_equal(exp->expect_names[1], "beta.lab");
+    assert_int_equal(exp->phases[0].nworkers, 2);
+    experiment_destroy(&exp);
+}
+
+static void test_workers_bad(void **state)
+{
+    (void)state;
+    s_expect("name: t\nworkers: 0\nphases: [{name: a, bench: null}]\n", 1,
+             "t.yaml:2:10: workers: 0 is out of range (allowed 1..4096)\n");
+    s_expect("name: t\nworkers: 4097\nphases: [{name: a, bench: null}]\n", 1,
+             "t.yaml:2:10: workers: 4097 is out of range (allowed 1..4096)\n");
+    s_expect("name: t\nworkers: many\nphases: [{name: a, bench: null}]\n", 1,
+             "t.yaml:2:10: workers: expected a count (1..4096) or a list of worker names "
+             "(found 'many')\n");
+    s_expect("name: t\nworkers: []\nphases: [{name: a, bench: null}]\n", 1,
+             "t.yaml:2:10: workers: the list is empty\n");
+    s_expect("name: t\nworkers: [a, b, a, {x: 1}]\nphases: [{name: a, bench: null}]\n", 2,
+             "t.yaml:2:17: workers: 'a' is listed twice\n"
+             "t.yaml:2:20: each entry of 'workers' must be a name (found a map)\n");
+    /* a phase's subset must name a listed worker or a platform */
+    s_expect("name: t\n"
+             "workers: [alpha, beta]\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "    workers: [alpha, gamma, kvm]\n",
+             1,
+             "t.yaml:6:22: workers: 'gamma' is neither a worker listed at the top level nor a "
+             "platform (native, docker, kvm, qemu)\n");
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "    workers: native\n",
+             1,
+             "t.yaml:5:14: 'workers' must be a list of worker names or platforms "
+             "(found 'native')\n");
+}
+
+/* --- syntax and document shape ------------------------------------------- */
+
+static void test_syntax_error(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "phases: [a, b\n",
+             1,
+             "t.yaml:3:1: YAML syntax error: did not find expected ',' or ']' "
+             "(while parsing a flow sequence at line 2, column 9)\n");
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "     bench: null\n",
+             1,
+             "t.yaml:4:11: YAML syntax error: mapping values are not allowed in this context\n");
+    s_expect("name: t\n"
+             "phases:\n"
+             "\t- name: a\n",
+             1,
+             "t.yaml:3:1: YAML syntax error: found character that cannot start any token "
+             "(a tab: YAML indents with spaces only)\n");
+    /* bytes that are not UTF-8: libyaml gives an offset, we give a position */
+    s_expect("name: t\n"
+             "description: caf\xff\n",
+             1,
+             "t.yaml:2:17: YAML syntax error: invalid leading UTF-8 octet (byte 0xFF)\n");
+    /* a syntax error in a second document stops everything too */
+    s_expect("name: t\nphases: []\n---\n[\n", 1,
+             "t.yaml:5:1: YAML syntax error: did not find expected node content "
+             "(while parsing a flow node at line 5, column 1)\n");
+}
+
+static void test_empty_and_documents(void **state)
+{
+    (void)state;
+    s_expect("", 1,
+             "t.yaml:1:1: the file holds no experiment (expected a map with at least 'name' "
+             "and 'phases')\n");
+    s_expect("# only a comment\n\n# and another\n", 1,
+             "t.yaml:1:1: the file holds no experiment (expected a map with at least 'name' "
+             "and 'phases')\n");
+    s_expect("name: t\n"
+             "phases: [{name: a, bench: null}]\n"
+             "---\n"
+             "name: u\n",
+             1, "t.yaml:3:1: a second document starts here; an experiment file holds exactly one\n");
+    s_expect("- name: t\n", 1,
+             "t.yaml:1:1: an experiment must be a map of settings with at least 'name' and "
+             "'phases' (found a list)\n");
+    s_expect("smoke\n", 1,
+             "t.yaml:1:1: an experiment must be a map of settings with at least 'name' and "
+             "'phases' (found 'smoke')\n");
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+static void test_unknown_top_key(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "phazes:\n"
+             "  - name: a\n"
+             "    bench: null\n",
+             2,
+             "t.yaml:1:1: missing required key 'phases'\n"
+             "t.yaml:2:1: unknown key 'phazes' (expected one of: name, description, workers, "
+             "schedule, repetitions, start_delay, grace, phases)\n");
+}
+
+static void test_unknown_phase_key(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "    repetition: 2\n",
+             1,
+             "t.yaml:5:5: unknown key 'repetition' (expected one of: name, bench, schedule, "
+             "repetitions, timeout, workers, params)\n");
+}
+
+static void test_missing_keys(void **state)
+{
+    (void)state;
+    s_expect("# header\n"
+             "name: t\n"
+             "description: no phases\n",
+             1, "t.yaml:2:1: missing required key 'phases'\n");
+    s_expect("description: nothing\n", 2,
+             "t.yaml:1:1: missing required key 'name'\n"
+             "t.yaml:1:1: missing required key 'phases'\n");
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "  - bench: null\n",
+             2,
+             "t.yaml:3:5: missing required key 'bench'\n"
+             "t.yaml:4:5: missing required key 'name'\n");
+    s_expect("name: t\nphases: []\n", 1, "t.yaml:2:9: 'phases' must hold at least one phase\n");
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "  - name: b\n"
+             "    bench: null\n"
+             "  - name: a\n"
+             "    bench: cpu\n",
+             1, "t.yaml:7:11: duplicate phase name 'a' (first at line 3)\n");
+    s_expect("name: t\n"
+             "name: u\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "    bench: cpu\n",
+             2,
+             "t.yaml:2:1: duplicate key 'name' (first at line 1)\n"
+             "t.yaml:6:5: duplicate key 'bench' (first at line 5)\n");
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "    params:\n"
+             "      sleep: 1ms\n"
+             "      sleep: 2ms\n",
+             1, "t.yaml:7:7: duplicate option 'sleep' (first at line 6)\n");
+}
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    s_expect("name: [t]\n"
+             "description: {a: b}\n"
+             "phases: {a: b}\n",
+             3,
+             "t.yaml:1:7: 'name' must be a string (found a list)\n"
+             "t.yaml:2:14: 'description' must be a string (found a map)\n"
+             "t.yaml:3:9: 'phases' must be a list of phases (found a map)\n");
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - warmup\n"
+             "  - name: b\n"
+             "    bench: null\n"
+             "    params: [sleep]\n"
+             "  - name: c\n"
+             "    bench: null\n"
+             "    params:\n"
+             "      sleep: [1ms]\n",
+             3,
+             "t.yaml:3:5: each phase must be a map with at least 'name' and 'bench' "
+             "(found 'warmup')\n"
+             "t.yaml:6:13: 'params' must be a map of option: value (found a list)\n"
+             "t.yaml:10:14: 'sleep' must be a single value (found a list)\n");
+    s_expect("name: my experiment\n"
+             "phases:\n"
+             "  - name: a/b\n"
+             "    bench:\n",
+             3,
+             "t.yaml:1:7: name: 'my experiment' is not a valid name (use 1 to 128 letters, "
+             "digits, '_', '.' or '-')\n"
+             "t.yaml:3:11: name: 'a/b' is not a valid name (use 1 to 128 letters, digits, "
+             "'_', '.' or '-')\n"
+             "t.yaml:4:11: 'bench' must be a benchmark name (found nothing)\n");
+}
+
+/* --- values -------------------------------------------------------------- */
+
+static void test_bad_schedule(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "schedule: roundrobin\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "    schedule: [lockstep]\n",
+             2,
+             "t.yaml:2:11: schedule: 'roundrobin' is not a schedule (expected one of: lockstep, "
+             "round-robin)\n"
+             "t.yaml:6:15: 'schedule' must be lockstep or round-robin (found a list)\n");
+}
+
+static void test_bad_numbers_and_durations(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "repetitions: 0\n"
+             "start_delay: 90s\n"
+             "grace: soon\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: null\n"
+             "    repetitions: two\n"
+             "    timeout: 0.5ms\n",
+             5,
+             "t.yaml:2:14: repetitions: 0 is out of range (allowed 1..100000)\n"
+             "t.yaml:3:14: start_delay: 90s is out of range (allowed 1ms..60s)\n"
+             "t.yaml:4:8: grace: 'soon' is not a duration (seconds, or a number with an ns, us, "
+             "ms, s, m or h suffix)\n"
+             "t.yaml:8:18: repetitions: 'two' is not an integer (allowed 1..100000)\n"
+             "t.yaml:9:14: timeout: 0.5ms is out of range (allowed 1ms..168h)\n");
+    s_expect("name: t\nrepetitions: 100001\nphases: [{name: a, bench: null}]\n", 1,
+             "t.yaml:2:14: repetitions: 100001 is out of range (allowed 1..100000)\n");
+    /* a deadline the benchmark cannot meet */
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: cpu\n"
+             "    timeout: 1s\n"
+             "    params: {time: 2s}\n",
+             1,
+             "t.yaml:5:14: timeout: 1s is not longer than the 2s the benchmark is expected to "
+             "run; every repetition would time out\n");
+}
+
+static void test_unknown_bench(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: cpux\n"
+             "    params:\n"
+             "      max_prime: 100\n",
+             1, "t.yaml:4:12: unknown benchmark 'cpux' (known: null, cpu, fork)\n");
+}
+
+static void test_bad_option_value(void **state)
+{
+    (void)state;
+    /* points at the value, with the allowed range */
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: cpu\n"
+             "    params:\n"
+             "      time: 1s\n"
+             "      max_prime: 1\n",
+             1, "t.yaml:7:18: max_prime: 1 is out of range (allowed 3..1000000000)\n");
+}
+
+static void test_bad_option_unit(void **state)
+{
+    (void)state;
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: cpu\n"
+             "    params: {max_prime: 100, time: 4Q}\n",
+             1,
+             "t.yaml:5:36: time: '4Q' is not a duration (seconds, or a number with an ns, us, "
+             "ms, s, m or h suffix)\n");
+}
+
+static void test_unknown_option(void **state)
+{
+    (void)state;
+    /* points at the key */
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: fork\n"
+             "    params:\n"
+             "      start: 1\n"
+             "      stop: 10\n",
+             1,
+             "t.yaml:7:7: unknown option 'stop' for benchmark fork (known: start, end, time, "
+             "events)\n");
+}
+
+static void test_cross_option(void **state)
+{
+    (void)state;
+    /* each value is fine alone; together they are not: points at the params map */
+    s_expect("name: t\n"
+             "phases:\n"
+             "  - name: a\n"
+             "    bench: fork\n"
+             "    params:\n"
+             "      start: 50\n"
+             "      end: 10\n",
+             1, "t.yaml:6:7: start (50) is greater than end (10)\n");
+}
+
+static void test_many_errors_at_once(void **state)
+{
+    (void)state;
+    const char *text = "name: t\n"
+                       "schedule: sometimes\n"
+                       "colour: blue\n"
+                       "phases:\n"
+                       "  - name: a\n"
+                       "    bench: cpu\n"
+                       "    params:\n"
+                       "      max_prime: 1\n"
+                       "      time: 4Q\n"
+                       "      speed: 11\n"
+                       "  - name: a\n"
+                       "    bench: nope\n";
+    s_expect(text, 7,
+             "t.yaml:2:11: schedule: 'sometimes' is not a schedule (expected one of: lockstep, "
+             "round-robin)\n"
+             "t.yaml:3:1: unknown key 'colour' (expected one of: name, description, workers, "
+             "schedule, repetitions, start_delay, grace, phases)\n"
+             "t.yaml:8:18: max_prime: 1 is out of range (allowed 3..1000000000)\n"
+             "t.yaml:9:13: time: '4Q' is not a duration (seconds, or a number with an ns, us, "
+             "ms, s, m or h suffix)\n"
+             "t.yaml:10:7: unknown option 'speed' for benchmark cpu (known: max_prime, threads, "
+             "time, events)\n"
+             "t.yaml:11:11: duplicate phase name 'a' (first at line 5)\n"
+             "t.yaml:12:12: unknown benchmark 'nope' (known: null, cpu, fork)\n");
+    /* and without a diagnostics stream the count is the same */
+    struct experiment *exp = NULL;
+    assert_int_equal(experiment_parse("t.yaml", text, strlen(text), &exp, NULL), 7);
+    assert_null(exp);
+}
+
+static void test_odd_yaml(void **state)
+{
+    (void)state;
+    /* a self-referencing alias must not send the loader round in circles */
+    s_expect("name: t\nphases: &a [*a]\n", 1,
+             "t.yaml:2:9: each phase must be a map with at least 'name' and 'bench' "
+             "(found a list)\n");
+    /* an alias repeats the node it names, positions included */
+    s_expect("name: t\nphases: [&p {name: a, bench: null}, *p]\n", 1,
+             "t.yaml:2:20: duplicate phase name 'a' (first at line 2)\n");
+    s_expect("? [a]\n: b\nname: t\nphases: [{name: a, bench: null}]\n", 1,
+             "t.yaml:1:3: a key must be a plain string (found a list)\n");
+    s_expect("name: \"a\\0b\"\nphases: [{name: a, bench: null}]\n", 1,
+             "t.yaml:1:7: 'name' contains a NUL character\n");
+    /* scalars are taken literally: ~ is not YAML's null here either */
+    s_expect("name: t\nphases: [{name: a, bench: null, params: {sleep: ~}}]\n", 1,
+             "t.yaml:2:49: sleep: '~' is not a duration (seconds, or a number with an ns, us, "
+             "ms, s, m or h suffix)\n");
+}
+
+static void test_load_missing_file(void **state)
+{
+    (void)state;
+    struct experiment *exp = (struct experiment *)(uintptr_t)1;
+    char *diag = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&diag, &len);
+    int rc = experiment_load("/nonexistent/x.yaml", &exp, f);
+    fclose(f);
+    assert_int_equal(rc, -1);
+    assert_null(exp);
+    assert_string_equal(diag, "/nonexistent/x.yaml: cannot read: No such file or directory\n");
+    free(diag);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smoke_loads),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_fields_and_overrides),
+        cmocka_unit_test(test_sched_name),
+        cmocka_unit_test(test_workers_count_and_list),
+        cmocka_unit_test(test_workers_bad),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_empty_and_documents),
+        cmocka_unit_test(test_unknown_top_key),
+        cmocka_unit_test(test_unknown_phase_key),
+        cmocka_unit_test(test_missing_keys),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_bad_schedule),
+        cmocka_unit_test(test_bad_numbers_and_durations),
+        cmocka_unit_test(test_unknown_bench),
+        cmocka_unit_test(test_bad_option_value),
+        cmocka_unit_test(test_bad_option_unit),
+        cmocka_unit_test(test_unknown_option),
+        cmocka_unit_test(test_cross_option),
+        cmocka_unit_test(test_many_errors_at_once),
+        cmocka_unit_test(test_odd_yaml),
+        cmocka_unit_test(test_load_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
