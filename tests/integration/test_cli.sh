@@ -1,0 +1,71 @@
+# User mistakes get one clear message naming what and where and a non-zero
+# exit, and nothing already stored is lost; help and version work.
+. "$(dirname "$0")/lib.sh"
+DB=$TMP/c.db
+QUICK=$SRC/tests/integration/data/quick.yaml
+
+# expect STATUS PATTERN -- command...: exit status and a line on stderr
+expect() {
+  local want=$1 pat=$2; shift 3
+  "$@" >"$TMP/o" 2>"$TMP/e"; local rc=$?
+  [ $rc -eq "$want" ] || { cat "$TMP/o" "$TMP/e"; fail "'$*': exit $rc, expected $want"; }
+  [ -z "$pat" ] || grep -qE -- "$pat" "$TMP/e" "$TMP/o" || { cat "$TMP/e"; fail "'$*': no message matching '$pat'"; }
+}
+
+# a first, good run whose results must survive everything below
+"$LOCKSTEP" run "$QUICK" --local 1 --db "$DB" -q >/dev/null 2>&1 || fail "first run"
+before=$(sql "SELECT COUNT(*) FROM results")
+[ "$before" -gt 0 ] || fail "first run stored nothing"
+
+expect 2 "missing.yaml: cannot read: No such file or directory" -- "$LOCKSTEP" run "$TMP/missing.yaml" --local 1 --db "$DB"
+printf 'name: bad\nphases:\n  - name: a\n    bench: cpu\n    params:\n      max_prime: 1\n' >"$TMP/bad.yaml"
+expect 2 "bad.yaml:6:18: max_prime: 1 is out of range" -- "$LOCKSTEP" run "$TMP/bad.yaml" --local 1 --db "$DB"
+expect 2 "bad.yaml:6:18: " -- "$LOCKSTEP" validate "$TMP/bad.yaml"
+printf 'name: [unclosed\n' >"$TMP/syntax.yaml"
+expect 2 "syntax.yaml:[0-9]+:[0-9]+: " -- "$LOCKSTEP" validate "$TMP/syntax.yaml"
+expect 0 "valid: experiment quick" -- "$LOCKSTEP" validate "$QUICK"
+expect 0 "valid: experiment smoke" -- "$LOCKSTEP" validate "$SRC/experiments/smoke.yaml"
+expect 2 "--local 'abc': expected a number of workers 1..256" -- "$LOCKSTEP" run "$QUICK" --local abc
+expect 2 "--timeout '-1'" -- "$LOCKSTEP" run "$QUICK" --local 1 --timeout -1
+expect 2 "unrecognized option '--frobnicate'" -- "$LOCKSTEP" run "$QUICK" --frobnicate
+expect 2 "missing experiment FILE" -- "$LOCKSTEP" run
+expect 2 "unknown command 'frob'" -- "$LOCKSTEP" frob
+expect 2 "how many workers\\?" -- "$LOCKSTEP" run "$QUICK" --db "$DB"
+expect 2 "not a loopback address" -- "$LOCKSTEP" run "$QUICK" --bind tcp://0.0.0.0:5555 --expect 1
+expect 1 "/nonexistent/dir/x.db: cannot open database" -- "$LOCKSTEP" run "$QUICK" --local 1 --db /nonexistent/dir/x.db
+expect 1 "$TMP: cannot open database" -- "$LOCKSTEP" run "$QUICK" --local 1 --db "$TMP"
+expect 2 "no such database" -- "$LOCKSTEP" export --db "$TMP/none.db"
+expect 2 "--format 'xml': expected csv or json" -- "$LOCKSTEP" export --db "$DB" --format xml
+expect 2 "unknown benchmark 'nope'" -- "$LOCKSTEP" list nope
+expect 2 "--connect ENDPOINT is required" -- "$WORKER"
+expect 2 "--platform 'vmware'" -- "$WORKER" --connect tcp://127.0.0.1:1 --platform vmware
+
+# port in use: a coordinator holds the port, a second one says so
+PORT=$(free_port)
+"$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:$PORT" --expect 1 --timeout 30 --db "$TMP/hold.db" >/dev/null 2>&1 &
+HOLD=$!; PIDS+=($HOLD)
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || fail "holder did not bind"
+expect 1 "cannot bind tcp://127.0.0.1:$PORT: Address already in use" -- "$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:$PORT" --expect 1 --db "$DB"
+kill $HOLD; wait $HOLD 2>/dev/null
+# no worker came within the deadline: failure, and the run is recorded as failed
+expect 1 "no worker registered at tcp://127.0.0.1:[0-9]+ within 1 s" -- "$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:*" --expect 1 --timeout 1 --db "$DB"
+
+# nothing already stored was lost or changed
+expect_eq "$(sql "SELECT COUNT(*) FROM results")" "$before" "results after the mistakes"
+expect_eq "$(sql "SELECT status FROM runs WHERE id=1")" complete "first run's status"
+expect_eq "$(sql "PRAGMA integrity_check")" ok "integrity"
+
+# help and version
+for sub in run validate export list; do
+  expect 0 "" -- "$LOCKSTEP" $sub --help
+  grep -q "^usage: lockstep $sub" "$TMP/o" || fail "lockstep $sub --help"
+done
+expect 0 "" -- "$LOCKSTEP" --help
+expect 0 "" -- "$LOCKSTEP" --version
+grep -qE "^libzmq [0-9.]+, CZMQ [0-9.]+, msgpack-c [0-9.]+, SQLite [0-9.]+" "$TMP/o" || fail "--version libraries"
+expect 0 "" -- "$WORKER" --help
+expect 0 "" -- "$LOCKSTEP" list
+grep -qE "^  max_prime +integer, 3\.\.1000000000 +default 10000" "$TMP/o" || { cat "$TMP/o"; fail "list shows cpu options"; }
+expect 0 "" -- "$WORKER" --detect
+grep -qE "^platform: (native|docker|kvm|qemu|vm)$" "$TMP/o" || fail "--detect"
+pass "bad input refused clearly, stored results intact"
