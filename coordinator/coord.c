@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "proto.h"
+#include "rt.h"
 #include "spawn.h"
 
 #define COORD_RCVHWM 100000 /* a barrier of 1024 workers must not be dropped */
@@ -52,6 +53,8 @@ coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
 {
     coord_t *c = calloc(1, sizeof *c);
     c->zctx = zmq_ctx_new();
+    if (rt_raise_self())
+        rt_zmq_ctx(c->zctx);
     c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
     c->pub = zmq_socket(c->zctx, ZMQ_PUB);
     c->byname = zhash_new();
@@ -345,7 +348,7 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
     }
     if (rc != 0) {
         c->dropped++;
-        if (c->dropped <= 20 || c->dropped % 1000 == 0)
+        if (c->dropped <= 50 || c->dropped % 1000 == 0)
             log_warn("dropped a frame from '%s' (%zu bytes): %s", id, len, err);
         return;
     }
@@ -428,8 +431,9 @@ static void s_recv_one(coord_t *c)
         s_on_frame(c, name, zmq_msg_data(&body), zmq_msg_size(&body));
     else {
         c->dropped++;
-        if (c->dropped <= 20 || c->dropped % 1000 == 0)
-            log_warn("dropped a message of %d frames from a peer", nframes);
+        if (c->dropped <= 50 || c->dropped % 1000 == 0)
+            log_warn("dropped a message of %d frames from %s", nframes,
+                     ok ? "a peer without a usable name" : "a peer");
     }
     zmq_msg_close(&body);
     zmq_msg_close(&id);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,7 @@ int spawn_start(spawn_t *s, const char *name, char *const argv[], char *err, siz
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -66,6 +68,11 @@ int spawn_start(spawn_t *s, const char *name, char *const argv[], char *err, siz
     }
     if (pid == 0) {
         close(fds[0]);
+        /* a local worker does not outlive its coordinator (mpirun's ranks
+         * do not outlive mpirun) */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127);
         execvp(argv[0], argv);
         int e = errno;
         (void)!write(fds[1], &e, sizeof e);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "platform.h"
 #include "proto.h"
+#include "rt.h"
 #include "spool.h"
 
 #define PINGS 8
@@ -239,7 +240,11 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
     j->ctx.stop = &j->stop;
     j->ctx.res = &j->res;
     j->state = JOB_PREPARING;
-    if (pthread_create(&j->thread, NULL, s_job_prepare, j) != 0) {
+    pthread_attr_t attr;
+    rt_bench_attr(&attr);
+    int prc = pthread_create(&j->thread, &attr, s_job_prepare, j);
+    pthread_attr_destroy(&attr);
+    if (prc != 0) {
         s_ready(w, run, phase, rep, "cannot start a thread");
         s_job_reset(j);
         return;
@@ -318,7 +323,11 @@ static void s_on_go(struct wk *w, const proto_msg_t *m)
     int64_t off = w->clk.samples ? w->clk.offset_ns : 0;
     j->start_local = proto_int(m, "start_at", 0) - off;
     j->state = JOB_RUNNING;
-    if (pthread_create(&j->thread, NULL, s_job_run, j) != 0) {
+    pthread_attr_t attr;
+    rt_bench_attr(&attr);
+    int prc = pthread_create(&j->thread, &attr, s_job_run, j);
+    pthread_attr_destroy(&attr);
+    if (prc != 0) {
         snprintf(j->ctx.err, sizeof j->ctx.err, "cannot start a thread");
         j->rc = -1;
         s_send_result(w);
@@ -489,6 +498,10 @@ int worker_run(const struct worker_opts *o)
     w.pipe_r = fds[0];
     w.pipe_w = fds[1];
     w.zctx = zmq_ctx_new();
+    if (rt_raise_self())
+        rt_zmq_ctx(w.zctx);
+    else
+        log_debug("no real-time priority for the control thread; heartbeats may lag under load");
     w.dealer = zmq_socket(w.zctx, ZMQ_DEALER);
     int64_t maxmsg = PROTO_MAX_FRAME;
     int one = 1, zero = 0, ivl = 100, ivl_max = 5000;

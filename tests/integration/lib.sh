@@ -11,7 +11,6 @@ PIDS=()
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  pkill -9 -f "lockstep-worker.*$TMP" 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -6,7 +6,7 @@ DB=$TMP/k.db
 COORD=$!; PIDS+=($COORD)
 have_results() { [ -f "$DB" ] && [ "$(sql "SELECT COUNT(*) FROM results" 2>/dev/null)" -ge 3 ] 2>/dev/null; }
 wait_for 30 have_results || fail "no results appeared"
-victim=$(pgrep -f -- "lockstep-worker.*--name local-1 ") || fail "local-1 not found"
+victim=$(pgrep -P $COORD -f -- "--name local-1 ") || fail "local-1 not found"
 kill -9 $victim
 wait $COORD; rc=$?
 cat "$TMP/out"

@@ -57,5 +57,7 @@ PY
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$TMP/x.json") || fail "JSON does not parse"
 expect_eq "$n" "$(sql "SELECT COUNT(*) FROM results")" "JSON rows"
 # nothing left behind
-pgrep -f "lockstep-worker.*--connect" >/dev/null && fail "a local worker outlived the run"
+for pid in $(sql "SELECT pid FROM workers"); do
+  kill -0 "$pid" 2>/dev/null && fail "local worker pid $pid outlived the run"
+done
 pass "local run stored and exported every result"
