@@ -76,7 +76,7 @@ static const s_field_t s_result[] = {
     END
 };
 static const s_field_t s_ack[] = { RUN_PHASE_REP, END };
-static const s_field_t s_heartbeat[] = { REQ("t", F_INT), END };
+static const s_field_t s_heartbeat[] = { REQ("t", F_INT), OPT("run", F_INT), END };
 static const s_field_t s_quit[] = { OPT("reason", F_STR), END };
 
 static const struct {

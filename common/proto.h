@@ -27,7 +27,7 @@
  *                   metrics(array of {name,unit,value}) details(map str->str)
  *                   [error]
  *   ACK       C->W  run phase rep
- *   HEARTBEAT both  t
+ *   HEARTBEAT both  t [run]             (run: the sender's run key, on PUB)
  *   QUIT      C->W/C=>*  [reason]
  */
 #ifndef LOCKSTEP_PROTO_H

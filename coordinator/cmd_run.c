@@ -227,7 +227,7 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    c->run = store_run_begin(store, exp->name, a.file, exp->source, clock_wall_ns());
+    c->run = store_run_begin(store, exp->name, a.file, exp->source, clock_wall_ns(), &c->run_key);
     if (c->run <= 0) {
         fprintf(stderr, "lockstep run: %s: cannot record the run: %s\n", a.db,
                 store_errmsg(store));

@@ -225,7 +225,7 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
                  w->cores);
     }
     proto_builder_t *b = proto_begin(PROTO_WELCOME);
-    proto_put_int(b, "run", c->run);
+    proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "rank", w->rank);
     proto_put_str(b, "pub", c->pub_endpoint);
     proto_put_int(b, "hb_ms", c->hb_ms);
@@ -234,7 +234,7 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
 
 static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
 {
-    if (proto_int(m, "run", -1) != c->run || proto_int(m, "phase", -1) != w->phase ||
+    if (proto_int(m, "run", -1) != c->run_key || proto_int(m, "phase", -1) != w->phase ||
         proto_int(m, "rep", -1) != w->rep || w->step != STEP_PREPARED) {
         log_debug("%s: stale READY ignored", w->name);
         return;
@@ -269,7 +269,7 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
     int64_t run = proto_int(m, "run", -1), phase = proto_int(m, "phase", -1),
             rep = proto_int(m, "rep", -1);
     const char *status = proto_str(m, "status");
-    if (run != c->run || phase < 0 || (size_t)phase >= c->exp->nphases || rep < 1 ||
+    if (run != c->run_key || phase < 0 || (size_t)phase >= c->exp->nphases || rep < 1 ||
         rep > c->exp->phases[phase].reps || (strcmp(status, "ok") && strcmp(status, "failed"))) {
         c->dropped++;
         log_warn("%s: RESULT for run %" PRId64 " phase %" PRId64 " rep %" PRId64
@@ -484,6 +484,7 @@ static void s_periodic(coord_t *c)
         c->last_hb_pub = now;
         proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
         proto_put_int(b, "t", clock_wall_ns());
+        proto_put_int(b, "run", c->run_key);
         void *data;
         size_t len;
         if (proto_finish(&b, &data, &len) == 0)
@@ -497,7 +498,7 @@ static void s_periodic(coord_t *c)
         if (need) {
             c->last_sync_pub = now;
             proto_builder_t *b = proto_begin(PROTO_SYNC);
-            proto_put_int(b, "run", c->run);
+            proto_put_int(b, "run", c->run_key);
             proto_put_int(b, "nonce", c->sync_nonce);
             void *data;
             size_t len;

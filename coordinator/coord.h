@@ -46,7 +46,9 @@ typedef struct coord {
     char pub_endpoint[256];
     store_t *store;
     const struct experiment *exp;
-    int64_t run;
+    int64_t run;                 /* id in the database */
+    int64_t run_key;             /* on the wire: random, so that two databases'
+                                    run 1 are never confused by a worker */
     struct cworker **workers;    /* admission order; ranks after sched_admit */
     size_t nworkers, capworkers;
     void *byname;                /* zhash_t: name -> struct cworker * */

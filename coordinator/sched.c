@@ -130,7 +130,7 @@ static void s_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int
     w->step = STEP_PREPARED;
     w->started_at = 0;
     proto_builder_t *b = proto_begin(PROTO_PREPARE);
-    proto_put_int(b, "run", c->run);
+    proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "phase", pidx);
     proto_put_int(b, "rep", rep);
     proto_put_str(b, "bench", ph->bench->name);
@@ -184,7 +184,7 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
         return;
     int64_t go_at = clock_wall_ns() + c->exp->start_delay_ns;
     proto_builder_t *b = proto_begin(PROTO_GO);
-    proto_put_int(b, "run", c->run);
+    proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "phase", pidx);
     proto_put_int(b, "rep", rep);
     proto_put_int(b, "start_at", go_at);

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 struct store {
     sqlite3 *db;
@@ -15,7 +16,8 @@ struct store {
 };
 
 /* Schema, version 1.
- * runs     one row per `lockstep run`; status running|complete|partial|failed.
+ * runs     one row per `lockstep run`; status running|complete|partial|failed;
+ *          key is the run's random identity on the wire (workers spool by it).
  * workers  admitted workers of a run with their host facts and clock offset;
  *          status admitted|lost, and when/why/in which phase a loss happened.
  * phases   the experiment's phases as run (params as JSON).
@@ -29,7 +31,8 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema_version','1');"
     "CREATE TABLE IF NOT EXISTS runs("
-    "  id INTEGER PRIMARY KEY, experiment TEXT NOT NULL, file TEXT, source TEXT,"
+    "  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE, experiment TEXT NOT NULL,"
+    "  file TEXT, source TEXT,"
     "  started_at INTEGER, finished_at INTEGER, status TEXT NOT NULL DEFAULT 'running');"
     "CREATE TABLE IF NOT EXISTS workers("
     "  run INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, rank INTEGER,"
@@ -132,16 +135,24 @@ static sqlite3_stmt *s_prepare(store_t *s, const char *sql)
 }
 
 int64_t store_run_begin(store_t *s, const char *experiment, const char *file, const char *source,
-                        int64_t started_at)
+                        int64_t started_at, int64_t *key_p)
 {
+    uint64_t key = 0;
+    while (key == 0) {
+        if (getrandom(&key, sizeof key, 0) != (ssize_t)sizeof key)
+            sqlite3_randomness(sizeof key, &key);
+        key &= (1ULL << 62) - 1;
+    }
     sqlite3_stmt *st = s_prepare(
-        s, "INSERT INTO runs(experiment, file, source, started_at) VALUES(?,?,?,?)");
+        s, "INSERT INTO runs(key, experiment, file, source, started_at) VALUES(?,?,?,?,?)");
     if (!st)
         return -1;
-    s_text(st, 1, experiment);
-    s_text(st, 2, file);
-    s_text(st, 3, source);
-    sqlite3_bind_int64(st, 4, started_at);
+    sqlite3_bind_int64(st, 1, (int64_t)key);
+    s_text(st, 2, experiment);
+    s_text(st, 3, file);
+    s_text(st, 4, source);
+    sqlite3_bind_int64(st, 5, started_at);
+    *key_p = (int64_t)key;
     if (s_step_done(s, st))
         return -1;
     return sqlite3_last_insert_rowid(s->db);

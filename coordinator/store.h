@@ -44,8 +44,9 @@ const char *store_path(const store_t *store);
 /* Last SQLite error text, for messages. */
 const char *store_errmsg(const store_t *store);
 
+/* A new run; *key_p receives its random wire key (positive, 62 bits). */
 int64_t store_run_begin(store_t *s, const char *experiment, const char *file, const char *source,
-                        int64_t started_at);
+                        int64_t started_at, int64_t *key_p);
 int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_at);
 int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
                     const char *schedule, int reps, const char *params_json);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ int spool_init(const char *dir, char *err, size_t errlen)
 static void s_name(char *buf, size_t len, const char *dir, int64_t run, int phase, int rep,
                    const char *suffix)
 {
-    snprintf(buf, len, "%s/%08" PRId64 "-%05d-%06d.res%s", dir, run, phase, rep, suffix);
+    snprintf(buf, len, "%s/%016" PRIx64 "-%05d-%06d.res%s", dir, (uint64_t)run, phase, rep, suffix);
 }
 
 int spool_put(const char *dir, int64_t run, int phase, int rep, const void *data, size_t len,
@@ -103,8 +104,11 @@ static int s_is_result(const struct dirent *e)
     return n > 4 && strcmp(e->d_name + n - 4, ".res") == 0;
 }
 
-int spool_each(const char *dir, void (*fn)(const void *data, size_t len, void *arg), void *arg)
+int spool_each(const char *dir, int64_t run, void (*fn)(const void *data, size_t len, void *arg),
+               void *arg)
 {
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%016" PRIx64 "-", (uint64_t)run);
     struct dirent **list = NULL;
     int n = scandir(dir, &list, s_is_result, s_cmp);
     if (n < 0)
@@ -113,7 +117,10 @@ int spool_each(const char *dir, void (*fn)(const void *data, size_t len, void *a
     for (int i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+        bool mine = strncmp(list[i]->d_name, prefix, strlen(prefix)) == 0;
         free(list[i]);
+        if (!mine)
+            continue;
         FILE *f = fopen(path, "rb");
         if (!f)
             continue;

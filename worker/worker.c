@@ -356,7 +356,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
             clock_est_init(&w->clk);
             w->ping_seq = 0;
             s_send_ping(w);
-            spool_each(w->o->spool, s_resend_one, w);
+            spool_each(w->o->spool, w->run, s_resend_one, w);
         }
         w->welcomed = true;
         s_sub_connect(w, proto_str(m, "pub"));
@@ -405,9 +405,6 @@ static void s_on_sub(struct wk *w, const proto_msg_t *m)
     case PROTO_GO:
         s_on_go(w, m);
         break;
-    case PROTO_QUIT:
-        w->done = true;
-        break;
     default:
         break; /* HEARTBEAT: hearing it is the point */
     }
@@ -426,7 +423,9 @@ static void s_recv(struct wk *w, void *sock, bool from_sub)
         proto_msg_t *m = NULL;
         int rc = proto_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &m, err, sizeof err);
         if (rc == 0) {
-            if (!from_sub || w->welcomed)
+            /* silence is judged by our coordinator only: after it dies, the
+             * SUB may well reconnect to the next coordinator on the same port */
+            if (!from_sub || (w->welcomed && proto_int(m, "run", -1) == w->run))
                 w->last_heard = clock_mono_ns();
             if (from_sub)
                 s_on_sub(w, m);
@@ -462,7 +461,7 @@ static void s_periodic(struct wk *w)
     }
     if (now - w->last_resend >= RESEND_NS) {
         w->last_resend = now;
-        spool_each(w->o->spool, s_resend_one, w);
+        spool_each(w->o->spool, w->run, s_resend_one, w);
     }
     /* a lost PONG must not stall the clock probe */
     if (w->ping_seq < PINGS && clock_wall_ns() - w->ping_sent > 200 * NS_PER_MS)

@@ -49,7 +49,9 @@ static store_t *s_fixture(int64_t *run)
     char err[256];
     store_t *s = store_open(s_db, err, sizeof err);
     assert_non_null(s);
-    *run = store_run_begin(s, "exp", "exp.yaml", "name: exp\n", 1000);
+    int64_t key = 0;
+    *run = store_run_begin(s, "exp", "exp.yaml", "name: exp\n", 1000, &key);
+    assert_true(key > 0);
     assert_true(*run > 0);
     assert_int_equal(store_phase_put(s, *run, 0, "p0", "cpu", "lockstep", 2, "{}"), 0);
     struct store_worker w = { .name = "a", .rank = 0, .platform = "native" };
@@ -165,7 +167,9 @@ static void test_reopen_keeps_runs(void **state)
     s = store_open(s_db, err, sizeof err);
     assert_non_null(s);
     assert_int_equal(store_last_run(s), run);
-    assert_int_equal(store_run_begin(s, "exp", NULL, NULL, 3000), run + 1);
+    int64_t key1 = s_count(s, "SELECT key FROM runs"), key2;
+    assert_int_equal(store_run_begin(s, "exp", NULL, NULL, 3000, &key2), run + 1);
+    assert_true(key2 > 0 && key2 != key1);
     assert_int_equal(s_count(s, "SELECT COUNT(*) FROM runs WHERE status='complete'"), 1);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(store_handle(s), "PRAGMA journal_mode", -1, &st, NULL);
