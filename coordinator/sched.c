@@ -66,7 +66,8 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
             log_warn("%zu of %zu expected workers arrived before the deadline; going on with them",
                      c->nworkers, want);
     }
-    qsort(c->workers, c->nworkers, sizeof *c->workers, s_by_name);
+    if (c->nworkers > 1)
+        qsort(c->workers, c->nworkers, sizeof *c->workers, s_by_name);
     for (size_t i = 0; i < c->nworkers; i++) {
         struct cworker *w = c->workers[i];
         w->rank = (int)i;

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: install dependencies, build (warnings are errors),
-# run every CTest test.  .ci/run calls exactly this.
+# run every CTest test; then the same suite again in the ASan + UBSan build,
+# where any sanitizer report fails the test.  .ci/run calls exactly this.
+# Extra arguments go to both ctest runs (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS=-Werror >/dev/null
-cmake --build build -j"$(nproc)"
-cd build
-ctest --output-on-failure --timeout 600 "$@"
+jobs=$(nproc)
+cmake --preset default >/dev/null
+cmake --build --preset default -j"$jobs"
+ctest --preset default -j"$jobs" "$@"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j"$jobs"
+ctest --preset asan -j"$jobs" "$@"

@@ -13,7 +13,7 @@ expect() {
 }
 
 # a first, good run whose results must survive everything below
-"$LOCKSTEP" run "$QUICK" --local 1 --db "$DB" -q >/dev/null 2>&1 || fail "first run"
+"$LOCKSTEP" run "$QUICK" --local 1 --db "$DB" -q >/dev/null 2>"$TMP/first.err" || fail "first run"
 before=$(sql "SELECT COUNT(*) FROM results")
 [ "$before" -gt 0 ] || fail "first run stored nothing"
 
@@ -42,7 +42,7 @@ expect 2 "--platform 'vmware'" -- "$WORKER" --connect tcp://127.0.0.1:1 --platfo
 
 # port in use: a coordinator holds the port, a second one says so
 PORT=$(free_port)
-"$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:$PORT" --expect 1 --timeout 30 --db "$TMP/hold.db" >/dev/null 2>&1 &
+"$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:$PORT" --expect 1 --timeout 30 --db "$TMP/hold.db" >/dev/null 2>"$TMP/hold.err" &
 HOLD=$!; PIDS+=($HOLD)
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || fail "holder did not bind"
 expect 1 "cannot bind tcp://127.0.0.1:$PORT: Address already in use" -- "$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:$PORT" --expect 1 --db "$DB"
