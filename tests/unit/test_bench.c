@@ -233,8 +233,10 @@ static void test_cpu_timed(void **state)
     char err[256];
     double t0 = s_now();
     assert_int_equal(s_run("cpu", kv, 2, &res, err, sizeof err), 0);
+    /* the lower bound is the point; the upper one only catches a run that
+     * ignores its time (default 10 s) and stays loose for loaded CI machines */
     double wall = s_now() - t0;
-    if (wall < 0.25 || wall > 0.6)
+    if (wall < 0.25 || wall > 5.0)
         fail_msg("cpu time=0.3s took %.3f s", wall);
     double t = s_metric(&res, "time_s")->value;
     assert_true(t >= 0.3 && t <= wall);
@@ -352,7 +354,7 @@ static void test_fork_timed(void **state)
     if (rc != 0)
         fail_msg("fork run failed: %s", err);
     double wall = s_now() - t0;
-    assert_true(wall >= 0.2 && wall < 2.0);
+    assert_true(wall >= 0.2 && wall < 8.0);
     double trees = s_metric(&res, "trees")->value;
     double t = s_metric(&res, "time_s")->value;
     assert_true(trees >= 1);
@@ -380,7 +382,7 @@ static void test_null(void **state)
     t0 = s_now();
     assert_int_equal(s_run("null", kv, 1, &res, err, sizeof err), 0);
     double wall = s_now() - t0;
-    if (wall < 0.2 || wall > 0.5)
+    if (wall < 0.2 || wall > 5.0)
         fail_msg("null sleep=200ms took %.3f s", wall);
 
     /* a stop request cuts the sleep short */
