@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "oneshot.h"
 #include "platform.h"
 #include "proto.h"
 #include "worker.h"
@@ -32,6 +33,9 @@ static const char *s_usage =
     "  -s, --spool DIR         spool directory (default /var/tmp/lockstep-worker-NAME)\n"
     "  -a, --advertise ADDR    address at which other workers reach this one\n"
     "      --detect            print the detected platform and host facts, then exit\n"
+    "      --run BENCH [KEY=VALUE...]  run one benchmark once here, without a\n"
+    "                          coordinator, and print its metrics (--json: as JSON;\n"
+    "                          files go to --spool DIR, default the current directory)\n"
     "  -q, --quiet             only warnings and errors\n"
     "  -v, --verbose           debug logging\n"
     "  -V, --version           print the version\n"
@@ -55,6 +59,7 @@ int main(int argc, char **argv)
         { "connect", required_argument, NULL, 'c' },   { "name", required_argument, NULL, 'n' },
         { "platform", required_argument, NULL, 'p' },  { "spool", required_argument, NULL, 's' },
         { "advertise", required_argument, NULL, 'a' }, { "detect", no_argument, NULL, 'D' },
+        { "run", required_argument, NULL, 'R' },       { "json", no_argument, NULL, 'J' },
         { "proto-version", required_argument, NULL, 'P' },
         { "quiet", no_argument, NULL, 'q' },           { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },         { "help", no_argument, NULL, 'h' },
@@ -62,7 +67,8 @@ int main(int argc, char **argv)
     };
     struct worker_opts o = { .platform = "auto", .proto_version = PROTO_VERSION };
     log_level_t level = LOGL_INFO;
-    bool detect = false;
+    bool detect = false, json = false;
+    const char *oneshot = NULL;
     int ch;
     while ((ch = getopt_long(argc, argv, "c:n:p:s:a:qvVh", longopts, NULL)) != -1) {
         switch (ch) {
@@ -72,6 +78,8 @@ int main(int argc, char **argv)
         case 's': o.spool = optarg; break;
         case 'a': o.advertise = optarg; break;
         case 'D': detect = true; break;
+        case 'R': oneshot = optarg; break;
+        case 'J': json = true; break;
         case 'P': o.proto_version = strtoll(optarg, NULL, 10); break; /* for tests */
         case 'q': level = LOGL_WARN; break;
         case 'v': level = LOGL_DEBUG; break;
@@ -79,6 +87,10 @@ int main(int argc, char **argv)
         case 'h': fputs(s_usage, stdout); return 0;
         default: fputs("lockstep-worker: see 'lockstep-worker --help'\n", stderr); return 2;
         }
+    }
+    if (oneshot) {
+        log_init("lockstep-worker", level);
+        return oneshot_run(oneshot, argv + optind, argc - optind, o.spool ? o.spool : ".", json);
     }
     if (optind < argc) {
         fprintf(stderr, "lockstep-worker: unexpected argument '%s'\n", argv[optind]);
