@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libyaml-dev                  # results store, experiment files
   libiperf-dev liburing-dev                   # network and disk benchmarks
   libcmocka-dev sqlite3 python3               # unit tests; integration tests query the database
+  sysbench fio                                # reference tools for scripts/fidelity.py
 )
 
 missing=()
