@@ -237,7 +237,8 @@ int cmd_run(int argc, char **argv)
     log_info("run %" PRId64 ": experiment %s, %zu phases, ROUTER %s, PUB %s", c->run, exp->name,
              exp->nphases, c->endpoint, c->pub_endpoint);
 
-    char spool_root[] = "/tmp/lockstep-spool-XXXXXX";
+    /* /var/tmp: a disk, where /tmp may be tmpfs (no O_DIRECT, and RAM) */
+    char spool_root[] = "/var/tmp/lockstep-spool-XXXXXX";
     bool have_spool = false;
     if (a.local) {
         c->spawn = spawn_new();
