@@ -16,7 +16,7 @@ static int64_t s_now(clockid_t id)
 int64_t clock_wall_ns(void) { return s_now(CLOCK_REALTIME); }
 int64_t clock_mono_ns(void) { return s_now(CLOCK_MONOTONIC); }
 
-void clock_wait_wall(int64_t t_ns)
+int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop)
 {
     /* Sleep to within 200 us of the instant, then spin: nanosleep alone
      * overshoots by the scheduler's timer slack (50 us default, more under load). */
@@ -25,13 +25,18 @@ void clock_wait_wall(int64_t t_ns)
         int64_t left = t_ns - clock_wall_ns();
         if (left <= spin_ns)
             break;
+        if (stop && *stop)
+            return -1;
         int64_t nap = left - spin_ns;
+        if (nap > 10 * NS_PER_MS)
+            nap = 10 * NS_PER_MS; /* look at stop now and then */
         struct timespec ts = { .tv_sec = nap / NS_PER_SEC, .tv_nsec = nap % NS_PER_SEC };
         while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
             ;
     }
     while (clock_wall_ns() < t_ns)
         ;
+    return 0;
 }
 
 int clock_ms_until(int64_t deadline_mono_ns)
@@ -53,14 +58,17 @@ void clock_est_init(clock_est_t *e)
 
 void clock_est_add(clock_est_t *e, int64_t t0, int64_t tr, int64_t t1)
 {
-    int64_t rtt = t1 - t0;
-    if (rtt < 0)
-        return; /* the local clock stepped; the sample means nothing */
+    int64_t rtt, mid, off;
+    /* a negative round trip means the local clock stepped; an overflow means
+     * a hostile or broken peer: either way the sample means nothing */
+    if (__builtin_sub_overflow(t1, t0, &rtt) || rtt < 0 ||
+        __builtin_add_overflow(t0, rtt / 2, &mid) || __builtin_sub_overflow(tr, mid, &off))
+        return;
     e->samples++;
     if (rtt < e->best_rtt_ns) {
         e->best_rtt_ns = rtt;
         /* the remote read tr somewhere in [t0, t1]: assume the middle */
-        e->offset_ns = tr - (t0 + rtt / 2);
+        e->offset_ns = off;
         e->err_ns = rtt / 2 + 1;
     }
 }

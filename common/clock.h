@@ -4,6 +4,7 @@
 #ifndef LOCKSTEP_CLOCK_H
 #define LOCKSTEP_CLOCK_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #define NS_PER_MS 1000000LL
@@ -11,8 +12,9 @@
 
 int64_t clock_wall_ns(void);   /* CLOCK_REALTIME */
 int64_t clock_mono_ns(void);   /* CLOCK_MONOTONIC */
-/* Sleep until the wall clock reaches t (sleeps, then spins the last 200 us). */
-void clock_wait_wall(int64_t t_ns);
+/* Sleep until the wall clock reaches t (sleeps, then spins the last 200 us).
+ * Returns early, with -1, when *stop becomes non-zero (stop may be NULL). */
+int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop);
 /* Milliseconds from now (monotonic) to deadline, clamped to [0, INT32_MAX]. */
 int clock_ms_until(int64_t deadline_mono_ns);
 

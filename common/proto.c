@@ -513,7 +513,7 @@ static int s_own(s_dec_t *d, msgpack_object *o, const char *field)
         uint32_t size = o->type == MSGPACK_OBJECT_STR   ? o->via.str.size
                         : o->type == MSGPACK_OBJECT_BIN ? o->via.bin.size
                                                         : o->via.ext.size;
-        if (o->type == MSGPACK_OBJECT_STR && memchr(*ptr, '\0', size)) {
+        if (o->type == MSGPACK_OBJECT_STR && size && memchr(*ptr, '\0', size)) {
             char q[200];
             if (!field)
                 return s_fail(d->err, d->errlen, PROTO_E_SCHEMA, "key '%s' contains a NUL byte",

@@ -213,9 +213,16 @@ int cmd_run(int argc, char **argv)
     c->store = store;
     c->exp = exp;
     c->interrupted = &s_interrupted;
+    /* the command line wins over the file; --local N means exactly those N
+     * workers, whatever names the experiment lists for lab machines */
     c->expect_count = a.expect_count ? a.expect_count : a.local ? a.local : exp->expect_count;
-    c->expect_names = a.nexpect ? a.expect_names : exp->expect_names;
-    c->nexpect_names = a.nexpect ? a.nexpect : exp->nexpect_names;
+    if (a.nexpect) {
+        c->expect_names = a.expect_names;
+        c->nexpect_names = a.nexpect;
+    } else if (!a.local && !a.expect_count) {
+        c->expect_names = exp->expect_names;
+        c->nexpect_names = exp->nexpect_names;
+    }
     if (!c->expect_count && !c->nexpect_names) {
         fprintf(stderr, "lockstep run: %s: how many workers? give --local N, --expect N, or "
                         "'workers:' in the experiment\n", a.file);
@@ -270,7 +277,11 @@ finish:
         spawn_stop_all(c->spawn, 5000);
         spawn_destroy(&c->spawn);
     }
-    if (have_spool) {
+    /* unacknowledged results stay where they are when the run was cut short */
+    if (have_spool && (c->store_failed || s_interrupted)) {
+        fprintf(stderr, "lockstep run: unacknowledged results, if any, are kept in %s\n",
+                spool_root);
+    } else if (have_spool) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", spool_root);
         if (system(cmd) != 0)

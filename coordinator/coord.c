@@ -8,6 +8,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -19,6 +20,7 @@
 #include "spawn.h"
 
 #define COORD_RCVHWM 100000 /* a barrier of 1024 workers must not be dropped */
+#define COORD_MAX_CLOCK_NS (86400 * NS_PER_SEC)
 
 static int s_setopt_int(void *sock, int opt, int v) { return zmq_setsockopt(sock, opt, &v, sizeof v); }
 
@@ -69,8 +71,12 @@ coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
     s_setopt_int(c->pub, ZMQ_SNDHWM, COORD_RCVHWM);
     s_setopt_int(c->router, ZMQ_LINGER, 1000);
     s_setopt_int(c->pub, ZMQ_LINGER, 1000);
-    /* a worker that reconnects under the same name takes its identity over */
-    s_setopt_int(c->router, ZMQ_ROUTER_HANDOVER, 1);
+    /* No ROUTER_HANDOVER: a second connection under a name that is already
+     * connected is refused, so a cloned VM with the same host name cannot
+     * steal a live worker's identity (its worker says so after a few HELLOs).
+     * A restarted worker gets its name back once the old connection closes,
+     * at once on a process exit, within the ZMTP heartbeat timeout on a
+     * host crash. */
     /* sending to a peer that is gone fails instead of vanishing silently */
     s_setopt_int(c->router, ZMQ_ROUTER_MANDATORY, 1);
     s_setopt_int(c->router, ZMQ_HEARTBEAT_IVL, 1000);
@@ -192,8 +198,10 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
             s_reject(c, id, "this worker was declared lost in this run");
             return;
         }
-        /* a repeated HELLO (the WELCOME was lost, or the worker restarted): welcome again */
+        /* a repeated HELLO (the WELCOME was lost, or the worker restarted
+         * after its old connection closed): welcome again, keep its place */
         w->last_seen = clock_mono_ns();
+        w->pid = proto_int(m, "pid", w->pid);
     } else {
         const char *reason = s_admissible(c, name, why, sizeof why);
         if (reason) {
@@ -240,6 +248,11 @@ static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
         return;
     }
     int64_t off = proto_int(m, "offset_ns", 0), err = proto_int(m, "offset_err_ns", 0);
+    /* a clock more than a day off, or an error bound outside a day, is
+     * nonsense (or hostile): treat the offset as unknown */
+    if (off < -COORD_MAX_CLOCK_NS || off > COORD_MAX_CLOCK_NS || err < 0 ||
+        err > COORD_MAX_CLOCK_NS)
+        off = err = 0;
     if (off != w->offset_ns || err != w->offset_err_ns) {
         w->offset_ns = off;
         w->offset_err_ns = err;
@@ -277,13 +290,24 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
                  w->name, run, phase, rep);
         return;
     }
+    /* the repetition in progress, or one this worker finished before (a
+     * re-send after a lost ACK); never one it has not been told to run */
+    bool current = phase == w->phase && rep == w->rep && w->step == STEP_GO;
+    bool earlier = phase < w->phase || (phase == w->phase && rep < w->rep) ||
+                   (phase == w->phase && rep == w->rep && w->step == STEP_DONE);
+    if (!current && !earlier) {
+        c->dropped++;
+        log_warn("%s: RESULT for phase %" PRId64 " rep %" PRId64 " it was not asked to run; dropped",
+                 w->name, phase, rep);
+        return;
+    }
     const struct exp_phase *ph = &c->exp->phases[phase];
     struct bench_metric metrics[BENCH_MAX_METRICS];
     struct bench_detail details[BENCH_MAX_DETAILS];
     size_t nm = 0, nd = 0;
     for (size_t i = 0; i < proto_metrics_count(m, "metrics") && nm < BENCH_MAX_METRICS; i++) {
         proto_metric_t pm;
-        if (proto_metrics_get(m, "metrics", i, &pm) == 0) {
+        if (proto_metrics_get(m, "metrics", i, &pm) == 0 && isfinite(pm.value)) {
             snprintf(metrics[nm].name, sizeof metrics[nm].name, "%s", pm.name);
             snprintf(metrics[nm].unit, sizeof metrics[nm].unit, "%s", pm.unit);
             metrics[nm++].value = pm.value;
@@ -306,20 +330,33 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
             nd++;
         }
     }
+    /* times far from the GO instant are a broken clock: keep them unknown */
+    int64_t started = proto_int(m, "started_at", 0), finished = proto_int(m, "finished_at", 0);
+    if (w->go_at && (started < w->go_at - COORD_MAX_CLOCK_NS ||
+                     started > w->go_at + COORD_MAX_CLOCK_NS || finished < started ||
+                     finished > started + COORD_MAX_CLOCK_NS))
+        started = finished = 0;
     struct store_result r = {
         .phase = (int)phase,
         .rep = (int)rep,
         .worker = w->name,
         .status = status,
         .error = proto_str(m, "error"),
-        .started_at = proto_int(m, "started_at", 0),
-        .finished_at = proto_int(m, "finished_at", 0),
+        .started_at = started,
+        .finished_at = finished,
         .metrics = metrics,
         .nmetrics = nm,
         .details = details,
         .ndetails = nd,
     };
-    if (store_result_put(c->store, c->run, &r) != 0) {
+    int src = store_result_put(c->store, c->run, &r);
+    if (src == STORE_BUSY) {
+        /* another writer holds the database: no ACK, the worker re-sends */
+        log_warn("%s: database busy, result of %s rep %" PRId64 " not stored yet", w->name,
+                 ph->name, rep);
+        return;
+    }
+    if (src != 0) {
         /* not acknowledged: the worker keeps it in its spool */
         c->store_failed = true;
         snprintf(c->store_err, sizeof c->store_err, "%s: cannot store result: %s",
@@ -468,7 +505,11 @@ int coord_store_unfinished(coord_t *c, struct cworker *w, const char *status, co
         .error = error, .metrics = &m, .nmetrics = 1,
     };
     w->step = STEP_DONE;
-    if (store_result_put(c->store, c->run, &r) != 0) {
+    int rc;
+    /* nobody will re-send this row: wait out a concurrent writer (bounded) */
+    for (int i = 0; (rc = store_result_put(c->store, c->run, &r)) == STORE_BUSY && i < 20; i++)
+        ;
+    if (rc != 0) {
         c->store_failed = true;
         snprintf(c->store_err, sizeof c->store_err, "%s: cannot store result: %s",
                  store_path(c->store), store_errmsg(c->store));

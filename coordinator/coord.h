@@ -35,6 +35,7 @@ struct cworker {
     int phase, rep;
     step_t step;
     char *step_error;
+    int64_t go_at;               /* start instant of its current repetition */
     int64_t started_at;          /* coordinator clock, from RESULT */
 };
 
@@ -65,6 +66,9 @@ typedef struct coord {
     int64_t last_hb_pub, last_liveness;
     /* what is running, for loss records */
     int cur_phase, cur_rep;
+    /* fewer workers came than expected, or a phase found nobody to run it:
+     * the run cannot be complete */
+    bool shortfall;
     /* a commit failed: the run cannot go on */
     bool store_failed;
     char store_err[512];

@@ -2,6 +2,7 @@
  * (run, phase, rep, worker, metric): CSV with the fixed header
  * run,phase,bench,rep,worker,platform,metric,unit,value,status — or JSON. */
 #include <inttypes.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,10 @@ static void s_value(FILE *out, sqlite3_stmt *st, int col, const char *null_text)
         return;
     }
     double v = sqlite3_column_double(st, col);
+    if (!isfinite(v)) {
+        fputs(null_text, out);
+        return;
+    }
     char buf[32];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, v);

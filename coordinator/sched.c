@@ -17,6 +17,13 @@
 
 typedef bool (*cond_fn)(coord_t *c, void *arg);
 
+/* The run is being abandoned (interrupt, failed commit): nobody is to blame
+ * for a missed deadline then. */
+static bool s_stopping(const coord_t *c)
+{
+    return c->store_failed || (c->interrupted && *c->interrupted);
+}
+
 /* Pump until cond holds, the deadline passes, the run is interrupted or a
  * commit failed.  True when cond holds. */
 static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
@@ -24,7 +31,7 @@ static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
     for (;;) {
         if (cond(c, arg))
             return true;
-        if (c->store_failed || (c->interrupted && *c->interrupted))
+        if (s_stopping(c))
             return false;
         int ms = clock_ms_until(deadline);
         if (ms <= 0)
@@ -62,9 +69,11 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
     c->admitting = false;
     if (c->nexpect_names || c->expect_count) {
         size_t want = c->nexpect_names ? c->nexpect_names : (size_t)c->expect_count;
-        if (c->nworkers < want)
+        if (c->nworkers < want) {
+            c->shortfall = true;
             log_warn("%zu of %zu expected workers arrived before the deadline; going on with them",
                      c->nworkers, want);
+        }
     }
     if (c->nworkers > 1)
         qsort(c->workers, c->nworkers, sizeof *c->workers, s_by_name);
@@ -88,7 +97,7 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
             store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), "lost during admission",
                               NULL);
     }
-    if (!s_wait(c, s_all_synced, NULL, clock_mono_ns() + barrier_timeout_ns)) {
+    if (!s_wait(c, s_all_synced, NULL, clock_mono_ns() + barrier_timeout_ns) && !s_stopping(c)) {
         for (size_t i = 0; i < c->nworkers; i++)
             if (!c->workers[i]->lost && !c->workers[i]->synced)
                 coord_mark_lost(c, c->workers[i], "never confirmed its subscription (SYNC)");
@@ -163,9 +172,9 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
     for (size_t i = 0; i < n; i++)
         s_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns);
     struct stepset ss = { set, n, STEP_PREPARED };
-    if (!s_wait(c, s_none_in, &ss, clock_mono_ns() + barrier_timeout_ns)) {
+    if (!s_wait(c, s_none_in, &ss, clock_mono_ns() + barrier_timeout_ns) && !s_stopping(c)) {
         for (size_t i = 0; i < n; i++)
-            if (!set[i]->lost && set[i]->step == STEP_PREPARED && !c->store_failed)
+            if (!set[i]->lost && set[i]->step == STEP_PREPARED)
                 coord_mark_lost(c, set[i], "no READY before the barrier deadline");
     }
     size_t ngo = 0;
@@ -181,9 +190,11 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
             set[ngo++] = w; /* compact: the GO set */
         }
     }
-    if (ngo == 0 || c->store_failed || (c->interrupted && *c->interrupted))
+    if (ngo == 0 || s_stopping(c))
         return;
     int64_t go_at = clock_wall_ns() + c->exp->start_delay_ns;
+    for (size_t i = 0; i < ngo; i++)
+        set[i]->go_at = go_at;
     proto_builder_t *b = proto_begin(PROTO_GO);
     proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "phase", pidx);
@@ -195,9 +206,9 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
         coord_publish(c, data, len);
     struct stepset gs = { set, ngo, STEP_GO };
     int64_t window = c->exp->start_delay_ns + s_result_window(c->exp, ph);
-    if (!s_wait(c, s_none_in, &gs, clock_mono_ns() + window)) {
+    if (!s_wait(c, s_none_in, &gs, clock_mono_ns() + window) && !s_stopping(c)) {
         for (size_t i = 0; i < ngo; i++)
-            if (!set[i]->lost && set[i]->step == STEP_GO && !c->store_failed)
+            if (!set[i]->lost && set[i]->step == STEP_GO)
                 coord_mark_lost(c, set[i], "no RESULT before the phase deadline");
     }
     if (ph->schedule == SCHED_LOCKSTEP) {
@@ -210,6 +221,8 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
             hi = w->started_at > hi ? w->started_at : hi;
             err = w->offset_err_ns > err ? w->offset_err_ns : err;
         }
+        /* coord.c keeps started_at within a day of go_at and err within a
+         * day, so neither difference nor double can overflow */
         if (lo <= hi)
             store_rep_timing(c->store, c->run, pidx, rep, go_at, hi - lo, 2 * err);
     }
@@ -257,6 +270,7 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
                     set[n++] = c->workers[i];
             if (n == 0) {
                 log_warn("phase %s: no live worker takes part", ph->name);
+                c->shortfall = true;
                 break;
             }
             if (ph->schedule == SCHED_LOCKSTEP) {
@@ -266,15 +280,15 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
                     if (!set[i]->lost)
                         s_step(c, (int)p, rep, &set[i], 1, barrier_timeout_ns);
             }
-            if (c->store_failed || (c->interrupted && *c->interrupted))
+            if (s_stopping(c))
                 break;
         }
-        if (c->store_failed || (c->interrupted && *c->interrupted))
+        if (s_stopping(c))
             break;
     }
     c->cur_phase = c->cur_rep = -1;
     free(set);
-    if (c->store_failed || (c->interrupted && *c->interrupted))
+    if (s_stopping(c))
         return RUN_FAILED;
     int64_t ok, failed, lost;
     store_run_counts(c->store, c->run, &ok, &failed, &lost);
@@ -283,7 +297,7 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
         anylost |= c->workers[i]->lost;
     if (ok == 0)
         return RUN_FAILED;
-    return (anylost || failed || lost) ? RUN_PARTIAL : RUN_COMPLETE;
+    return (anylost || failed || lost || c->shortfall) ? RUN_PARTIAL : RUN_COMPLETE;
 }
 
 void sched_quit(coord_t *c, const char *reason)

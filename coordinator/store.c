@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,9 @@ store_t *store_open(const char *path, char *err, size_t errlen)
         store_destroy(&s);
         return NULL;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    /* short: the coordinator's event loop (heartbeats) waits while SQLite
+     * does; a busy result is not acknowledged and comes again */
+    sqlite3_busy_timeout(s->db, 250);
     /* journal_mode answers with a row; a read-only or foreign file fails here */
     if (s_exec(s, "PRAGMA journal_mode=WAL") || s_exec(s, "PRAGMA synchronous=FULL") ||
         s_exec(s, "PRAGMA foreign_keys=ON") || s_exec(s, "BEGIN") || s_exec(s, s_schema) ||
@@ -288,19 +291,25 @@ static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
     return 0;
 }
 
+static bool s_busy(store_t *s)
+{
+    int e = sqlite3_errcode(s->db);
+    return e == SQLITE_BUSY || e == SQLITE_LOCKED;
+}
+
 int store_result_put(store_t *s, int64_t run, const struct store_result *r)
 {
     if (s_exec(s, "BEGIN IMMEDIATE"))
-        return -1;
+        return s_busy(s) ? STORE_BUSY : -1;
     if (s_result_rows(s, run, r)) {
-        int saved = sqlite3_extended_errcode(s->db);
+        bool busy = s_busy(s);
         s_exec(s, "ROLLBACK");
-        (void)saved;
-        return -1;
+        return busy ? STORE_BUSY : -1;
     }
     if (s_exec(s, "COMMIT")) {
+        bool busy = s_busy(s);
         s_exec(s, "ROLLBACK");
-        return -1;
+        return busy ? STORE_BUSY : -1;
     }
     return 0;
 }

@@ -55,7 +55,9 @@ int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset
                        int64_t err_ns);
 int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
                       const char *phase);
-/* One transaction: every metric row and detail row.  0 after COMMIT. */
+#define STORE_BUSY (-2) /* another writer holds the database; try again later */
+/* One transaction: every metric row and detail row.  0 after COMMIT,
+ * STORE_BUSY when another process holds the write lock, -1 on failure. */
 int store_result_put(store_t *s, int64_t run, const struct store_result *r);
 int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at, int64_t skew_ns,
                      int64_t skew_err_ns);

@@ -27,7 +27,8 @@
 #include "spool.h"
 
 #define PINGS 8
-#define RESEND_NS (10 * NS_PER_SEC)
+#define RESEND_NS (3 * NS_PER_SEC)
+#define MAX_START_AHEAD_NS (3600 * NS_PER_SEC) /* a GO further ahead is broken */
 
 enum job_state { JOB_IDLE, JOB_PREPARING, JOB_PREPARED, JOB_RUNNING };
 
@@ -58,6 +59,7 @@ struct wk {
     int64_t run;
     int hb_ms;
     int64_t last_heard, last_hb, hello_next, hello_backoff, last_resend;
+    int hellos;                 /* sent since the last WELCOME */
     clock_est_t clk;
     int ping_seq;
     int64_t ping_sent;
@@ -151,7 +153,8 @@ static void *s_job_prepare(void *arg)
 static void *s_job_run(void *arg)
 {
     struct job *j = arg;
-    clock_wait_wall(j->start_local);
+    if (clock_wait_wall(j->start_local, &j->stop) != 0)
+        snprintf(j->ctx.err, sizeof j->ctx.err, "stopped before the start instant");
     j->started = clock_wall_ns();
     j->rc = j->stop ? -1 : j->ops->run(&j->ctx);
     j->finished = clock_wall_ns();
@@ -170,6 +173,18 @@ static void s_job_join(struct job *j)
         pthread_join(j->thread, NULL);
         j->thread_live = false;
     }
+}
+
+/* Give a prepared job up without running it: the plug-in contract is that
+ * cleanup follows every successful prepare. */
+static void s_job_abandon(struct job *j)
+{
+    j->stop = 1;
+    s_job_join(j);
+    if (j->ops && (j->state == JOB_PREPARED || (j->state == JOB_PREPARING && j->rc == 0)) &&
+        j->ops->cleanup)
+        j->ops->cleanup(&j->ctx);
+    j->state = JOB_IDLE;
 }
 
 static void s_job_reset(struct job *j)
@@ -206,6 +221,7 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
         s_ready(w, run, phase, rep, "busy with another repetition");
         return;
     }
+    s_job_abandon(j); /* prepared for a GO that never came */
     s_job_reset(j);
     const char *name = proto_str(m, "bench");
     const struct bench_ops *ops = bench_find(name);
@@ -320,8 +336,10 @@ static void s_on_go(struct wk *w, const proto_msg_t *m)
     if (j->state != JOB_PREPARED || proto_int(m, "run", -1) != j->run ||
         proto_int(m, "phase", -1) != j->phase || proto_int(m, "rep", -1) != j->rep)
         return; /* a GO for someone else (round-robin) */
-    int64_t off = w->clk.samples ? w->clk.offset_ns : 0;
-    j->start_local = proto_int(m, "start_at", 0) - off;
+    int64_t off = w->clk.samples ? w->clk.offset_ns : 0, now = clock_wall_ns();
+    if (__builtin_sub_overflow(proto_int(m, "start_at", 0), off, &j->start_local) ||
+        j->start_local > now + MAX_START_AHEAD_NS)
+        j->start_local = now; /* nonsense start instant: start now, the skew will show it */
     j->state = JOB_RUNNING;
     pthread_attr_t attr;
     rt_bench_attr(&attr);
@@ -330,6 +348,8 @@ static void s_on_go(struct wk *w, const proto_msg_t *m)
     if (prc != 0) {
         snprintf(j->ctx.err, sizeof j->ctx.err, "cannot start a thread");
         j->rc = -1;
+        j->state = JOB_PREPARED;
+        s_job_abandon(j);
         s_send_result(w);
         s_job_reset(j);
         return;
@@ -359,6 +379,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
             spool_each(w->o->spool, w->run, s_resend_one, w);
         }
         w->welcomed = true;
+        w->hellos = 0;
         s_sub_connect(w, proto_str(m, "pub"));
         break;
     case PROTO_REJECT:
@@ -446,6 +467,10 @@ static void s_periodic(struct wk *w)
     int64_t now = clock_mono_ns();
     if (!w->welcomed) {
         if (now >= w->hello_next) {
+            if (++w->hellos == 4)
+                log_warn("no answer from %s after %d HELLOs: is the coordinator up, and is no "
+                         "other worker connected under the name '%s'?",
+                         w->o->connect, w->hellos - 1, w->o->name);
             s_send_hello(w);
             w->hello_next = now + w->hello_backoff;
             w->hello_backoff = w->hello_backoff * 2 > 8 * NS_PER_SEC ? 8 * NS_PER_SEC
@@ -540,10 +565,10 @@ int worker_run(const struct worker_opts *o)
             s_periodic(&w);
     }
 out:
+    /* a running job's thread cleans up after itself; a prepared one is ours */
+    if (w.job.state != JOB_RUNNING)
+        s_job_abandon(&w.job);
     w.job.stop = 1;
-    s_job_join(&w.job);
-    if (w.job.ops && w.job.state == JOB_PREPARED && w.job.ops->cleanup)
-        w.job.ops->cleanup(&w.job.ctx);
     s_job_reset(&w.job);
     if (w.sub)
         zmq_close(w.sub);
