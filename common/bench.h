@@ -50,6 +50,10 @@ struct bench_ctx {
     volatile sig_atomic_t *stop;      /* set non-zero to ask run() to end early; may be NULL */
     struct bench_result *res;
     char err[256];                    /* reason when a hook returns < 0 */
+    /* Set by a server-role prepare(): "host:port" where clients reach it
+     * (host may be empty: the worker fills in its advertised address).
+     * Travels to the coordinator in READY, which hands it to the clients. */
+    char endpoint[128];
 };
 
 struct bench_ops {

@@ -62,7 +62,7 @@ static const s_field_t s_prepare[] = {
 };
 static const s_field_t s_ready[] = {
     RUN_PHASE_REP,           REQ("ok", F_BOOL), OPT("error", F_STR),
-    REQ("offset_ns", F_INT), REQ("offset_err_ns", F_INT), END
+    REQ("offset_ns", F_INT), REQ("offset_err_ns", F_INT), OPT("endpoint", F_STR), END
 };
 static const s_field_t s_go[] = { RUN_PHASE_REP, REQ("start_at", F_INT), END };
 static const s_field_t s_result[] = {

@@ -22,6 +22,7 @@
  *   PREPARE   C->W  run phase rep bench params(map str->str) timeout_ms
  *                   [role] [peer]
  *   READY     W->C  run phase rep ok [error] offset_ns offset_err_ns
+ *                   [endpoint]             (a server role's "host:port")
  *   GO        C=>*  run phase rep start_at (coordinator clock, ns)
  *   RESULT    W->C  run phase rep status("ok"|"failed") started_at finished_at
  *                   metrics(array of {name,unit,value}) details(map str->str)
