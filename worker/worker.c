@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -60,6 +62,7 @@ struct wk {
     int hb_ms;
     int64_t last_heard, last_hb, hello_next, hello_backoff, last_resend;
     int hellos;                 /* sent since the last WELCOME */
+    char advertise[128];        /* where other workers reach this one */
     clock_est_t clk;
     int ping_seq;
     int64_t ping_sent;
@@ -91,8 +94,8 @@ static void s_send_hello(struct wk *w)
     proto_put_int(b, "cores", w->facts.cores);
     proto_put_int(b, "mem_bytes", w->facts.mem_bytes);
     proto_put_int(b, "pid", getpid());
-    if (w->o->advertise)
-        proto_put_str(b, "advertise", w->o->advertise);
+    if (w->advertise[0])
+        proto_put_str(b, "advertise", w->advertise);
     const char *caps[64];
     size_t n = 0;
     for (const struct bench_ops *const *p = bench_all(); *p && n < 64; p++)
@@ -137,6 +140,47 @@ static int s_sub_connect(struct wk *w, const char *pub)
     }
     snprintf(w->sub_endpoint, sizeof w->sub_endpoint, "%s", ep);
     return 0;
+}
+
+/* The address at which others reach us: the one our route to the
+ * coordinator leaves from (a UDP connect sends nothing; it only picks the
+ * route), unless --advertise says otherwise. */
+static void s_detect_advertise(struct wk *w)
+{
+    if (w->o->advertise) {
+        snprintf(w->advertise, sizeof w->advertise, "%s", w->o->advertise);
+        return;
+    }
+    const char *ep = w->o->connect;
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return;
+    char host[256], port[16];
+    const char *h = ep + 6, *colon = strrchr(h, ':');
+    if (!colon)
+        return;
+    size_t hl = (size_t)(colon - h);
+    if (*h == '[' && hl >= 2) { /* [v6] */
+        h++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host)
+        return;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+        return;
+    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage me;
+    socklen_t len = sizeof me;
+    if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
+        getsockname(fd, (struct sockaddr *)&me, &len) == 0)
+        getnameinfo((struct sockaddr *)&me, len, w->advertise, sizeof w->advertise, NULL, 0,
+                    NI_NUMERICHOST);
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
 }
 
 /* ---- the job thread ---- */
@@ -198,7 +242,8 @@ static void s_job_reset(struct job *j)
 
 /* ---- messages ---- */
 
-static void s_ready(struct wk *w, int64_t run, int64_t phase, int64_t rep, const char *error)
+static void s_ready_ep(struct wk *w, int64_t run, int64_t phase, int64_t rep, const char *error,
+                       const char *endpoint)
 {
     proto_builder_t *b = proto_begin(PROTO_READY);
     proto_put_int(b, "run", run);
@@ -209,7 +254,14 @@ static void s_ready(struct wk *w, int64_t run, int64_t phase, int64_t rep, const
         proto_put_str(b, "error", error);
     proto_put_int(b, "offset_ns", w->clk.samples ? w->clk.offset_ns : 0);
     proto_put_int(b, "offset_err_ns", w->clk.samples ? w->clk.err_ns : 0);
+    if (endpoint)
+        proto_put_str(b, "endpoint", endpoint);
     s_send(w, b);
+}
+
+static void s_ready(struct wk *w, int64_t run, int64_t phase, int64_t rep, const char *error)
+{
+    s_ready_ep(w, run, phase, rep, error, NULL);
 }
 
 static void s_on_prepare(struct wk *w, const proto_msg_t *m)
@@ -322,7 +374,15 @@ static void s_on_job_event(struct wk *w)
             s_job_reset(j);
         } else {
             j->state = JOB_PREPARED;
-            s_ready(w, j->run, j->phase, j->rep, NULL);
+            /* a server tells where it listens; ":port" means at our address */
+            char ep[sizeof w->advertise + sizeof j->ctx.endpoint + 4];
+            const char *e = j->ctx.endpoint[0] ? ep : NULL;
+            if (j->ctx.endpoint[0] == ':')
+                snprintf(ep, sizeof ep, "%s%s%s%s", strchr(w->advertise, ':') ? "[" : "",
+                         w->advertise, strchr(w->advertise, ':') ? "]" : "", j->ctx.endpoint);
+            else
+                snprintf(ep, sizeof ep, "%s", j->ctx.endpoint);
+            s_ready_ep(w, j->run, j->phase, j->rep, NULL, e);
         }
     } else {
         s_send_result(w);
@@ -505,6 +565,7 @@ int worker_run(const struct worker_opts *o)
     struct wk w = { .o = o, .hb_ms = 1000, .exit_code = 0 };
     char err[512];
     host_facts_get(&w.facts);
+    s_detect_advertise(&w);
     if (o->platform && strcmp(o->platform, "auto") != 0)
         snprintf(w.facts.platform, sizeof w.facts.platform, "%s", o->platform);
     log_info("%s: platform %s (%s), %" PRId64 " cores", o->name, w.facts.platform, w.facts.why,
