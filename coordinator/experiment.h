@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "bench.h"
+#include "pairing.h"
 
 typedef enum { SCHED_LOCKSTEP = 0, SCHED_ROUND_ROBIN = 1 } sched_kind_t;
 
@@ -30,6 +31,13 @@ struct exp_phase {
                                      0 = derived (expected_ns + grace) */
     char **workers;               /* names or platforms this phase runs on; NULL = all */
     size_t nworkers;
+    /* Network phases (a benchmark with a server role, iperf): the workers
+     * that serve (names or platforms; they are not clients then), or public
+     * targets; at most one of the two. */
+    char **servers;
+    size_t nservers;
+    struct pair_target *targets;
+    size_t ntargets;
     int line;                     /* where the phase starts, for messages */
 };
 
