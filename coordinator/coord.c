@@ -102,6 +102,8 @@ static void s_worker_free(struct cworker *w)
     free(w->cpu_model);
     free(w->advertise);
     free(w->step_error);
+    free(w->serving);
+    free(w->endpoint);
     free(w);
 }
 
@@ -259,6 +261,8 @@ static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
         if (w->rank >= 0)
             store_worker_clock(c->store, c->run, w->name, off, err);
     }
+    free(w->endpoint);
+    w->endpoint = proto_str(m, "endpoint") ? s_dup(proto_str(m, "endpoint")) : NULL;
     if (proto_bool(m, "ok", false)) {
         w->step = STEP_READY;
     } else {
@@ -313,7 +317,11 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
             metrics[nm++].value = pm.value;
         }
     }
-    if (nm == 0 || strcmp(status, "ok") != 0) {
+    /* a server's view of a network test is stored as details of its
+     * client's result ("server.received_Mbps", ...), not as rows of its own */
+    bool as_server = w->serving && current;
+    const char *prefix = as_server ? "server." : "";
+    if (!as_server && (nm == 0 || strcmp(status, "ok") != 0)) {
         /* a failed repetition is one row for the headline metric */
         snprintf(metrics[0].name, sizeof metrics[0].name, "%s", ph->bench->metric);
         snprintf(metrics[0].unit, sizeof metrics[0].unit, "%s", ph->bench->unit);
@@ -325,7 +333,7 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
     for (size_t i = 0; i < proto_strmap_count(m, "details") && nd < BENCH_MAX_DETAILS; i++) {
         const char *k, *v;
         if (proto_strmap_get(m, "details", i, &k, &v) == 0) {
-            snprintf(details[nd].key, sizeof details[nd].key, "%s", k);
+            snprintf(details[nd].key, sizeof details[nd].key, "%s%s", prefix, k);
             snprintf(details[nd].value, sizeof details[nd].value, "%s", v);
             nd++;
         }
@@ -336,12 +344,28 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
                      started > w->go_at + COORD_MAX_CLOCK_NS || finished < started ||
                      finished > started + COORD_MAX_CLOCK_NS))
         started = finished = 0;
+    if (as_server) {
+        const char *extra_k[] = { "server.worker", "server.status", "server.error" };
+        const char *extra_v[] = { w->name, status, proto_str(m, "error") };
+        for (size_t i = 0; i < nm && nd < BENCH_MAX_DETAILS; i++, nd++) {
+            snprintf(details[nd].key, sizeof details[nd].key, "server.%s", metrics[i].name);
+            snprintf(details[nd].value, sizeof details[nd].value, "%.17g", metrics[i].value);
+        }
+        for (size_t i = 0; i < 3 && nd < BENCH_MAX_DETAILS; i++) {
+            if (!extra_v[i])
+                continue;
+            snprintf(details[nd].key, sizeof details[nd].key, "%s", extra_k[i]);
+            snprintf(details[nd].value, sizeof details[nd].value, "%s", extra_v[i]);
+            nd++;
+        }
+        nm = 0;
+    }
     struct store_result r = {
         .phase = (int)phase,
         .rep = (int)rep,
-        .worker = w->name,
+        .worker = as_server ? w->serving : w->name,
         .status = status,
-        .error = proto_str(m, "error"),
+        .error = as_server ? NULL : proto_str(m, "error"),
         .started_at = started,
         .finished_at = finished,
         .metrics = metrics,

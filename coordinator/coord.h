@@ -36,6 +36,8 @@ struct cworker {
     step_t step;
     char *step_error;
     int64_t go_at;               /* start instant of its current repetition */
+    char *serving;               /* as a server in a network phase: the client's name */
+    char *endpoint;              /* as a server: where it listens, from READY */
     int64_t started_at;          /* coordinator clock, from RESULT */
 };
 

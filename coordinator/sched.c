@@ -13,7 +13,10 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pairing.h"
 #include "proto.h"
+
+#define PAIR_ATTEMPTS 8 /* candidates per client in a network phase */
 
 typedef bool (*cond_fn)(coord_t *c, void *arg);
 
@@ -105,15 +108,22 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
     return (int)c->nworkers;
 }
 
-/* A worker takes part in a phase when the phase names it or its platform. */
-static bool s_selected(const struct exp_phase *ph, const struct cworker *w)
+/* Is w named in list, by name or by platform? */
+static bool s_in_list(char *const *list, size_t n, const struct cworker *w)
 {
-    if (!ph->workers)
-        return true;
-    for (size_t i = 0; i < ph->nworkers; i++)
-        if (strcmp(ph->workers[i], w->name) == 0 || strcmp(ph->workers[i], w->platform) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], w->name) == 0 || strcmp(list[i], w->platform) == 0)
             return true;
     return false;
+}
+
+/* A worker takes part in a phase when the phase names it (or its platform),
+ * or names nobody; a network phase's servers are not its clients. */
+static bool s_selected(const struct exp_phase *ph, const struct cworker *w)
+{
+    if (ph->nservers && s_in_list(ph->servers, ph->nservers, w))
+        return false;
+    return !ph->workers || s_in_list(ph->workers, ph->nworkers, w);
 }
 
 struct stepset {
@@ -132,21 +142,38 @@ static bool s_none_in(coord_t *c, void *arg)
     return true;
 }
 
-static void s_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int64_t timeout_ns)
+/* PREPARE with the phase's params plus nx extra ones (role, peers, port
+ * of a network phase). */
+static void s_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int64_t timeout_ns,
+                           const char *const *xk, const char *const *xv, size_t nx)
 {
     const struct exp_phase *ph = &c->exp->phases[pidx];
     w->phase = pidx;
     w->rep = rep;
     w->step = STEP_PREPARED;
     w->started_at = 0;
+    w->go_at = 0;
+    size_t n = ph->nparams + nx;
+    const char **keys = calloc(n + 1, sizeof *keys), **vals = calloc(n + 1, sizeof *vals);
+    for (size_t i = 0; i < ph->nparams; i++) {
+        keys[i] = ph->keys[i];
+        vals[i] = ph->vals[i];
+    }
+    for (size_t i = 0; i < nx; i++) {
+        keys[ph->nparams + i] = xk[i];
+        vals[ph->nparams + i] = xv[i];
+    }
     proto_builder_t *b = proto_begin(PROTO_PREPARE);
     proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "phase", pidx);
     proto_put_int(b, "rep", rep);
     proto_put_str(b, "bench", ph->bench->name);
-    proto_put_strmap(b, "params", (const char *const *)ph->keys, (const char *const *)ph->vals,
-                     ph->nparams);
+    proto_put_strmap(b, "params", keys, vals, n);
     proto_put_int(b, "timeout_ms", timeout_ns / NS_PER_MS);
+    if (nx)
+        proto_put_str(b, "role", xv[0]);
+    free(keys);
+    free(vals);
     void *data;
     size_t len;
     if (proto_finish(&b, &data, &len) == 0)
@@ -164,37 +191,49 @@ static int64_t s_result_window(const struct experiment *exp, const struct exp_ph
     return expected + exp->grace_ns;
 }
 
-/* One PREPARE -> READY -> GO -> RESULT step over `set`. */
-static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
-                   int64_t barrier_timeout_ns)
+/* Wait for READY from set[0..n-1] (all PREPAREd).  Those that miss the
+ * deadline are lost; those not ready get a failed row (under their own name,
+ * or, for a server, under the client it was to serve).  Compacts the ready
+ * ones to the front of set and returns how many. */
+static size_t s_barrier(coord_t *c, struct cworker **set, size_t n, int64_t barrier_timeout_ns)
 {
-    const struct exp_phase *ph = &c->exp->phases[pidx];
-    for (size_t i = 0; i < n; i++)
-        s_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns);
+    const struct exp_phase *ph = &c->exp->phases[set[0]->phase];
     struct stepset ss = { set, n, STEP_PREPARED };
     if (!s_wait(c, s_none_in, &ss, clock_mono_ns() + barrier_timeout_ns) && !s_stopping(c)) {
         for (size_t i = 0; i < n; i++)
             if (!set[i]->lost && set[i]->step == STEP_PREPARED)
                 coord_mark_lost(c, set[i], "no READY before the barrier deadline");
     }
-    size_t ngo = 0;
+    size_t nready = 0;
     for (size_t i = 0; i < n; i++) {
         struct cworker *w = set[i];
         if (w->lost)
             continue;
         if (w->step == STEP_NOTREADY) {
-            log_warn("%s: %s rep %d failed in prepare: %s", w->name, ph->name, rep, w->step_error);
-            coord_store_unfinished(c, w, "failed", w->step_error);
+            log_warn("%s: %s rep %d failed in prepare: %s", w->name, ph->name, w->rep,
+                     w->step_error);
+            if (!w->serving)
+                coord_store_unfinished(c, w, "failed", w->step_error);
+            w->step = STEP_DONE;
         } else if (w->step == STEP_READY) {
-            w->step = STEP_GO;
-            set[ngo++] = w; /* compact: the GO set */
+            set[nready++] = w;
         }
     }
-    if (ngo == 0 || s_stopping(c))
+    return nready;
+}
+
+/* GO for set[0..n-1] (all READY), wait for their results, store the start
+ * skew of a lockstep repetition. */
+static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n)
+{
+    const struct exp_phase *ph = &c->exp->phases[pidx];
+    if (n == 0 || s_stopping(c))
         return;
     int64_t go_at = clock_wall_ns() + c->exp->start_delay_ns;
-    for (size_t i = 0; i < ngo; i++)
+    for (size_t i = 0; i < n; i++) {
+        set[i]->step = STEP_GO;
         set[i]->go_at = go_at;
+    }
     proto_builder_t *b = proto_begin(PROTO_GO);
     proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "phase", pidx);
@@ -204,18 +243,19 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
     size_t len;
     if (proto_finish(&b, &data, &len) == 0)
         coord_publish(c, data, len);
-    struct stepset gs = { set, ngo, STEP_GO };
+    struct stepset gs = { set, n, STEP_GO };
     int64_t window = c->exp->start_delay_ns + s_result_window(c->exp, ph);
     if (!s_wait(c, s_none_in, &gs, clock_mono_ns() + window) && !s_stopping(c)) {
-        for (size_t i = 0; i < ngo; i++)
+        for (size_t i = 0; i < n; i++)
             if (!set[i]->lost && set[i]->step == STEP_GO)
                 coord_mark_lost(c, set[i], "no RESULT before the phase deadline");
     }
     if (ph->schedule == SCHED_LOCKSTEP) {
+        /* skew among the measuring workers (servers only wait for them) */
         int64_t lo = INT64_MAX, hi = INT64_MIN, err = 0;
-        for (size_t i = 0; i < ngo; i++) {
+        for (size_t i = 0; i < n; i++) {
             struct cworker *w = set[i];
-            if (w->lost || w->started_at == 0)
+            if (w->lost || w->started_at == 0 || w->serving)
                 continue;
             lo = w->started_at < lo ? w->started_at : lo;
             hi = w->started_at > hi ? w->started_at : hi;
@@ -226,6 +266,140 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
         if (lo <= hi)
             store_rep_timing(c->store, c->run, pidx, rep, go_at, hi - lo, 2 * err);
     }
+}
+
+/* One PREPARE -> READY -> GO -> RESULT step over `set`. */
+static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
+                   int64_t barrier_timeout_ns)
+{
+    for (size_t i = 0; i < n; i++)
+        s_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns, NULL, NULL, 0);
+    s_go(c, pidx, rep, set, s_barrier(c, set, n, barrier_timeout_ns));
+}
+
+/* One wave of a network phase: clients[i] measures against servers[i] (a
+ * local server worker, which listens first and reports its endpoint) or
+ * against its candidate list peers[i] (public targets). */
+static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
+                       struct cworker **servers, char **peers, size_t n,
+                       int64_t barrier_timeout_ns)
+{
+    struct cworker **set = calloc(2 * n + 1, sizeof *set);
+    char **eps = calloc(n + 1, sizeof *eps);
+    if (servers) {
+        static const char *const sk[] = { "role", "port" };
+        static const char *const sv[] = { "server", "0" };
+        size_t ns = 0;
+        for (size_t i = 0; i < n; i++) {
+            free(servers[i]->serving);
+            servers[i]->serving = strdup(clients[i]->name);
+            s_send_prepare(c, servers[i], pidx, rep, barrier_timeout_ns, sk, sv, 2);
+            set[ns++] = servers[i];
+        }
+        s_barrier(c, set, ns, barrier_timeout_ns);
+        for (size_t i = 0; i < n; i++) {
+            struct cworker *sw = servers[i];
+            if (!sw->lost && sw->step == STEP_READY && sw->endpoint) {
+                eps[i] = strdup(sw->endpoint);
+                continue;
+            }
+            /* the client cannot measure: say why, under the client's name */
+            char why[512];
+            snprintf(why, sizeof why, "server %s %s%s", sw->name,
+                     sw->lost ? "lost" : sw->step == STEP_READY ? "reported no endpoint"
+                                                               : "not ready: ",
+                     !sw->lost && sw->step != STEP_READY && sw->step_error ? sw->step_error : "");
+            clients[i]->phase = pidx;
+            clients[i]->rep = rep;
+            coord_store_unfinished(c, clients[i], "failed", why);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            eps[i] = strdup(peers[i]);
+    }
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!eps[i] || clients[i]->lost)
+            continue;
+        const char *ck[] = { "role", "peers" };
+        const char *cv[] = { "client", eps[i] };
+        s_send_prepare(c, clients[i], pidx, rep, barrier_timeout_ns, ck, cv, 2);
+        set[nc++] = clients[i];
+    }
+    size_t ngo = nc ? s_barrier(c, set, nc, barrier_timeout_ns) : 0;
+    /* servers whose client is ready join the GO; the others are released */
+    for (size_t i = 0; servers && i < n; i++) {
+        if (servers[i]->lost || servers[i]->step != STEP_READY)
+            continue;
+        bool client_ready = false;
+        for (size_t k = 0; k < ngo; k++)
+            client_ready |= set[k] == clients[i];
+        if (client_ready)
+            set[ngo++] = servers[i];
+        else
+            servers[i]->step = STEP_DONE; /* its next PREPARE makes it clean up */
+    }
+    s_go(c, pidx, rep, set, ngo);
+    for (size_t i = 0; servers && i < n; i++) {
+        free(servers[i]->serving);
+        servers[i]->serving = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(eps[i]);
+    free(eps);
+    free(set);
+}
+
+/* A repetition of a network phase: plan the waves, run them in turn. */
+static void s_net_rep(coord_t *c, int pidx, int rep, struct cworker **clients, size_t nc,
+                      int64_t barrier_timeout_ns)
+{
+    const struct exp_phase *ph = &c->exp->phases[pidx];
+    struct cworker **servers = NULL;
+    size_t nsrv = 0;
+    if (ph->nservers) {
+        servers = calloc(c->nworkers + 1, sizeof *servers);
+        for (size_t i = 0; i < c->nworkers; i++)
+            if (!c->workers[i]->lost && s_in_list(ph->servers, ph->nservers, c->workers[i]))
+                servers[nsrv++] = c->workers[i];
+        if (nsrv == 0) {
+            log_warn("phase %s: none of its servers is alive", ph->name);
+            for (size_t i = 0; i < nc; i++) {
+                clients[i]->phase = pidx;
+                clients[i]->rep = rep;
+                coord_store_unfinished(c, clients[i], "failed", "no live server for this phase");
+            }
+            free(servers);
+            c->shortfall = true;
+            return;
+        }
+    }
+    size_t wave_max = ph->schedule == SCHED_ROUND_ROBIN ? 1 : 0;
+    struct pair_slot *slots = calloc(nc + 1, sizeof *slots);
+    int nwaves = servers ? pair_plan_local(nsrv, nc, wave_max, slots)
+                         : pair_plan_public(ph->targets, ph->ntargets, nc, wave_max,
+                                            PAIR_ATTEMPTS, slots);
+    struct cworker **wc = calloc(nc + 1, sizeof *wc), **ws = calloc(nc + 1, sizeof *ws);
+    char **wp = calloc(nc + 1, sizeof *wp);
+    for (int wave = 0; wave < nwaves && !s_stopping(c); wave++) {
+        size_t n = 0;
+        for (size_t i = 0; i < nc; i++) {
+            if (slots[i].wave != wave || clients[i]->lost)
+                continue;
+            wc[n] = clients[i];
+            ws[n] = servers ? servers[slots[i].server] : NULL;
+            wp[n] = slots[i].peers;
+            n++;
+        }
+        if (n)
+            s_net_wave(c, pidx, rep, wc, servers ? ws : NULL, wp, n, barrier_timeout_ns);
+    }
+    pair_slots_free(slots, nc);
+    free(slots);
+    free(wc);
+    free(ws);
+    free(wp);
+    free(servers);
 }
 
 static void s_params_json(const struct exp_phase *ph, char *buf, size_t len)
@@ -273,7 +447,9 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
                 c->shortfall = true;
                 break;
             }
-            if (ph->schedule == SCHED_LOCKSTEP) {
+            if (ph->nservers || ph->ntargets) {
+                s_net_rep(c, (int)p, rep, set, n, barrier_timeout_ns);
+            } else if (ph->schedule == SCHED_LOCKSTEP) {
                 s_step(c, (int)p, rep, set, n, barrier_timeout_ns);
             } else {
                 for (size_t i = 0; i < n && !c->store_failed; i++)
