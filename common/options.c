@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,343 @@ static void s_choices(const struct opt_def *def, char *buf, size_t len)
     }
 }
 
+/* --- lists: a strict JSON array of strings (see options.h) --------------- */
+
+#define S_STR(x) #x
+#define S_XSTR(x) S_STR(x)
+
+/* Where a list's text went wrong: what, and the byte it was found at. */
+struct s_jerr {
+    const char *why;
+    const char *at;
+};
+
+static const char *s_jerr_set(struct s_jerr *e, const char *why, const char *at)
+{
+    e->why = why;
+    e->at = at;
+    return NULL;
+}
+
+static const char *s_json_blank(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* Length of the valid UTF-8 sequence at p (2..4 bytes), or 0: no overlong
+ * forms, no surrogates, nothing above U+10FFFF.  Stops at a NUL, which is
+ * never a continuation byte. */
+static size_t s_utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+static int s_hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+        v = v * 16 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t s_utf8_put(unsigned cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* One JSON string starting at its opening quote p.  Its bytes go to *out
+ * (when out is not NULL) followed by a NUL, and *out moves past them; the
+ * return is just past the closing quote, or NULL with e set.  A decoded
+ * string is never longer than its JSON text, which bounds the output. */
+static const char *s_json_string(const char *p, char **out, struct s_jerr *e)
+{
+    char tmp[4];
+    char *w = out ? *out : NULL;
+    assert(*p == '"');
+    for (p++;;) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c == '\0')
+            return s_jerr_set(e, "the string is not closed", p);
+        if (c < 0x20)
+            return s_jerr_set(e, "a control character must be escaped (\\n, \\t, \\u00XX)", p);
+        if (c >= 0x80) {
+            size_t n = s_utf8_len((const unsigned char *)p);
+            if (!n)
+                return s_jerr_set(e, "invalid UTF-8", p);
+            if (w)
+                memcpy(w, p, n), w += n;
+            p += n;
+            continue;
+        }
+        if (c != '\\') {
+            if (w)
+                *w++ = (char)c;
+            p++;
+            continue;
+        }
+        const char *esc = p;
+        char one = 0;
+        switch (p[1]) {
+        case '"': one = '"'; break;
+        case '\\': one = '\\'; break;
+        case '/': one = '/'; break;
+        case 'b': one = '\b'; break;
+        case 'f': one = '\f'; break;
+        case 'n': one = '\n'; break;
+        case 'r': one = '\r'; break;
+        case 't': one = '\t'; break;
+        case 'u': break;
+        default:
+            return s_jerr_set(
+                e, "unknown escape (allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", esc);
+        }
+        if (one) {
+            if (w)
+                *w++ = one;
+            p += 2;
+            continue;
+        }
+        unsigned cp, lo;
+        if (s_hex4(p + 2, &cp) < 0)
+            return s_jerr_set(e, "\\u must be followed by four hex digits", esc);
+        p += 6;
+        if (cp == 0)
+            return s_jerr_set(e, "\\u0000 is not allowed: an argument cannot hold a NUL", esc);
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+            return s_jerr_set(e, "a low surrogate without a high one before it", esc);
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (p[0] != '\\' || p[1] != 'u' || s_hex4(p + 2, &lo) < 0 || lo < 0xDC00 ||
+                lo > 0xDFFF)
+                return s_jerr_set(e, "a high surrogate without a low one after it", esc);
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            p += 6;
+        }
+        size_t n = s_utf8_put(cp, tmp);
+        if (w)
+            memcpy(w, tmp, n), w += n;
+    }
+    if (w) {
+        *w++ = '\0';
+        *out = w;
+    }
+    return p + 1;
+}
+
+/* Walk the array at s: count its items and, when argv is not NULL, decode
+ * them into data with argv pointing at each.  0, or -1 with e set. */
+static int s_json_list(const char *s, char **argv, char *data, size_t *nitems, struct s_jerr *e)
+{
+    const char *p = s_json_blank(s);
+    size_t n = 0;
+    assert(*p == '[');
+    p = s_json_blank(p + 1);
+    if (*p != ']') {
+        for (;;) {
+            if (*p != '"') {
+                s_jerr_set(e, "expected a string", p);
+                return -1;
+            }
+            if (n == OPT_LIST_MAX_ITEMS) {
+                s_jerr_set(e, "more than " S_XSTR(OPT_LIST_MAX_ITEMS) " items", p);
+                return -1;
+            }
+            if (argv)
+                argv[n] = data;
+            if (!(p = s_json_string(p, argv ? &data : NULL, e)))
+                return -1;
+            n++;
+            p = s_json_blank(p);
+            if (*p == ']')
+                break;
+            if (*p != ',') {
+                s_jerr_set(e, "expected ',' or ']'", p);
+                return -1;
+            }
+            p = s_json_blank(p + 1);
+        }
+    }
+    p = s_json_blank(p + 1);
+    if (*p) {
+        s_jerr_set(e, "text after the closing ']'", p);
+        return -1;
+    }
+    if (argv)
+        argv[n] = NULL;
+    *nitems = n;
+    return 0;
+}
+
+/* Up to 40 bytes of a value for a message, control characters shown as '?'. */
+static void s_preview(const char *v, char *buf, size_t len)
+{
+    size_t n = strlen(v), k = n > 40 ? 40 : n;
+    while (k < n && k > 0 && ((unsigned char)v[k] & 0xC0) == 0x80)
+        k--; /* not in the middle of a character */
+    snprintf(buf, len, "%.*s%s", (int)k, v, n > 40 ? "..." : "");
+    for (char *c = buf; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
+static int s_parse_list(const struct opt_def *def, const char *value, char ***out, char *err,
+                        size_t errlen)
+{
+    char shown[64];
+    size_t len = strlen(value);
+    s_preview(value, shown, sizeof shown);
+    if (*s_json_blank(value) != '[') {
+        snprintf(err, errlen, "%s: '%s' is not a list of strings (write a JSON array, e.g. "
+                              "[\"sh\", \"-c\", \"echo hi\"])", def->name, shown);
+        return -1;
+    }
+    if (len > OPT_LIST_MAX_BYTES) {
+        snprintf(err, errlen, "%s: the list is %zu bytes long (at most %d allowed)", def->name,
+                 len, OPT_LIST_MAX_BYTES);
+        return -1;
+    }
+    struct s_jerr e = {0};
+    size_t n;
+    if (s_json_list(value, NULL, NULL, &n, &e) < 0) {
+        snprintf(err, errlen, "%s: '%s' is not a list of strings: %s at byte %zu", def->name,
+                 shown, e.why, (size_t)(e.at - value) + 1);
+        return -1;
+    }
+    /* One block, pointers then bytes, so opt_free frees it with one call and
+     * the result can go to execve() as it is. */
+    char **argv = malloc((n + 1) * sizeof *argv + len + 1);
+    if (!argv) {
+        snprintf(err, errlen, "%s: out of memory", def->name);
+        return -1;
+    }
+    int rc = s_json_list(value, argv, (char *)(argv + n + 1), &n, &e);
+    assert(rc == 0);
+    (void)rc;
+    *out = argv;
+    return 0;
+}
+
+/* Write the canonical JSON of n strings to buf (as snprintf: the full length
+ * is returned even when buf is too small; buf may be NULL when len is 0). */
+static size_t s_list_write(const char *const *items, size_t n, char *buf, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t used = 0;
+#define PUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (used + 1 < len)                                                                        \
+            buf[used] = (ch);                                                                      \
+        used++;                                                                                    \
+    } while (0)
+    PUT('[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            PUT(',');
+        PUT('"');
+        for (const unsigned char *c = (const unsigned char *)items[i]; *c; c++) {
+            const char *esc = NULL;
+            switch (*c) {
+            case '"': esc = "\\\""; break;
+            case '\\': esc = "\\\\"; break;
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            default: break;
+            }
+            if (esc) {
+                PUT(esc[0]);
+                PUT(esc[1]);
+            } else if (*c < 0x20) {
+                PUT('\\');
+                PUT('u');
+                PUT('0');
+                PUT('0');
+                PUT(hex[*c >> 4]);
+                PUT(hex[*c & 15]);
+            } else {
+                PUT((char)*c);
+            }
+        }
+        PUT('"');
+    }
+    PUT(']');
+#undef PUT
+    if (len)
+        buf[used < len ? used : len - 1] = '\0';
+    return used;
+}
+
+char *opt_list_json(const char *const *items, size_t n)
+{
+    assert(items || n == 0);
+    size_t need = s_list_write(items, n, NULL, 0);
+    char *s = malloc(need + 1);
+    if (s)
+        s_list_write(items, n, s, need + 1);
+    return s;
+}
+
 const struct opt_def *opt_find(const struct opt_def *defs, const char *name)
 {
     if (!defs || !name)
@@ -371,6 +709,14 @@ int opt_parse(const struct opt_def *def, void *opts, const char *value, char *er
         s_choices(def, list, sizeof list);
         snprintf(err, errlen, "%s: '%s' is not one of %s", def->name, value, list);
         return -1;
+    case OPT_LIST: {
+        char **parsed;
+        if (s_parse_list(def, value, &parsed, err, errlen) < 0)
+            return -1;
+        free(*(char ***)field);
+        *(char ***)field = parsed;
+        return 0;
+    }
     }
     assert(!"unknown option type");
     return -1;
@@ -453,6 +799,15 @@ int opt_format(const struct opt_def *def, const void *opts, char *buf, size_t le
         n = snprintf(buf, len, "%s", def->choices[i]);
         break;
     }
+    case OPT_LIST: {
+        char *const *list = *(char **const *)field;
+        size_t count = 0;
+        while (list && list[count])
+            count++;
+        size_t need = s_list_write((const char *const *)list, count, buf, len);
+        n = need > INT_MAX ? -1 : (int)need;
+        break;
+    }
     }
     return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
@@ -462,6 +817,7 @@ void opt_describe(const struct opt_def *def, char *buf, size_t len)
     static const char *const names[] = {
         [OPT_INT] = "integer", [OPT_SIZE] = "size",     [OPT_DURATION] = "duration",
         [OPT_DOUBLE] = "number", [OPT_BOOL] = "boolean", [OPT_STR] = "string",
+        [OPT_LIST] = "list of strings",
     };
     assert(def && buf && len > 0);
     if (def->type == OPT_ENUM) {
@@ -489,6 +845,10 @@ void opt_free(const struct opt_def *defs, void *opts)
         if (d->type == OPT_STR) {
             char **p = s_field(opts, d);
             free(*p);
+            *p = NULL;
+        } else if (d->type == OPT_LIST) {
+            char ***p = s_field(opts, d);
+            free(*p); /* one block: see s_parse_list */
             *p = NULL;
         }
     }

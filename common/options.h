@@ -21,13 +21,15 @@ typedef enum {
     OPT_BOOL,     /* bool; true/false/yes/no/on/off/1/0 */
     OPT_STR,      /* char * (malloc'd, freed by opt_free) */
     OPT_ENUM,     /* int: index into choices */
+    OPT_LIST,     /* char **: NULL-terminated list of strings, an argv (one malloc'd block,
+                     freed by opt_free); written as a JSON array of strings, see below */
 } opt_type_t;
 
 struct opt_def {
     const char *name;
     opt_type_t type;
     size_t offset;             /* offsetof(plug-in opts struct, field) */
-    const char *def;           /* default as a string; NULL = no default (STR: NULL pointer) */
+    const char *def;           /* default as a string; NULL = no default (STR, LIST: NULL) */
     double min, max;           /* inclusive range for INT/SIZE/DURATION(seconds)/DOUBLE;
                                   min == max == 0 means unbounded */
     const char *const *choices; /* OPT_ENUM: NULL-terminated list */
@@ -49,6 +51,21 @@ int opt_format(const struct opt_def *def, const void *opts, char *buf, size_t le
  * "size, 512..1G", "one of read, write", "duration, 0s..1h". */
 void opt_describe(const struct opt_def *def, char *buf, size_t len);
 void opt_free(const struct opt_def *defs, void *opts);
+
+/* Lists travel, like every option, as one string: a JSON array of strings,
+ * parsed strictly (RFC 8259: the escapes \" \\ \/ \b \f \n \r \t \uXXXX with
+ * surrogate pairs, valid UTF-8, blanks between tokens; no \u0000, since an
+ * argument cannot hold a NUL).  A string that is not such an array is an
+ * error, never a one-element list: "sh -c 'x'" would otherwise run a program
+ * called "sh -c 'x'".  The canonical form, from opt_format, has no blanks and
+ * escapes only what JSON requires: ["sh","-c","echo hi"].  The bounds keep
+ * the text well inside one protocol string. */
+#define OPT_LIST_MAX_BYTES 8192
+#define OPT_LIST_MAX_ITEMS 1024
+/* The canonical JSON text of n strings (the experiment loader turns a YAML
+ * sequence into the string opt_parse takes with it).  Caller frees; NULL when
+ * out of memory. */
+char *opt_list_json(const char *const *items, size_t n);
 
 /* Unit parsers, exposed for the experiment loader and tests. 0 or -1. */
 int opt_parse_size(const char *s, uint64_t *out);

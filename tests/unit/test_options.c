@@ -1,11 +1,14 @@
 /* test_options.c — the option parser shared by coordinator and worker:
  * units (sizes, durations, booleans, integers), range and choice messages
- * exactly as users will read them, defaults and canonical formatting.
+ * exactly as users will read them, defaults and canonical formatting; lists
+ * (argv-like, written as JSON arrays of strings) parsed strictly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -369,6 +372,210 @@ static void test_describe(void **state)
     assert_string_equal(buf, "size, 1536..3M");
 }
 
+/* --- lists --------------------------------------------------------------- */
+
+struct l_opts {
+    char **command;
+    char **args;
+};
+
+static const struct opt_def s_ldefs[] = {
+    {.name = "command", .type = OPT_LIST, .offset = offsetof(struct l_opts, command),
+     .def = NULL, .help = "argv"},
+    {.name = "args", .type = OPT_LIST, .offset = offsetof(struct l_opts, args),
+     .def = "[\"-v\", \"x y\"]", .help = "with a default"},
+    {.name = NULL},
+};
+
+static size_t s_count(char *const *list)
+{
+    size_t n = 0;
+    while (list[n])
+        n++;
+    return n;
+}
+
+static void s_list_ok(struct l_opts *o, const char *value)
+{
+    char err[256] = "";
+    int rc = opt_parse(&s_ldefs[0], o, value, err, sizeof err);
+    if (rc != 0)
+        print_error("opt_parse(command, '%s') failed: %s\n", value, err);
+    assert_int_equal(rc, 0);
+    assert_non_null(o->command);
+}
+
+static void s_list_bad(const char *value, const char *msg)
+{
+    struct l_opts o = {0};
+    char err[256] = "";
+    if (opt_parse(&s_ldefs[0], &o, value, err, sizeof err) != -1)
+        fail_msg("list '%s' accepted", value);
+    assert_null(o.command);
+    if (msg)
+        assert_string_equal(err, msg);
+    else
+        assert_true(strncmp(err, "command: ", 9) == 0);
+}
+
+static void test_list_parse(void **state)
+{
+    (void)state;
+    struct l_opts o = {0};
+    s_list_ok(&o, "[\"sh\",\"-c\",\"echo hi\"]");
+    assert_int_equal(s_count(o.command), 3);
+    assert_string_equal(o.command[0], "sh");
+    assert_string_equal(o.command[1], "-c");
+    assert_string_equal(o.command[2], "echo hi");
+    assert_null(o.command[3]);
+
+    s_list_ok(&o, "[]"); /* replaces, and the first block is freed (ASan checks) */
+    assert_int_equal(s_count(o.command), 0);
+    s_list_ok(&o, " [\t\"a\" ,\r\n \"b\" ] \n");
+    assert_int_equal(s_count(o.command), 2);
+    assert_string_equal(o.command[1], "b");
+    s_list_ok(&o, "[\"\"]");
+    assert_int_equal(s_count(o.command), 1);
+    assert_string_equal(o.command[0], "");
+
+    s_list_ok(&o, "[\"q\\\"b\\\\s\\/\\b\\f\\n\\r\\t.\"]");
+    assert_string_equal(o.command[0], "q\"b\\s/\b\f\n\r\t.");
+    /* \u escapes to UTF-8, a surrogate pair to one 4-byte character */
+    s_list_ok(&o, "[\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\\u007f\"]");
+    assert_string_equal(o.command[0], "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\x7f");
+    /* UTF-8 as it is, up to the largest code point */
+    s_list_ok(&o, "[\"caf\xc3\xa9\", \"\xf4\x8f\xbf\xbf\"]");
+    assert_string_equal(o.command[0], "caf\xc3\xa9");
+
+    /* the longest and widest lists allowed */
+    char *big = malloc(OPT_LIST_MAX_BYTES + 2);
+    assert_non_null(big);
+    memset(big, 'x', OPT_LIST_MAX_BYTES);
+    big[0] = '[';
+    big[1] = '"';
+    big[OPT_LIST_MAX_BYTES - 2] = '"';
+    big[OPT_LIST_MAX_BYTES - 1] = ']';
+    big[OPT_LIST_MAX_BYTES] = '\0';
+    s_list_ok(&o, big);
+    assert_int_equal(strlen(o.command[0]), OPT_LIST_MAX_BYTES - 4);
+    big[OPT_LIST_MAX_BYTES - 1] = ' ';
+    big[OPT_LIST_MAX_BYTES] = ']';
+    big[OPT_LIST_MAX_BYTES + 1] = '\0';
+    s_list_bad(big, "command: the list is 8193 bytes long (at most 8192 allowed)");
+    free(big);
+
+    char many[OPT_LIST_MAX_ITEMS * 3 + 8];
+    size_t k = 0;
+    many[k++] = '[';
+    for (int i = 0; i < OPT_LIST_MAX_ITEMS; i++)
+        k += (size_t)sprintf(many + k, "%s\"\"", i ? "," : "");
+    many[k++] = ']';
+    many[k] = '\0';
+    s_list_ok(&o, many);
+    assert_int_equal(s_count(o.command), OPT_LIST_MAX_ITEMS);
+    strcpy(many + k - 1, ",\"\"]");
+    s_list_bad(many, NULL);
+
+    opt_free(s_ldefs, &o);
+    assert_null(o.command);
+}
+
+static void test_list_rejects(void **state)
+{
+    (void)state;
+    /* a scalar is not a one-element list: strict, not guessed */
+    s_list_bad("sh -c 'x'", "command: 'sh -c 'x'' is not a list of strings (write a JSON "
+                            "array, e.g. [\"sh\", \"-c\", \"echo hi\"])");
+    s_list_bad("", "command: '' is not a list of strings (write a JSON array, e.g. [\"sh\", "
+                   "\"-c\", \"echo hi\"])");
+    s_list_bad("[\"a\" \"b\"]",
+               "command: '[\"a\" \"b\"]' is not a list of strings: expected ',' or ']' at byte 6");
+    s_list_bad("[\"a\",]",
+               "command: '[\"a\",]' is not a list of strings: expected a string at byte 6");
+    s_list_bad("[\"\\u0000\"]", "command: '[\"\\u0000\"]' is not a list of strings: \\u0000 is "
+                                "not allowed: an argument cannot hold a NUL at byte 3");
+    s_list_bad("[\"\\ud800x\"]", "command: '[\"\\ud800x\"]' is not a list of strings: a high "
+                                 "surrogate without a low one after it at byte 3");
+    s_list_bad("[\"a\nb\"]", "command: '[\"a?b\"]' is not a list of strings: a control "
+                             "character must be escaped (\\n, \\t, \\u00XX) at byte 4");
+    s_list_bad("[\"\\x\"]", "command: '[\"\\x\"]' is not a list of strings: unknown escape "
+                            "(allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX) at byte 3");
+    static const char *const bad[] = {
+        "[", "[\"a\"", "[\"a", "[,]", "[1]", "[null]", "[[\"a\"]]", "[\"a\"]x", "[\"a\"]]",
+        "['a']", "{\"a\": 1}", "[\"a\",,\"b\"]", "[\"\\u12\"]", "[\"\\u12G4\"]", "[\"\\U0041\"]",
+        "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]", "[\"\\ud800\"]", "[\"\t\"]", "[\"\x7f\x01\"]",
+        "[\"\xff\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]",
+        "[\"\xe2\x82\"]", "[\"\xc3\"]", "[\"a\"\f]", "\xef\xbb\xbf[]", "[\"a\"]\n\n\x01",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        s_list_bad(bad[i], NULL);
+}
+
+static void test_list_format(void **state)
+{
+    (void)state;
+    struct l_opts a = {0}, b = {0};
+    char buf[256], err[256];
+    static const struct {
+        const char *in, *canonical;
+    } cases[] = {
+        {" [ \"sh\" , \"-c\",\"echo hi\" ] ", "[\"sh\",\"-c\",\"echo hi\"]"},
+        {"[]", "[]"},
+        {"[\"\"]", "[\"\"]"},
+        {"[\"\\/\\u0041\\u00e9\"]", "[\"/A\xc3\xa9\"]"},
+        {"[\"\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\"]",
+         "[\"\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\"]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_list_ok(&a, cases[i].in);
+        assert_int_equal(opt_format(&s_ldefs[0], &a, buf, sizeof buf), 0);
+        assert_string_equal(buf, cases[i].canonical);
+        /* parse(format(v)) == v, item by item */
+        assert_int_equal(opt_parse(&s_ldefs[0], &b, buf, err, sizeof err), 0);
+        assert_int_equal(s_count(a.command), s_count(b.command));
+        for (size_t j = 0; a.command[j]; j++)
+            assert_string_equal(a.command[j], b.command[j]);
+        /* and opt_list_json writes the same text */
+        char *json = opt_list_json((const char *const *)a.command, s_count(a.command));
+        assert_non_null(json);
+        assert_string_equal(json, cases[i].canonical);
+        free(json);
+    }
+    /* an unset list prints as the empty list */
+    opt_free(s_ldefs, &a);
+    assert_int_equal(opt_format(&s_ldefs[0], &a, buf, sizeof buf), 0);
+    assert_string_equal(buf, "[]");
+    /* a buffer too small is an error, not silent truncation */
+    s_list_ok(&a, "[\"abc\"]");
+    char tiny[7];
+    assert_int_equal(opt_format(&s_ldefs[0], &a, tiny, sizeof tiny), -1);
+    char fits[8];
+    assert_int_equal(opt_format(&s_ldefs[0], &a, fits, sizeof fits), 0);
+    assert_string_equal(fits, "[\"abc\"]");
+    opt_free(s_ldefs, &a);
+    opt_free(s_ldefs, &b);
+
+    char *empty = opt_list_json(NULL, 0);
+    assert_string_equal(empty, "[]");
+    free(empty);
+}
+
+static void test_list_default_and_describe(void **state)
+{
+    (void)state;
+    struct l_opts o = {0};
+    char err[256] = "", buf[64];
+    assert_int_equal(opt_set_defaults(s_ldefs, &o, err, sizeof err), 0);
+    assert_null(o.command);
+    assert_non_null(o.args);
+    assert_int_equal(s_count(o.args), 2);
+    assert_string_equal(o.args[1], "x y");
+    opt_describe(&s_ldefs[0], buf, sizeof buf);
+    assert_string_equal(buf, "list of strings");
+    opt_free(s_ldefs, &o);
+    assert_null(o.args);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +591,10 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_list_parse),
+        cmocka_unit_test(test_list_rejects),
+        cmocka_unit_test(test_list_format),
+        cmocka_unit_test(test_list_default_and_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
