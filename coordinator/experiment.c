@@ -435,6 +435,30 @@ static void s_bench(loader_t *ld, const yaml_node_t *n, struct exp_phase *ph)
     ph->bench = ops;
 }
 
+/* A sequence of scalars as the canonical JSON array of strings, or NULL
+ * after reporting each entry that is not a string. */
+static char *s_seq_json(loader_t *ld, const yaml_node_t *seq, const char *key)
+{
+    const yaml_node_item_t *it = seq->data.sequence.items.start;
+    size_t n = (size_t)(seq->data.sequence.items.top - it);
+    const char **items = malloc((n ? n : 1) * sizeof *items);
+    if (!items) {
+        s_problem(ld, seq, "out of memory");
+        return NULL;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "each entry of '%s'", key);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(items[i] = s_scalar(ld, s_node(ld, it[i]), what, "a string")))
+            bad = 1;
+    char *json = bad ? NULL : opt_list_json(items, n);
+    if (!bad && !json)
+        s_problem(ld, seq, "out of memory");
+    free(items);
+    return json;
+}
+
 /* params: each value checked on its own with opt_parse (so a message points
  * at the value it is about), then all together with bench_opts_parse, whose
  * validate hook judges combinations. */
@@ -493,7 +517,15 @@ static void s_params(loader_t *ld, const yaml_node_t *phase_map, const yaml_node
             bad = 1;
             continue;
         }
-        const char *val = s_key_scalar(ld, v, key, "a single value");
+        /* A list-valued option takes a YAML sequence, turned here into the
+         * JSON text that every option's value travels as. */
+        bool want_list = def && def->type == OPT_LIST;
+        char *json = NULL;
+        const char *val;
+        if (want_list && v->type == YAML_SEQUENCE_NODE)
+            val = json = s_seq_json(ld, v, key);
+        else
+            val = s_key_scalar(ld, v, key, want_list ? "a list of strings" : "a single value");
         if (!val) {
             bad = 1;
             continue;
@@ -502,14 +534,16 @@ static void s_params(loader_t *ld, const yaml_node_t *phase_map, const yaml_node
             err[0] = '\0';
             if (opt_parse(def, scratch, val, err, sizeof err) != 0) {
                 s_problem(ld, v, "%s", err[0] ? err : "invalid value");
+                free(json);
                 bad = 1;
                 continue;
             }
         }
         if (!(ph->keys[ph->nparams] = s_strdup(ld, k, key)) ||
-            !(ph->vals[ph->nparams] = s_strdup(ld, v, val))) {
+            !(ph->vals[ph->nparams] = json ? json : s_strdup(ld, v, val))) {
             free(ph->keys[ph->nparams]);
             ph->keys[ph->nparams] = NULL;
+            free(json);
             bad = 1;
             continue;
         }
