@@ -333,7 +333,7 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
     for (size_t i = 0; i < proto_strmap_count(m, "details") && nd < BENCH_MAX_DETAILS; i++) {
         const char *k, *v;
         if (proto_strmap_get(m, "details", i, &k, &v) == 0) {
-            snprintf(details[nd].key, sizeof details[nd].key, "%s%s", prefix, k);
+            snprintf(details[nd].key, sizeof details[nd].key, "%s%.40s", prefix, k);
             snprintf(details[nd].value, sizeof details[nd].value, "%s", v);
             nd++;
         }
@@ -348,7 +348,7 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
         const char *extra_k[] = { "server.worker", "server.status", "server.error" };
         const char *extra_v[] = { w->name, status, proto_str(m, "error") };
         for (size_t i = 0; i < nm && nd < BENCH_MAX_DETAILS; i++, nd++) {
-            snprintf(details[nd].key, sizeof details[nd].key, "server.%s", metrics[i].name);
+            snprintf(details[nd].key, sizeof details[nd].key, "server.%.40s", metrics[i].name);
             snprintf(details[nd].value, sizeof details[nd].value, "%.17g", metrics[i].value);
         }
         for (size_t i = 0; i < 3 && nd < BENCH_MAX_DETAILS; i++) {
