@@ -23,6 +23,8 @@
 enum {
     BENCH_F_NONE = 0,
     BENCH_F_NEEDS_DIR = 1 << 0, /* uses ctx->workdir for files */
+    BENCH_F_PAIRED = 1 << 1,    /* a network test: clients need servers or targets; the
+                                   coordinator sets the options "role", "peers", "port" */
 };
 
 struct bench_metric {

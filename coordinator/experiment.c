@@ -28,8 +28,13 @@ enum { T_NAME, T_DESCRIPTION, T_WORKERS, T_SCHEDULE, T_REPS, T_START_DELAY, T_GR
        T_COUNT };
 
 static const char *const s_phase_keys[] = {"name",    "bench",   "schedule", "repetitions",
-                                           "timeout", "workers", "params",   NULL};
-enum { P_NAME, P_BENCH, P_SCHEDULE, P_REPS, P_TIMEOUT, P_WORKERS, P_PARAMS, P_COUNT };
+                                           "timeout", "workers", "params",   "servers",
+                                           "targets", NULL};
+enum { P_NAME, P_BENCH, P_SCHEDULE, P_REPS, P_TIMEOUT, P_WORKERS, P_PARAMS, P_SERVERS,
+       P_TARGETS, P_COUNT };
+
+/* Options of a network benchmark that the coordinator sets, per client. */
+static const char *const s_paired_opts[] = {"role", "peers", "port", NULL};
 
 /* What a phase's `workers` may name besides a worker: a platform. */
 static const char *const s_platforms[] = {"native", "docker", "kvm", "qemu", NULL};
@@ -561,6 +566,90 @@ static void s_params(loader_t *ld, const yaml_node_t *phase_map, const yaml_node
     }
 }
 
+/* With the workers named up front, a name in a phase's list that is neither
+ * one of them nor a platform is a typo that would silently skip a phase. */
+static void s_check_known(loader_t *ld, const struct experiment *exp, const yaml_node_t *seq,
+                          const char *what, char *const *names, size_t n)
+{
+    if (!exp->expect_names)
+        return;
+    const yaml_node_item_t *it = seq->data.sequence.items.start;
+    for (size_t i = 0; i < n; i++)
+        if (!s_in((const char *const *)exp->expect_names, exp->nexpect_names, names[i]) &&
+            !s_in(s_platforms, SIZE_MAX, names[i]))
+            s_problem(ld, s_node(ld, it[i]),
+                      "%s: '%s' is neither a worker listed at the top level nor a "
+                      "platform (native, docker, kvm, qemu)", what, names[i]);
+}
+
+/* servers / targets of a network phase (iperf): one of the two, only for a
+ * network benchmark, which needs one of them. */
+static void s_network(loader_t *ld, const struct experiment *exp, const yaml_node_t *map,
+                      const yaml_node_t *servers, const yaml_node_t *targets,
+                      const yaml_node_t *params, struct exp_phase *ph)
+{
+    char buf[64];
+    bool paired = ph->bench && (ph->bench->flags & BENCH_F_PAIRED);
+    if (ph->bench && !paired && (servers || targets)) {
+        s_problem(ld, servers ? servers : targets,
+                  "'%s' applies only to network benchmarks (iperf), not to '%s'",
+                  servers ? "servers" : "targets", ph->bench->name);
+        return;
+    }
+    if (servers && targets) {
+        s_problem(ld, targets, "a phase has either 'servers' (workers that serve) or 'targets' "
+                               "(public host:port), not both");
+        return;
+    }
+    if (paired && !servers && !targets) {
+        s_problem(ld, map, "benchmark '%s' needs 'servers' (workers that run the servers) or "
+                           "'targets' (public servers as host:port or host:first-last)",
+                  ph->bench->name);
+        return;
+    }
+    if (paired && params && params->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = params->data.mapping.pairs.start;
+             p < params->data.mapping.pairs.top; p++) {
+            yaml_node_t *k = s_node(ld, p->key);
+            if (k && k->type == YAML_SCALAR_NODE &&
+                s_in(s_paired_opts, SIZE_MAX, (const char *)k->data.scalar.value))
+                s_problem(ld, k, "'%s' is set by the coordinator for each client and server; "
+                                 "use 'servers' or 'targets'", (const char *)k->data.scalar.value);
+        }
+    }
+    if (servers) {
+        if (servers->type != YAML_SEQUENCE_NODE)
+            s_problem(ld, servers, "'servers' must be a list of worker names or platforms "
+                                   "(found %s)", s_found(servers, buf, sizeof buf));
+        else if (s_name_list(ld, servers, "servers", &ph->servers, &ph->nservers) == 0)
+            s_check_known(ld, exp, servers, "servers", ph->servers, ph->nservers);
+        return;
+    }
+    if (!targets)
+        return;
+    if (targets->type != YAML_SEQUENCE_NODE) {
+        s_problem(ld, targets, "'targets' must be a list of host:port or host:first-last "
+                               "(found %s)", s_found(targets, buf, sizeof buf));
+        return;
+    }
+    const yaml_node_item_t *it = targets->data.sequence.items.start;
+    size_t n = (size_t)(targets->data.sequence.items.top - it);
+    if (n == 0) {
+        s_problem(ld, targets, "targets: the list is empty");
+        return;
+    }
+    ph->targets = calloc(n, sizeof *ph->targets);
+    for (size_t i = 0; ph->targets && i < n; i++) {
+        yaml_node_t *item = s_node(ld, it[i]);
+        const char *s = s_scalar(ld, item, "each entry of 'targets'", "host:port");
+        char err[320];
+        if (s && pair_parse_target(s, &ph->targets[ph->ntargets], err, sizeof err) == 0)
+            ph->ntargets++;
+        else if (s)
+            s_problem(ld, item, "targets: %s", err);
+    }
+}
+
 static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_t *map,
                     struct exp_phase *ph)
 {
@@ -593,19 +682,10 @@ static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_
         if (v[P_WORKERS]->type != YAML_SEQUENCE_NODE)
             s_problem(ld, v[P_WORKERS], "'workers' must be a list of worker names or platforms "
                                         "(found %s)", s_found(v[P_WORKERS], buf, sizeof buf));
-        else if (s_name_list(ld, v[P_WORKERS], "workers", &ph->workers, &ph->nworkers) == 0 &&
-                 exp->expect_names) {
-            /* With the workers named up front, a name that is neither one of
-             * them nor a platform is a typo that would silently skip a phase. */
-            const yaml_node_item_t *it = v[P_WORKERS]->data.sequence.items.start;
-            for (size_t i = 0; i < ph->nworkers; i++)
-                if (!s_in((const char *const *)exp->expect_names, exp->nexpect_names,
-                          ph->workers[i]) && !s_in(s_platforms, SIZE_MAX, ph->workers[i]))
-                    s_problem(ld, s_node(ld, it[i]),
-                              "workers: '%s' is neither a worker listed at the top level nor a "
-                              "platform (native, docker, kvm, qemu)", ph->workers[i]);
-        }
+        else if (s_name_list(ld, v[P_WORKERS], "workers", &ph->workers, &ph->nworkers) == 0)
+            s_check_known(ld, exp, v[P_WORKERS], "workers", ph->workers, ph->nworkers);
     }
+    s_network(ld, exp, map, v[P_SERVERS], v[P_TARGETS], v[P_PARAMS], ph);
     if (v[P_PARAMS] || ph->bench)
         s_params(ld, map, v[P_PARAMS], ph);
     if (v[P_TIMEOUT] &&
@@ -898,6 +978,10 @@ void experiment_destroy(struct experiment **exp_p)
         for (size_t j = 0; j < ph->nworkers; j++)
             free(ph->workers[j]);
         free(ph->workers);
+        for (size_t j = 0; j < ph->nservers; j++)
+            free(ph->servers[j]);
+        free(ph->servers);
+        free(ph->targets);
         free(ph->name);
     }
     free(exp->phases);

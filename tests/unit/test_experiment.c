@@ -379,7 +379,7 @@ static void test_unknown_phase_key(void **state)
              "    repetition: 2\n",
              1,
              "t.yaml:5:5: unknown key 'repetition' (expected one of: name, bench, schedule, "
-             "repetitions, timeout, workers, params)\n");
+             "repetitions, timeout, workers, params, servers, targets)\n");
 }
 
 static void test_missing_keys(void **state)
