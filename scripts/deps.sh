@@ -9,7 +9,8 @@ packages=(
   libsqlite3-dev libyaml-dev                  # results store, experiment files
   libiperf-dev liburing-dev                   # network and disk benchmarks
   libcmocka-dev sqlite3 python3               # unit tests; integration tests query the database
-  sysbench fio                                # reference tools for scripts/fidelity.py
+  sysbench fio iperf3                         # reference tools for scripts/fidelity.py
+  iproute2 kmod                               # network namespaces, tc: simulated public iperf servers
 )
 
 missing=()

@@ -1292,7 +1292,7 @@ static void s_cleanup(struct bench_ctx *ctx)
 const struct bench_ops bench_iperf = {
     .name = "iperf",
     .version = BENCH_API_VERSION,
-    .flags = BENCH_F_NONE,
+    .flags = BENCH_F_PAIRED,
     .help = "network throughput with libiperf, as iperf3 -c HOST -P 5 (client and server)",
     .metric = "received_Mbps",
     .unit = "Mbit/s",

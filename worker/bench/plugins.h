@@ -7,6 +7,7 @@
 
 #include "bench.h"
 
-extern const struct bench_ops bench_null, bench_cpu, bench_fork;
+extern const struct bench_ops bench_null, bench_cpu, bench_fork, bench_mem, bench_disk_seq,
+    bench_disk_rand, bench_exec, bench_iperf;
 
 #endif

@@ -12,6 +12,13 @@ static const struct bench_ops *const s_table[] = {
     &bench_null,
     &bench_cpu,
     &bench_fork,
+    &bench_mem,
+    &bench_disk_seq,
+    &bench_disk_rand,
+    &bench_exec,
+#ifdef LOCKSTEP_WITH_IPERF
+    &bench_iperf,
+#endif
     NULL,
 };
 
