@@ -520,6 +520,55 @@ static void test_bad_numbers_and_durations(void **state)
              "run; every repetition would time out\n");
 }
 
+#ifdef LOCKSTEP_WITH_IPERF
+/* Network phases: servers or targets, written where they are wrong. */
+static void test_network_phases(void **state)
+{
+    (void)state;
+    struct experiment *exp = s_ok("name: t\n"
+                                  "phases:\n"
+                                  "  - name: local\n"
+                                  "    bench: iperf\n"
+                                  "    servers: [native]\n"
+                                  "  - name: public\n"
+                                  "    bench: iperf\n"
+                                  "    targets: [\"bouygues.iperf.fr:5200-5209\", \"[::1]:5201\"]\n");
+    assert_int_equal(exp->phases[0].nservers, 1);
+    assert_string_equal(exp->phases[0].servers[0], "native");
+    assert_int_equal(exp->phases[1].ntargets, 2);
+    assert_string_equal(exp->phases[1].targets[0].host, "bouygues.iperf.fr");
+    assert_int_equal(exp->phases[1].targets[0].last, 5209);
+    experiment_destroy(&exp);
+    /* unknown worker as server, when the workers are named */
+    s_expect("name: t\nworkers: [a, b]\nphases:\n  - name: p\n    bench: iperf\n"
+             "    servers: [c]\n",
+             1, "t.yaml:6:15: servers: 'c' is neither a worker listed at the top level nor a "
+                "platform (native, docker, kvm, qemu)\n");
+    /* empty target list, malformed range, port over 65535 */
+    s_expect("name: t\nphases:\n  - name: p\n    bench: iperf\n    targets: []\n", 1,
+             "t.yaml:5:14: targets: the list is empty\n");
+    s_expect("name: t\nphases:\n  - name: p\n    bench: iperf\n"
+             "    targets: [\"h:5201-\", \"h:5201-70000\"]\n",
+             2,
+             "t.yaml:5:15: targets: 'h:5201-': '5201-' is not a port or a port range first-last\n"
+             "t.yaml:5:26: targets: 'h:5201-70000': port 70000 is out of range 1..65535\n");
+    /* neither, both, and coordinator-owned options */
+    s_expect("name: t\nphases:\n  - name: p\n    bench: iperf\n", 1,
+             "t.yaml:3:5: benchmark 'iperf' needs 'servers' (workers that run the servers) or "
+             "'targets' (public servers as host:port or host:first-last)\n");
+    s_expect("name: t\nphases:\n  - name: p\n    bench: iperf\n    servers: [a]\n"
+             "    targets: [\"h:1\"]\n",
+             1, "t.yaml:6:14: a phase has either 'servers' (workers that serve) or 'targets' "
+                "(public host:port), not both\n");
+    s_expect("name: t\nphases:\n  - name: p\n    bench: iperf\n    servers: [a]\n"
+             "    params: {peers: \"x:1\"}\n",
+             1, "t.yaml:6:14: 'peers' is set by the coordinator for each client and server; "
+                "use 'servers' or 'targets'\n");
+    s_expect("name: t\nphases:\n  - name: p\n    bench: cpu\n    servers: [a]\n", 1,
+             "t.yaml:5:14: 'servers' applies only to network benchmarks (iperf), not to 'cpu'\n");
+}
+#endif
+
 static void test_unknown_bench(void **state)
 {
     (void)state;
@@ -770,6 +819,9 @@ int main(void)
         cmocka_unit_test(test_bad_schedule),
         cmocka_unit_test(test_bad_numbers_and_durations),
         cmocka_unit_test(test_unknown_bench),
+#ifdef LOCKSTEP_WITH_IPERF
+        cmocka_unit_test(test_network_phases),
+#endif
         cmocka_unit_test(test_bad_option_value),
         cmocka_unit_test(test_bad_option_unit),
         cmocka_unit_test(test_unknown_option),
