@@ -54,6 +54,46 @@ def fio(args, field):
     return job[rw]["bw_bytes"] / 2**20  # MiB/s
 
 
+def _free_port():
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
+def iperf_ours(worker, t, workdir):
+    """Our server and our client (each in its own forked child, as a
+    scheduled pair runs them) on loopback."""
+    port = _free_port()
+    srv = subprocess.Popen([worker, "--run", "iperf", "--json", "--spool", workdir, "role=server",
+                            f"port={port}", f"time={t}s"], stdout=subprocess.PIPE, text=True)
+    try:
+        cli, _ = ours(worker, "iperf", {"role": "client", "peers": f"127.0.0.1:{port}",
+                                        "streams": 5, "time": f"{t}s"}, "received_Mbps", workdir)
+    finally:
+        srv.communicate(timeout=t + 30)
+    return cli
+
+
+def iperf_ref(t):
+    port = _free_port()
+    srv = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(50):  # the server listens a moment after it starts
+            p = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-P", "5", "-t", str(t),
+                                "-J"], capture_output=True, text=True)
+            doc = json.loads(p.stdout or "{}")
+            if "error" not in doc or "refused" not in doc.get("error", ""):
+                break
+            import time
+            time.sleep(0.1)
+        if "error" in doc:
+            sys.exit(f"fidelity: iperf3 failed: {doc['error']}")
+        return doc["end"]["sum_received"]["bits_per_second"] / 1e6
+    finally:
+        srv.wait(timeout=t + 30)
+
+
 def cases(a, workdir):
     t = a.time
     size = a.file_size
@@ -100,6 +140,12 @@ def cases(a, workdir):
                          "--time_based", f"--runtime={t}"], "read_iops"),
             f"fio --rw=randread --bs=4k --iodepth=64 --direct=1 --ioengine=libaio --size={size} --runtime={t}",
         ),
+        "iperf": (
+            "Mbit/s",
+            lambda: iperf_ours(a.worker, t, workdir),
+            lambda: iperf_ref(t),
+            f"iperf3 -s -1 & iperf3 -c 127.0.0.1 -P 5 -t {t}",
+        ),
     }
 
 
@@ -109,11 +155,11 @@ def main():
     ap.add_argument("--time", type=int, default=5, help="seconds per run")
     ap.add_argument("--dir", default="/var/tmp", help="where disk test files go (a real disk, not tmpfs)")
     ap.add_argument("--file-size", default="1G")
-    ap.add_argument("--only", default="cpu,mem,disk_seq,disk_rand")
+    ap.add_argument("--only", default="cpu,mem,disk_seq,disk_rand,iperf")
     ap.add_argument("--worker", default=os.path.join(os.path.dirname(__file__), "..", "build", "bin",
                                                       "lockstep-worker"))
     a = ap.parse_args()
-    for tool in ("sysbench", "fio"):
+    for tool in ("sysbench", "fio", "iperf3"):
         if not shutil.which(tool):
             sys.exit(f"fidelity: '{tool}' is not installed (scripts/deps.sh installs it)")
     if not os.access(a.worker, os.X_OK):
