@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "bench.h"
+#include "bench/disk.h" /* struct disk_state: the test file's path */
 #include "bench/plugins.h"
 
 /* ---- helpers ---- */
@@ -575,6 +576,36 @@ static void test_unusable_dir(void **state)
                                                "No such file or directory", NULL);
 }
 
+/* The file shrinks between prepare and run: run() fails, naming the file. */
+static void test_run_error(void **state)
+{
+    (void)state;
+    char *dir = s_need_disk_dir();
+    const struct bench_ops *all[] = {&bench_disk_seq, &bench_disk_rand};
+    const char *want[] = {"the file ended early", "short transfer"};
+    for (int i = 0; i < 2; i++) {
+        void *opts = NULL;
+        char err[256];
+        assert_int_equal(s_parse(all[i], (const char *[]){"file_size=1M", "time=0"}, 2, &opts,
+                                 err, sizeof err),
+                         0);
+        struct bench_result res = {0};
+        struct bench_ctx ctx = {.opts = opts, .workdir = dir, .res = &res};
+        assert_int_equal(all[i]->prepare(&ctx), 0);
+        const struct disk_state *st = ctx.priv;
+        char path[sizeof st->path];
+        snprintf(path, sizeof path, "%s", st->path);
+        assert_int_equal(truncate(path, 0), 0);
+        assert_int_equal(all[i]->run(&ctx), -1);
+        if (!strstr(ctx.err, want[i]) || !strstr(ctx.err, path))
+            fail_msg("%s: expected '%s' and the path in '%s'", all[i]->name, want[i], ctx.err);
+        all[i]->cleanup(&ctx);
+        assert_null(ctx.priv);
+        bench_opts_destroy(all[i], &opts);
+    }
+    s_rmdir(&dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_direct_refused),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_unusable_dir),
+        cmocka_unit_test(test_run_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -165,8 +165,10 @@ struct rand_run {
     uint64_t issued, reads, writes;
     struct lat_hist *lat;
     char *bufs;       /* depth buffers of bs bytes; slot i uses the i-th */
+    bool keep_bufs;   /* requests may still land in bufs: leak rather than free */
     int err;          /* first failure, -errno (-ENODATA: short transfer) */
-    uint64_t err_off;
+    bool err_io;      /* of a request (else of the engine): */
+    uint64_t err_off; /* its offset */
     bool err_write;
 };
 
@@ -201,6 +203,7 @@ static inline void s_done(struct rand_run *r, bool write, uint64_t off, long res
     if (res != (long)r->bs) {
         if (!r->err) {
             r->err = res < 0 ? (int)res : -ENODATA;
+            r->err_io = true;
             r->err_off = off;
             r->err_write = write;
         }
@@ -286,10 +289,11 @@ static void s_aio_queue(struct aio_queue *q, struct rand_run *r, unsigned i, int
         s_aio_flush(q, r);
 }
 
-/* Keep depth requests in flight as fio's libaio engine does by default:
- * submit (batch at a time), wait for at least one completion, take all
- * there are, refill the freed slots.  0, or -errno when AIO cannot be set
- * up. */
+/* Keep depth requests in flight as fio's libaio engine does: submit batch
+ * at a time, wait for at least one completion, take up to reap of them,
+ * refill the freed slots.  With fio's defaults (1 and 1) that is two
+ * system calls per request, as fio makes.  0, or -errno when AIO cannot be
+ * set up. */
 static int s_libaio(struct rand_run *r)
 {
     struct aio_queue q = {0};
@@ -321,7 +325,7 @@ static int s_libaio(struct rand_run *r)
         if (k < 0) {
             if (!r->err)
                 r->err = -errno;
-            break; /* io_destroy() below waits for what is out */
+            break; /* io_destroy() below cancels or waits for what is out */
         }
         now = clock_mono_ns();
         for (long j = 0; j < k; j++) {
@@ -367,26 +371,29 @@ static void s_uring_queue(struct io_uring *ring, int fd, struct rand_run *r, str
 }
 
 /* Submit what is queued once there are batch requests (batch 0: only when
- * forced, before waiting).  After a failure (r->err) what the kernel did
- * not take no longer counts as in flight. */
-static void s_uring_submit(struct io_uring *ring, struct rand_run *r, unsigned *inflight,
+ * forced, before waiting).  false after a failure (in r->err): what the
+ * kernel did not take no longer counts as in flight, and nothing more may
+ * be submitted. */
+static bool s_uring_submit(struct io_uring *ring, struct rand_run *r, unsigned *inflight,
                            bool force)
 {
     unsigned ready = io_uring_sq_ready(ring);
     if (!ready || (!force && (!r->batch || ready < r->batch)))
-        return;
+        return true;
     int e = io_uring_submit(ring);
-    if (e < 0 && e != -EINTR && e != -EAGAIN && e != -EBUSY) {
-        if (!r->err)
-            r->err = e;
-        *inflight -= io_uring_sq_ready(ring);
-    }
+    if (e >= 0 || e == -EINTR || e == -EAGAIN || e == -EBUSY)
+        return true;
+    if (!r->err)
+        r->err = e;
+    *inflight -= io_uring_sq_ready(ring);
+    return false;
 }
 
 /* The same loop as s_libaio, with fio's io_uring engine's economy: the
- * completion ring is read without a system call while it has entries.
- * 0, or -errno when io_uring cannot be set up (old kernel, or refused:
- * Docker's default seccomp profile does). */
+ * completion ring is read without a system call while it has entries, so
+ * fio's defaults make one system call per request.  0, or -errno when
+ * io_uring cannot be set up (old kernel, or refused: Docker's default
+ * seccomp profile does). */
 static int s_uring(struct rand_run *r)
 {
     struct io_uring ring;
@@ -403,14 +410,17 @@ static int s_uring(struct rand_run *r)
         return -ENOMEM;
     }
     unsigned inflight = 0;
+    bool live = true; /* submitting still works */
     int64_t now = s_start(r);
     for (unsigned i = 0; i < r->depth && s_may_issue(r, now); i++) {
         s_uring_queue(&ring, fd, r, sl, i, now);
         inflight++;
-        s_uring_submit(&ring, r, &inflight, false);
+        if (live)
+            live = s_uring_submit(&ring, r, &inflight, false);
     }
     for (;;) {
-        s_uring_submit(&ring, r, &inflight, true);
+        if (live)
+            live = s_uring_submit(&ring, r, &inflight, true);
         if (!inflight)
             break;
         struct io_uring_cqe *cqe;
@@ -420,7 +430,10 @@ static int s_uring(struct rand_run *r)
         if (e < 0) {
             if (!r->err)
                 r->err = e;
-            break; /* io_uring_queue_exit() below waits for what is out */
+            /* The ring's teardown finishes what is out in the background,
+             * into these buffers: keep them. */
+            r->keep_bufs = true;
+            break;
         }
         now = clock_mono_ns();
         unsigned head, seen = 0;
@@ -432,7 +445,8 @@ static int s_uring(struct rand_run *r)
             if (s_may_issue(r, now)) {
                 s_uring_queue(&ring, fd, r, sl, i, now);
                 inflight++;
-                s_uring_submit(&ring, r, &inflight, false);
+                if (live)
+                    live = s_uring_submit(&ring, r, &inflight, false);
             }
             if (++seen == r->reap)
                 break;
@@ -559,10 +573,12 @@ static int s_run(struct bench_ctx *ctx)
     int rc = -1;
     if (engine < 0) {
         /* ctx->err says why */
-    } else if (r.err) {
+    } else if (r.err && r.err_io) {
         disk_err(ctx, "disk_rand: %s %s at offset %llu: %s", r.err_write ? "writing" : "reading",
                  st->path, (unsigned long long)r.err_off,
                  r.err == -ENODATA ? "short transfer" : strerror(-r.err));
+    } else if (r.err) {
+        disk_err(ctx, "disk_rand: %s: %s", s_engine_names[engine], strerror(-r.err));
     } else {
         s_report(ctx, &r, secs);
         bench_result_detail(ctx->res, "engine", "%s", s_engine_names[engine]);
@@ -572,7 +588,8 @@ static int s_run(struct bench_ctx *ctx)
         bench_result_detail(ctx->res, "seed", "%llu", (unsigned long long)seed);
         rc = 0;
     }
-    free(r.bufs);
+    if (!r.keep_bufs)
+        free(r.bufs);
     free(r.lat);
     return rc;
 }
