@@ -46,6 +46,10 @@ def sysbench(args, pattern):
 
 
 def fio(args, field):
+    # a fresh file each run, as ours gets: a reused file's layout differs
+    for a in args:
+        if a.startswith("--filename=") and os.path.exists(a[11:]):
+            os.unlink(a[11:])
     doc = json.loads(run(["fio", "--output-format=json"] + args))
     job = doc["jobs"][0]
     rw = "write" if "write" in field else "read"
