@@ -88,6 +88,9 @@ void bench_opts_destroy(const struct bench_ops *ops, void **opts_p);
  * 0, or -1 with the first problem in err.  *opts_p is set on success only. */
 int bench_opts_parse(const struct bench_ops *ops, const char *const *keys,
                      const char *const *vals, size_t n, void **opts_p, char *err, size_t errlen);
+/* The shared check of benchmarks bounded by a time and/or an event count:
+ * 0, or -1 with a message when both are 0 (the run would never end). */
+int bench_check_bounded(int64_t time_ns, int64_t events, char *err, size_t errlen);
 void bench_result_metric(struct bench_result *res, const char *name, const char *unit, double value);
 void bench_result_detail(struct bench_result *res, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -140,3 +140,13 @@ void bench_result_params(struct bench_result *res, const struct bench_ops *ops, 
         bench_result_detail(res, key, "%s", val);
     }
 }
+
+int bench_check_bounded(int64_t time_ns, int64_t events, char *err, size_t errlen)
+{
+    if (time_ns == 0 && events == 0) {
+        snprintf(err, errlen, "time and events are both 0: the run would never end "
+                              "(set a time limit, an event count or both)");
+        return -1;
+    }
+    return 0;
+}

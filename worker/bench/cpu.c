@@ -102,12 +102,7 @@ static void *s_thread(void *arg)
 static int s_validate(const void *opts, char *err, size_t errlen)
 {
     const struct cpu_opts *o = opts;
-    if (o->time_ns == 0 && o->events == 0) {
-        snprintf(err, errlen, "time and events are both 0: the run would never end "
-                              "(set a time limit, an event count or both)");
-        return -1;
-    }
-    return 0;
+    return bench_check_bounded(o->time_ns, o->events, err, errlen);
 }
 
 static int64_t s_expected_ns(const void *opts)

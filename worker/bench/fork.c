@@ -198,12 +198,7 @@ static int s_validate(const void *opts, char *err, size_t errlen)
                  (long long)(o->end - o->start), FORK_MAX_SPAN);
         return -1;
     }
-    if (o->time_ns == 0 && o->events == 0) {
-        snprintf(err, errlen, "time and events are both 0: the run would never end "
-                              "(set a time limit, an event count or both)");
-        return -1;
-    }
-    return 0;
+    return bench_check_bounded(o->time_ns, o->events, err, errlen);
 }
 
 static int64_t s_expected_ns(const void *opts)
