@@ -200,6 +200,19 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
             s_reject(c, id, "this worker was declared lost in this run");
             return;
         }
+        /* Another process under a live worker's name (a cloned VM; the
+         * transport let it in because the first connection dropped for a
+         * moment): refuse it rather than let two processes share a slot. */
+        int64_t pid = proto_int(m, "pid", 0);
+        const char *host = proto_str(m, "hostname");
+        bool same = pid == w->pid && host && strcmp(host, w->hostname) == 0;
+        bool live = clock_mono_ns() - w->last_seen < (int64_t)c->miss_beats * c->hb_ms * NS_PER_MS;
+        if (!same && live) {
+            snprintf(why, sizeof why, "name '%s' is in use by pid %" PRId64 " on %s", name,
+                     w->pid, w->hostname);
+            s_reject(c, id, why);
+            return;
+        }
         /* a repeated HELLO (the WELCOME was lost, or the worker restarted
          * after its old connection closed): welcome again, keep its place */
         w->last_seen = clock_mono_ns();
