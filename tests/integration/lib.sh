@@ -12,6 +12,9 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   rm -rf "$TMP"
+  for c in "$PORT_CLAIMS"/*/owner; do
+    [ "$(cat "$c" 2>/dev/null)" = "$$" ] && rm -rf "$(dirname "$c")"
+  done
 }
 trap cleanup EXIT
 
@@ -31,12 +34,35 @@ command -v sqlite3 >/dev/null || skip "sqlite3 command-line tool not installed"
 sql() { sqlite3 -batch -noheader "$DB" "$@"; }
 
 # A TCP port nothing listens on, and the one after it (the PUB port).
+# Chosen below the kernel's ephemeral range (ip_local_port_range): a port in
+# that range may be taken at any moment as the local end of some other
+# test's outgoing connection, which a connect() probe cannot see.  A claim
+# directory keeps two tests running in parallel from picking the same pair.
+PORT_CLAIMS=/tmp/lockstep-it-ports
+# free_port runs in $(...): $$ still names the test's own shell there, and
+# cleanup releases every claim holding it.  A claim whose owner is dead (a
+# test killed with -9) is taken over.
+claim_port() {
+  local d=$PORT_CLAIMS/$1 owner
+  if ! mkdir "$d" 2>/dev/null; then
+    owner=$(cat "$d/owner" 2>/dev/null)
+    [ -z "$owner" ] && return 1    # being claimed right now
+    kill -0 "$owner" 2>/dev/null && return 1
+    rm -rf "$d"; mkdir "$d" 2>/dev/null || return 1
+  fi
+  echo $$ > "$d/owner"
+}
 free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
+  local p lo
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$lo" -gt 12000 ] || lo=32768
+  mkdir -p "$PORT_CLAIMS"
+  for _ in $(seq 200); do
+    p=$((10000 + RANDOM % (lo - 10002)))
+    p=$((p - p % 2))
     if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null &&
-       ! (exec 3<>/dev/tcp/127.0.0.1/$((p + 1))) 2>/dev/null; then
+       ! (exec 3<>/dev/tcp/127.0.0.1/$((p + 1))) 2>/dev/null &&
+       claim_port "$p"; then
       echo "$p"; return
     fi
   done
