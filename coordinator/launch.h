@@ -1,0 +1,141 @@
+/* launch.h — platform launchers: start one lockstep-worker on this host in a
+ * given platform (a native child process, a Docker container, a QEMU or KVM
+ * virtual machine), watch it, and make sure nothing is left behind.
+ *
+ * One module per platform kind (launch.c: native and the shared helpers;
+ * launch_docker.c; launch_vm.c for qemu and kvm), one interface.  Every
+ * container and VM is named after the run (lockstep-<run key hex>-<name>),
+ * and every run keeps its files in a state directory owned by the
+ * coordinator's pid, so that a later run can clean up after a crash
+ * (launch_sweep).
+ */
+#ifndef LOCKSTEP_LAUNCH_H
+#define LOCKSTEP_LAUNCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Where state directories live: LAUNCH_STATE_ROOT/<run key hex>/.  On disk,
+ * not tmpfs: VM disk images are made there. */
+#define LAUNCH_STATE_ROOT "/var/tmp/lockstep-platforms"
+/* Label (docker) / name prefix (containers, VMs) of everything we start. */
+#define LAUNCH_LABEL "lockstep.run"
+
+/* One platform instance to start, from --platforms or the experiment's
+ * `platforms:` section.  0 / NULL = the launcher's default. */
+struct launch_spec {
+    char *name;      /* worker name, unique in the run: "native", "qemu-2cpu" */
+    char *kind;      /* native | docker | qemu | kvm */
+    int cpus;        /* docker: --cpus; VMs: -smp (default 1) */
+    int64_t memory;  /* bytes. docker: --memory; VMs: -m (default 1 GiB) */
+    int64_t disk;    /* bytes. VMs: virtio-blk image size (default 1 GiB) */
+    char *image;     /* docker: a base image to put the worker on (default:
+                        one built FROM scratch from this build's worker) */
+    char *kernel;    /* VMs: vmlinuz of an unpacked linux-image-*-cloud-amd64
+                        (default: search, see launch_vm.c) */
+    char *accel;     /* VMs: tcg or kvm (default: qemu → tcg, kvm → kvm) */
+    char *volume;    /* docker: host directory mounted as the disk benchmarks'
+                        directory (default: the container's own file system) */
+    int line;        /* where it was written in the experiment (0: command line) */
+};
+
+/* What the launchers of one run share. */
+struct launch_env {
+    uint64_t run_key;
+    char key_hex[20];          /* "%016" PRIx64 of run_key */
+    const char *worker_bin;    /* the lockstep-worker to run / ship */
+    char state_dir[256];       /* LAUNCH_STATE_ROOT/<key_hex>, created by launch_env_init */
+    int port;                  /* coordinator ROUTER port on every bound address;
+                                  its PUB is on port + 1 */
+    bool verbose;              /* pass -v to workers */
+    volatile sig_atomic_t *stop; /* set on Ctrl-C: abandon long steps */
+    /* Make the coordinator also listen on host (e.g. the docker0 gateway),
+     * same ports.  0, or -1 with a message. */
+    int (*bind_also)(void *ctx, const char *host, char *err, size_t errlen);
+    void *bind_ctx;
+};
+
+/* One started instance. */
+struct launch {
+    const struct launch_ops *ops;
+    const struct launch_spec *spec;
+    pid_t pid;            /* the process holding the worker: the worker itself,
+                             `docker run` (attached), or qemu; 0 once reaped */
+    int status;           /* its wait status once reaped */
+    bool exited;          /* reaped */
+    char id[128];         /* container / VM name: lockstep-<key_hex>-<name> */
+    char log[320];        /* its output / console log (state_dir/<name>.log) */
+    char what[256];       /* for messages: "container lockstep-…-docker (image …)" */
+    void *priv;           /* the launcher's own */
+};
+
+struct launch_ops {
+    const char *kind;
+    /* What this platform needs, checked before anything is started.  0, or
+     * -1 with exactly what is missing ("docker engine not running (cannot
+     * connect to /var/run/docker.sock)", "/dev/kvm absent", "no kernel
+     * package: …").  The platform is then skipped with that reason. */
+    int (*check)(const struct launch_env *env, const struct launch_spec *spec, char *why,
+                 size_t len);
+    /* Build what is needed (images are cached in state_dir or by content
+     * hash) and start the instance; fill l->pid, l->id, l->log, l->what.
+     * Returns 0, or -1 with a message — having removed anything it made. */
+    int (*start)(const struct launch_env *env, struct launch *l, char *err, size_t len);
+    /* Stop it: wait up to grace_ms for the process to end by itself (the
+     * worker got QUIT), then terminate it, then remove every container, VM,
+     * image file and process it made.  Idempotent; safe after a failed or
+     * partial start. */
+    void (*stop)(const struct launch_env *env, struct launch *l, int grace_ms);
+    /* Remove leftovers of runs whose coordinator is dead (crash, kill -9):
+     * alive(key_hex) says whether a run is still owned by a live process.
+     * NULL when the kind leaves nothing outside state directories. */
+    void (*sweep)(bool (*alive)(const char *key_hex));
+};
+
+extern const struct launch_ops launch_native_ops, launch_docker_ops, launch_qemu_ops,
+    launch_kvm_ops;
+
+/* The ops for a kind name; NULL when unknown. */
+const struct launch_ops *launch_find(const char *kind);
+/* "native, docker, qemu, kvm" */
+const char *launch_kinds(void);
+
+/* Fill key_hex and state_dir and create state_dir with an `owner` file (our
+ * pid and process start time).  0, or -1 with a message. */
+int launch_env_init(struct launch_env *env, uint64_t run_key, char *err, size_t errlen);
+/* Remove state_dir and everything in it. */
+void launch_env_cleanup(struct launch_env *env);
+/* Clean up after dead runs: every launcher's sweep, then the state
+ * directories whose owner is gone.  Logs what it removed. */
+void launch_sweep(void);
+/* Is the run with this key still owned by a live coordinator? */
+bool launch_run_alive(const char *key_hex);
+
+/* ---- helpers for the launchers ---- */
+
+/* Start argv with stdout and stderr appended to log_path (NULL: /dev/null),
+ * stdin from /dev/null, SIGTERM when the coordinator dies (PDEATHSIG).
+ * 0 and *pid, or -1 with a message (exec failures included). */
+int launch_spawn(char *const argv[], const char *log_path, pid_t *pid, char *err, size_t errlen);
+/* Run argv to completion, at most timeout_ms (then SIGKILL), giving up early
+ * when *stop is set.  Output (stdout + stderr, at most outlen - 1 bytes
+ * kept) goes to out when out != NULL.  Returns the exit status (0..255),
+ * -1 with a message when it could not run, timed out or was stopped. */
+int launch_run(char *const argv[], char *out, size_t outlen, int timeout_ms,
+               volatile sig_atomic_t *stop, char *err, size_t errlen);
+/* Has l's process ended?  Reaps it (fills status, exited) without blocking. */
+bool launch_reap(struct launch *l);
+/* Wait up to grace_ms for l's process to end, then SIGTERM, 2 s later
+ * SIGKILL; reaps it. */
+void launch_terminate(struct launch *l, int grace_ms);
+/* The last non-empty line of a log file, for messages ("" when none). */
+void launch_log_tail(const char *path, char *buf, size_t len);
+/* The shared libraries a dynamically linked binary needs (resolved paths,
+ * as ldd prints them, plus the program interpreter), one per line in buf.
+ * 0, or -1 with a message. */
+int launch_ldd(const char *bin, char *buf, size_t len, char *err, size_t errlen);
+
+#endif
