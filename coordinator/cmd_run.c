@@ -16,6 +16,7 @@
 #include "experiment.h"
 #include "log.h"
 #include "sched.h"
+#include "platforms.h"
 #include "spawn.h"
 #include "store.h"
 
@@ -36,10 +37,18 @@ static const char *s_usage =
     "                        --local, tcp://127.0.0.1:* picks a free port); the PUB\n"
     "                        socket binds the next port\n"
     "  -l, --local N         spawn N native workers on this machine (1..256)\n"
+    "  -P, --platforms LIST  start one worker per platform on this machine and\n"
+    "                        remove them at the end: native, docker, qemu, kvm, or\n"
+    "                        names from the experiment's 'platforms:' (default:\n"
+    "                        those, when it has them and no --local/--expect);\n"
+    "                        a platform this machine cannot provide is skipped\n"
+    "                        with the reason\n"
+    "      --require-all     fail instead when a platform cannot start\n"
     "  -e, --expect N|NAMES  workers to wait for: a count or a comma-separated list\n"
     "                        of names (default: from --local or the experiment)\n"
     "  -d, --db PATH         results database (default lockstep.db)\n"
-    "  -t, --timeout SECONDS deadline for admission and for every barrier (default 30)\n"
+    "  -t, --timeout SECONDS deadline for admission and for every barrier (default 30;\n"
+    "                        admission of started platforms waits at least 120)\n"
     "      --insecure        allow binding a non-loopback address without CURVE\n"
     "  -q, --quiet           only errors and the final summary\n"
     "  -v, --verbose         debug logging\n"
@@ -95,6 +104,8 @@ static int s_spawn_locals(coord_t *c, int n, const char *spool_root, char *err, 
 
 struct run_args {
     const char *file, *bind, *db;
+    const char *platforms;
+    bool require_all, verbose;
     int local;
     int64_t timeout_ns;
     int expect_count;
@@ -110,6 +121,7 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
         { "expect", required_argument, NULL, 'e' }, { "db", required_argument, NULL, 'd' },
         { "timeout", required_argument, NULL, 't' }, { "insecure", no_argument, NULL, 'I' },
         { "quiet", no_argument, NULL, 'q' },        { "verbose", no_argument, NULL, 'v' },
+        { "platforms", required_argument, NULL, 'P' }, { "require-all", no_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
     a->db = "lockstep.db";
@@ -117,7 +129,7 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
     int ch;
     char *end;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "b:l:e:d:t:qvh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "b:l:e:d:t:P:qvh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'b':
             a->bind = optarg;
@@ -152,10 +164,17 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
         case 'I':
             a->insecure = true;
             break;
+        case 'P':
+            a->platforms = optarg;
+            break;
+        case 'A':
+            a->require_all = true;
+            break;
         case 'q':
             log_init("lockstep", LOGL_ERROR);
             break;
         case 'v':
+            a->verbose = true;
             log_init("lockstep", LOGL_DEBUG);
             break;
         case 'h':
@@ -172,9 +191,14 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
         return EXIT_INVALID;
     }
     a->file = argv[optind];
+    if (a->platforms && (a->local || a->expect_count || a->nexpect)) {
+        fprintf(stderr, "lockstep run: --platforms starts its own workers; it does not go with "
+                        "--local or --expect\n");
+        return EXIT_INVALID;
+    }
     if (!a->bind)
-        a->bind = a->local ? "tcp://127.0.0.1:*" : "tcp://127.0.0.1:5555";
-    if (!s_is_loopback(a->bind) && !a->insecure) {
+        a->bind = a->local || a->platforms ? "tcp://127.0.0.1:*" : NULL; /* NULL: see cmd_run */
+    if (a->bind && !s_is_loopback(a->bind) && !a->insecure) {
         fprintf(stderr,
                 "lockstep run: --bind %s is not a loopback address; this build has no CURVE "
                 "authentication yet, so say --insecure to accept unauthenticated workers\n",
@@ -197,15 +221,34 @@ int cmd_run(int argc, char **argv)
         return EXIT_INVALID;
 
     char err[1024];
+    /* the experiment's own platforms, when nothing else says which workers */
+    bool use_platforms = a.platforms ||
+                         (exp->nplatforms && !a.local && !a.expect_count && !a.nexpect);
+    platforms_t *plats = NULL;
+    if (use_platforms) {
+        if (!(plats = platforms_new(exp, a.platforms, err, sizeof err))) {
+            fprintf(stderr, "lockstep run: %s\n", err);
+            experiment_destroy(&exp);
+            return EXIT_INVALID;
+        }
+        /* co-located platforms take turns unless the experiment says otherwise */
+        for (size_t i = 0; i < exp->nphases; i++)
+            if (!exp->phases[i].schedule_set)
+                exp->phases[i].schedule = SCHED_ROUND_ROBIN;
+    }
+    if (!a.bind)
+        a.bind = use_platforms ? "tcp://127.0.0.1:*" : "tcp://127.0.0.1:5555";
     store_t *store = store_open(a.db, err, sizeof err);
     if (!store) {
         fprintf(stderr, "lockstep run: %s\n", err);
+        platforms_destroy(&plats);
         experiment_destroy(&exp);
         return EXIT_FAIL;
     }
     coord_t *c = coord_new(a.bind, err, sizeof err);
     if (!c) {
         fprintf(stderr, "lockstep run: %s\n", err);
+        platforms_destroy(&plats);
         store_destroy(&store);
         experiment_destroy(&exp);
         return EXIT_FAIL;
@@ -223,7 +266,7 @@ int cmd_run(int argc, char **argv)
         c->expect_names = exp->expect_names;
         c->nexpect_names = exp->nexpect_names;
     }
-    if (!c->expect_count && !c->nexpect_names) {
+    if (!c->expect_count && !c->nexpect_names && !plats) {
         fprintf(stderr, "lockstep run: %s: how many workers? give --local N, --expect N, or "
                         "'workers:' in the experiment\n", a.file);
         rc = EXIT_INVALID;
@@ -261,13 +304,39 @@ int cmd_run(int argc, char **argv)
             goto finish;
         }
     }
-    int n = sched_admit(c, clock_mono_ns() + a.timeout_ns, a.timeout_ns);
+    int64_t admit_ns = a.timeout_ns;
+    if (plats) {
+        char bin[4096];
+        spawn_worker_path(bin, sizeof bin);
+        int started = platforms_start(plats, c, bin, a.require_all, a.verbose, &s_interrupted,
+                                      err, sizeof err);
+        if (started < 0 || (started == 0 && !s_interrupted)) {
+            fprintf(stderr, "lockstep run: %s\n",
+                    started < 0 ? err : "no platform could start (reasons above)");
+            rc = EXIT_FAIL;
+            goto finish;
+        }
+        if ((size_t)started < platforms_count(plats))
+            log_warn("%d of %zu platforms started; going on with them", started,
+                     platforms_count(plats));
+        /* a VM boots, a container starts: give them time; one that dies
+         * ends the wait for itself */
+        if (admit_ns < 120 * NS_PER_SEC)
+            admit_ns = 120 * NS_PER_SEC;
+    }
+    int n = sched_admit(c, clock_mono_ns() + admit_ns, a.timeout_ns);
+    if (plats && n >= 0 && platforms_admitted(plats, c) && a.require_all) {
+        fprintf(stderr, "lockstep run: a platform's worker never registered (--require-all)\n");
+        n = -1;
+    }
     run_status_t status = RUN_FAILED;
     if (n == 0 && !c->store_failed)
         fprintf(stderr, "lockstep run: no worker registered at %s within %.0f s\n", c->endpoint,
                 (double)a.timeout_ns / NS_PER_SEC);
     else if (n > 0)
         status = sched_phases(c, a.timeout_ns);
+    else if (n < 0)
+        status = RUN_FAILED;
     rc = status == RUN_COMPLETE ? EXIT_OK : status == RUN_PARTIAL ? EXIT_PARTIAL : EXIT_FAIL;
 
 finish:
@@ -277,6 +346,8 @@ finish:
         spawn_stop_all(c->spawn, 5000);
         spawn_destroy(&c->spawn);
     }
+    /* VMs power off after QUIT, containers exit: wait a little, then remove */
+    platforms_stop(plats, 15000);
     /* unacknowledged results stay where they are when the run was cut short */
     if (have_spool && (c->store_failed || s_interrupted)) {
         fprintf(stderr, "lockstep run: unacknowledged results, if any, are kept in %s\n",
@@ -305,10 +376,12 @@ finish:
                " ok, %" PRId64 " failed, %" PRId64 " lost\n",
                c->run, st, c->nworkers, nlost, exp->nphases, ok, failed, lost);
         store_summary(store, c->run, stdout);
+        platforms_summary(plats, c, stdout);
         printf("results: %s (lockstep export --db %s --run %" PRId64 " --format csv)\n", a.db,
                a.db, c->run);
     }
 out:
+    platforms_destroy(&plats);
     coord_destroy(&c);
     store_destroy(&store);
     experiment_destroy(&exp);

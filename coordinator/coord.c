@@ -93,6 +93,33 @@ fail:
     return NULL;
 }
 
+/* "tcp://127.0.0.1:5555" -> "tcp://HOST:5555" */
+static int s_rehost(const char *ep, const char *host, char *out, size_t len)
+{
+    const char *colon = strrchr(ep, ':');
+    if (strncmp(ep, "tcp://", 6) != 0 || !colon)
+        return -1;
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(out, len, "tcp://%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", colon);
+    return 0;
+}
+
+int coord_bind_also(coord_t *c, const char *host, char *err, size_t errlen)
+{
+    char rep[300], pep[300], bound[256];
+    if (s_rehost(c->endpoint, host, rep, sizeof rep) != 0 ||
+        s_rehost(c->pub_endpoint, host, pep, sizeof pep) != 0) {
+        snprintf(err, errlen, "%s: only a tcp:// coordinator can listen on %s too", c->endpoint,
+                 host);
+        return -1;
+    }
+    if (s_bind(c->router, rep, bound, sizeof bound, err, errlen) != 0 ||
+        s_bind(c->pub, pep, bound, sizeof bound, err, errlen) != 0)
+        return -1;
+    log_info("also listening on %s (PUB %s)", rep, pep);
+    return 0;
+}
+
 static void s_worker_free(struct cworker *w)
 {
     free(w->name);

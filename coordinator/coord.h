@@ -77,6 +77,13 @@ typedef struct coord {
     int64_t dropped;             /* malformed or unexpected frames */
     volatile sig_atomic_t *interrupted;
     struct spawn *spawn;
+    /* Platforms this run started (--platforms): whether an expected name's
+     * instance is gone (failed to start, or its process ended) so admission
+     * stops waiting for it, and the platform it was started as.  NULL when
+     * nothing was launched. */
+    bool (*launch_gone)(void *ctx, const char *name);
+    const char *(*launched_as)(void *ctx, const char *name);
+    void *launch_ctx;
 } coord_t;
 
 /* Bind ROUTER to endpoint and PUB next to it (port + 1, or a wildcard port
@@ -84,6 +91,9 @@ typedef struct coord {
  * already in use") on error. */
 coord_t *coord_new(const char *endpoint, char *err, size_t errlen);
 void coord_destroy(coord_t **c_p);
+/* Listen on host too (e.g. the docker0 gateway), with the ROUTER and PUB
+ * ports already bound.  0, or -1 with a message. */
+int coord_bind_also(coord_t *c, const char *host, char *err, size_t errlen);
 
 /* Poll up to timeout_ms, handle every frame that arrived, then do periodic
  * duties: heartbeat and SYNC publishing, liveness checks, reaping children. */

@@ -21,11 +21,18 @@
 #define REPS_MAX 100000
 #define FILE_MAX_BYTES (16u << 20)
 
-static const char *const s_top_keys[] = {"name",        "description", "workers", "schedule",
-                                         "repetitions", "start_delay", "grace",   "phases",
+static const char *const s_top_keys[] = {"name",        "description", "workers",
+                                         "schedule",    "repetitions", "start_delay",
+                                         "grace",       "phases",      "platforms",
                                          NULL};
 enum { T_NAME, T_DESCRIPTION, T_WORKERS, T_SCHEDULE, T_REPS, T_START_DELAY, T_GRACE, T_PHASES,
-       T_COUNT };
+       T_PLATFORMS, T_COUNT };
+
+/* A platform instance's settings (struct launch_spec). */
+static const char *const s_plat_keys[] = {"name",  "kind",   "cpus",   "memory", "disk",
+                                          "image", "kernel", "accel",  "volume", NULL};
+enum { L_NAME, L_KIND, L_CPUS, L_MEMORY, L_DISK, L_IMAGE, L_KERNEL, L_ACCEL, L_VOLUME,
+       L_COUNT };
 
 static const char *const s_phase_keys[] = {"name",    "bench",   "schedule", "repetitions",
                                            "timeout", "workers", "params",   "servers",
@@ -566,6 +573,14 @@ static void s_params(loader_t *ld, const yaml_node_t *phase_map, const yaml_node
     }
 }
 
+static bool s_platform_named(const struct experiment *exp, const char *name)
+{
+    for (size_t i = 0; i < exp->nplatforms; i++)
+        if (strcmp(exp->platforms[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 /* With the workers named up front, a name in a phase's list that is neither
  * one of them nor a platform is a typo that would silently skip a phase. */
 static void s_check_known(loader_t *ld, const struct experiment *exp, const yaml_node_t *seq,
@@ -576,7 +591,7 @@ static void s_check_known(loader_t *ld, const struct experiment *exp, const yaml
     const yaml_node_item_t *it = seq->data.sequence.items.start;
     for (size_t i = 0; i < n; i++)
         if (!s_in((const char *const *)exp->expect_names, exp->nexpect_names, names[i]) &&
-            !s_in(s_platforms, SIZE_MAX, names[i]))
+            !s_in(s_platforms, SIZE_MAX, names[i]) && !s_platform_named(exp, names[i]))
             s_problem(ld, s_node(ld, it[i]),
                       "%s: '%s' is neither a worker listed at the top level nor a "
                       "platform (native, docker, kvm, qemu)", what, names[i]);
@@ -656,6 +671,7 @@ static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_
     yaml_node_t *v[P_COUNT] = {0};
     char buf[64];
     ph->schedule = exp->schedule;
+    ph->schedule_set = exp->schedule_set;
     ph->reps = exp->reps;
     ph->line = (int)map->start_mark.line + 1;
     if (map->type != YAML_MAPPING_NODE) {
@@ -674,7 +690,7 @@ static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_
     else
         s_bench(ld, v[P_BENCH], ph);
     if (v[P_SCHEDULE])
-        s_schedule(ld, v[P_SCHEDULE], &ph->schedule);
+        ph->schedule_set = s_schedule(ld, v[P_SCHEDULE], &ph->schedule) == 0;
     long long reps;
     if (v[P_REPS] && s_int(ld, v[P_REPS], "repetitions", 1, REPS_MAX, &reps) == 0)
         ph->reps = (int)reps;
@@ -762,6 +778,134 @@ static void s_workers(loader_t *ld, struct experiment *exp, const yaml_node_t *n
               WORKERS_MAX, s_found(n, buf, sizeof buf));
 }
 
+/* A size setting of a platform ("1G", "512M"), at least 64 MiB. */
+static void s_plat_size(loader_t *ld, const yaml_node_t *n, const char *what, int64_t *out)
+{
+    const char *s = s_key_scalar(ld, n, what, "a size");
+    uint64_t v = 0;
+    if (!s)
+        return;
+    if (opt_parse_size(s, &v) != 0 || v < (64u << 20) || v > ((uint64_t)1 << 44))
+        s_problem(ld, n, "%s: '%s' is not a size from 64M to 16T (a number with a K, M, G or T "
+                  "suffix)", what, s);
+    else
+        *out = (int64_t)v;
+}
+
+static char *s_plat_str(loader_t *ld, const yaml_node_t *n, const char *what)
+{
+    const char *s = s_key_scalar(ld, n, what, "a string");
+    return s ? s_strdup(ld, n, s) : NULL;
+}
+
+/* One entry of `platforms:`: a kind ("docker"), or a map of settings. */
+static void s_platform(loader_t *ld, const yaml_node_t *n, struct launch_spec *sp)
+{
+    char buf[64];
+    yaml_node_t *v[L_COUNT] = {0};
+    const yaml_node_t *name_node = n;
+    sp->line = (int)n->start_mark.line + 1;
+    if (n->type == YAML_SCALAR_NODE) {
+        const char *s = s_name(ld, n, "platform");
+        if (s)
+            sp->name = s_strdup(ld, n, s);
+    } else if (n->type == YAML_MAPPING_NODE) {
+        s_map_keys(ld, n, s_plat_keys, v);
+        const char *s;
+        if (v[L_NAME] && (s = s_name(ld, v[L_NAME], "name"))) {
+            sp->name = s_strdup(ld, v[L_NAME], s);
+            name_node = v[L_NAME];
+        } else if (!v[L_NAME]) {
+            s_problem(ld, n, "a platform needs a 'name' (the worker's name)");
+        }
+        if (v[L_KIND] && (s = s_key_scalar(ld, v[L_KIND], "kind", "a platform kind")))
+            sp->kind = s_strdup(ld, v[L_KIND], s);
+    } else {
+        s_problem(ld, n, "each platform must be a kind (%s) or a map of settings (found %s)",
+                  "native, docker, qemu, kvm", s_found(n, buf, sizeof buf));
+        return;
+    }
+    if (!sp->name)
+        return;
+    if (!sp->kind)
+        sp->kind = s_strdup(ld, name_node, sp->name);
+    if (sp->kind && !s_in(s_platforms, SIZE_MAX, sp->kind)) {
+        s_problem(ld, v[L_KIND] ? v[L_KIND] : name_node,
+                  "platform '%s': unknown kind '%s' (expected one of: %s; a name of your own "
+                  "needs 'kind')", sp->name, sp->kind, "native, docker, qemu, kvm");
+        return;
+    }
+    bool vm = sp->kind && (!strcmp(sp->kind, "qemu") || !strcmp(sp->kind, "kvm"));
+    bool docker = sp->kind && !strcmp(sp->kind, "docker");
+    long long cpus;
+    if (v[L_CPUS] && s_int(ld, v[L_CPUS], "cpus", 1, 256, &cpus) == 0)
+        sp->cpus = (int)cpus;
+    if (v[L_MEMORY])
+        s_plat_size(ld, v[L_MEMORY], "memory", &sp->memory);
+    /* settings that only some kinds have: say so rather than ignore them */
+    static const struct { int key; const char *kinds; } only[] = {
+        {L_DISK, "qemu and kvm"},   {L_KERNEL, "qemu and kvm"}, {L_ACCEL, "qemu and kvm"},
+        {L_IMAGE, "docker"},        {L_VOLUME, "docker"},
+    };
+    for (size_t i = 0; i < sizeof only / sizeof only[0]; i++) {
+        bool fits = only[i].kinds[0] == 'q' ? vm : docker;
+        if (v[only[i].key] && !fits)
+            s_problem(ld, v[only[i].key], "'%s' applies to %s platforms, not to '%s' (%s)",
+                      s_plat_keys[only[i].key], only[i].kinds, sp->name, sp->kind);
+    }
+    if (v[L_DISK] && vm)
+        s_plat_size(ld, v[L_DISK], "disk", &sp->disk);
+    if (v[L_KERNEL] && vm)
+        sp->kernel = s_plat_str(ld, v[L_KERNEL], "kernel");
+    if (v[L_ACCEL] && vm && (sp->accel = s_plat_str(ld, v[L_ACCEL], "accel")) &&
+        strcmp(sp->accel, "tcg") != 0 && strcmp(sp->accel, "kvm") != 0)
+        s_problem(ld, v[L_ACCEL], "accel: '%s' is not an accelerator (expected tcg or kvm)",
+                  sp->accel);
+    if (v[L_IMAGE] && docker)
+        sp->image = s_plat_str(ld, v[L_IMAGE], "image");
+    if (v[L_VOLUME] && docker && (sp->volume = s_plat_str(ld, v[L_VOLUME], "volume")) &&
+        sp->volume[0] != '/')
+        s_problem(ld, v[L_VOLUME], "volume: '%s' must be an absolute path on this host",
+                  sp->volume);
+}
+
+static void s_platforms_section(loader_t *ld, struct experiment *exp, const yaml_node_t *seq)
+{
+    char buf[64];
+    if (seq->type != YAML_SEQUENCE_NODE) {
+        s_problem(ld, seq, "'platforms' must be a list of platform kinds (%s) or maps of "
+                           "settings (found %s)", "native, docker, qemu, kvm", s_found(seq, buf, sizeof buf));
+        return;
+    }
+    const yaml_node_item_t *it = seq->data.sequence.items.start;
+    size_t n = (size_t)(seq->data.sequence.items.top - it);
+    if (n == 0) {
+        s_problem(ld, seq, "platforms: the list is empty");
+        return;
+    }
+    if (!(exp->platforms = calloc(n, sizeof *exp->platforms))) {
+        s_problem(ld, seq, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = s_node(ld, it[i]);
+        struct launch_spec *sp = &exp->platforms[exp->nplatforms];
+        s_platform(ld, item, sp);
+        if (!sp->name) {
+            launch_spec_free(sp);
+            continue;
+        }
+        exp->nplatforms++;
+        for (size_t j = 0; j + 1 < exp->nplatforms; j++)
+            if (strcmp(exp->platforms[j].name, sp->name) == 0) {
+                s_problem(ld, item, "platforms: '%s' is listed twice (first at line %d); give "
+                                    "the second a name of its own and 'kind: %s'",
+                          sp->name, exp->platforms[j].line, sp->kind ? sp->kind : sp->name);
+                break;
+            }
+    }
+}
+
 static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *root)
 {
     yaml_node_t *v[T_COUNT] = {0};
@@ -782,7 +926,7 @@ static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *
     if (v[T_WORKERS])
         s_workers(ld, exp, v[T_WORKERS]);
     if (v[T_SCHEDULE])
-        s_schedule(ld, v[T_SCHEDULE], &exp->schedule);
+        exp->schedule_set = s_schedule(ld, v[T_SCHEDULE], &exp->schedule) == 0;
     long long reps;
     if (v[T_REPS] && s_int(ld, v[T_REPS], "repetitions", 1, REPS_MAX, &reps) == 0)
         exp->reps = (int)reps;
@@ -791,6 +935,8 @@ static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *
                    &exp->start_delay_ns);
     if (v[T_GRACE])
         s_duration(ld, v[T_GRACE], "grace", 0, 3600 * NS_PER_S, "0s..1h", &exp->grace_ns);
+    if (v[T_PLATFORMS])
+        s_platforms_section(ld, exp, v[T_PLATFORMS]);
     if (!v[T_PHASES])
         s_problem(ld, root, "missing required key 'phases'");
     else
@@ -985,6 +1131,9 @@ void experiment_destroy(struct experiment **exp_p)
         free(ph->name);
     }
     free(exp->phases);
+    for (size_t j = 0; j < exp->nplatforms; j++)
+        launch_spec_free(&exp->platforms[j]);
+    free(exp->platforms);
     for (size_t j = 0; j < exp->nexpect_names; j++)
         free(exp->expect_names[j]);
     free(exp->expect_names);

@@ -8,11 +8,13 @@
 #ifndef LOCKSTEP_EXPERIMENT_H
 #define LOCKSTEP_EXPERIMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "bench.h"
+#include "launch.h"
 #include "pairing.h"
 
 typedef enum { SCHED_LOCKSTEP = 0, SCHED_ROUND_ROBIN = 1 } sched_kind_t;
@@ -23,6 +25,7 @@ struct exp_phase {
     char *name;                   /* unique within the experiment */
     const struct bench_ops *bench;
     sched_kind_t schedule;
+    bool schedule_set;            /* written on the phase or at the top level */
     int reps;                     /* repetitions, >= 1 */
     char **keys, **vals;          /* params as written (validated), nparams each */
     size_t nparams;
@@ -50,11 +53,16 @@ struct experiment {
     char **expect_names;          /* or their names; NULL when not said */
     size_t nexpect_names;
     sched_kind_t schedule;        /* default for phases */
+    bool schedule_set;            /* written at the top level */
     int reps;                     /* default repetitions for phases */
     int64_t start_delay_ns;       /* GO start_at = now + this (default 200ms) */
     int64_t grace_ns;             /* added to expected_ns for deadlines (default 10s) */
     struct exp_phase *phases;
     size_t nphases;
+    /* `platforms:`: instances this host can start (lockstep run starts them
+     * all, or those --platforms names) */
+    struct launch_spec *platforms;
+    size_t nplatforms;
 };
 
 /* Load and validate.  Returns 0 and an experiment, or the number of problems

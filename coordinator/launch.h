@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* Where state directories live: LAUNCH_STATE_ROOT/<run key hex>/.  On disk,
@@ -97,6 +99,18 @@ struct launch_ops {
 
 extern const struct launch_ops launch_native_ops, launch_docker_ops, launch_qemu_ops,
     launch_kvm_ops;
+
+/* Free a spec's strings (not the spec itself). */
+static inline void launch_spec_free(struct launch_spec *spec)
+{
+    free(spec->name);
+    free(spec->kind);
+    free(spec->image);
+    free(spec->kernel);
+    free(spec->accel);
+    free(spec->volume);
+    memset(spec, 0, sizeof *spec);
+}
 
 /* The ops for a kind name; NULL when unknown. */
 const struct launch_ops *launch_find(const char *kind);

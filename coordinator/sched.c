@@ -46,6 +46,14 @@ static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
 static bool s_all_admitted(coord_t *c, void *arg)
 {
     (void)arg;
+    if (c->nexpect_names && c->launch_gone) {
+        /* every launched platform is here, or will never come */
+        for (size_t i = 0; i < c->nexpect_names; i++)
+            if (!coord_worker(c, c->expect_names[i]) &&
+                !c->launch_gone(c->launch_ctx, c->expect_names[i]))
+                return false;
+        return true;
+    }
     if (c->nexpect_names)
         return c->nworkers == c->nexpect_names;
     return c->expect_count > 0 && (int)c->nworkers >= c->expect_count;
@@ -89,6 +97,7 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
             .cores = w->cores, .mem_bytes = w->mem_bytes, .pid = w->pid,
             .clock_offset_ns = w->offset_ns, .clock_err_ns = w->offset_err_ns,
             .joined_at = w->joined_at,
+            .launched_as = c->launched_as ? c->launched_as(c->launch_ctx, w->name) : NULL,
         };
         if (store_worker_put(c->store, c->run, &sw) != 0) {
             c->store_failed = true;

@@ -20,14 +20,18 @@ struct store {
  * runs     one row per `lockstep run`; status running|complete|partial|failed;
  *          key is the run's random identity on the wire (workers spool by it).
  * workers  admitted workers of a run with their host facts and clock offset;
- *          status admitted|lost, and when/why/in which phase a loss happened.
+ *          status admitted|lost, and when/why/in which phase a loss happened;
+ *          launched_as: the platform `--platforms` started it as (its own
+ *          detection is in platform; a mismatch is shown, not hidden).
  * phases   the experiment's phases as run (params as JSON).
  * results  one row per (run, phase, rep, worker, metric); a failed or lost
  *          repetition has one row for the benchmark's headline metric with a
  *          NULL value and the reason in error.  Times are coordinator-clock ns.
  * result_details  what a benchmark reported beside its metrics (parameters
  *          actually used, engine, checks).
- * rep_timing  per lockstep repetition: the GO instant and the start skew. */
+ * rep_timing  per lockstep repetition: the GO instant and the start skew.
+ * platforms  the platform instances `--platforms` asked for: started, or
+ *          skipped/failed with the reason. */
 static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema_version','1');"
@@ -56,7 +60,10 @@ static const char *s_schema =
     "  PRIMARY KEY(run, phase, rep, worker, key));"
     "CREATE TABLE IF NOT EXISTS rep_timing("
     "  run INTEGER NOT NULL, phase INTEGER NOT NULL, rep INTEGER NOT NULL,"
-    "  go_at INTEGER, skew_ns INTEGER, skew_err_ns INTEGER, PRIMARY KEY(run, phase, rep));";
+    "  go_at INTEGER, skew_ns INTEGER, skew_err_ns INTEGER, PRIMARY KEY(run, phase, rep));"
+    "CREATE TABLE IF NOT EXISTS platforms("
+    "  run INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL, detail TEXT, what TEXT, PRIMARY KEY(run, name));";
 
 static int s_exec(store_t *s, const char *sql)
 {
@@ -65,6 +72,46 @@ static int s_exec(store_t *s, const char *sql)
     sqlite3_free(msg);
     return rc == SQLITE_OK ? 0 : -1;
 }
+
+/* Schema changes since version 1, applied in order to an older database in
+ * the same transaction as s_schema (which only creates what is missing). */
+static const struct {
+    int version;
+    const char *table, *column, *sql;
+} s_migrations[] = {
+    /* 2: the platform a launcher started a worker as (`--platforms`), beside
+     * the worker's own detection */
+    { 2, "workers", "launched_as", "ALTER TABLE workers ADD COLUMN launched_as TEXT" },
+};
+
+static bool s_has_column(store_t *s, const char *table, const char *column)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", table);
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return false;
+    while (!found && sqlite3_step(st) == SQLITE_ROW)
+        found = strcmp((const char *)sqlite3_column_text(st, 1), column) == 0;
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int s_migrate(store_t *s)
+{
+    int version = 1;
+    for (size_t i = 0; i < sizeof s_migrations / sizeof s_migrations[0]; i++) {
+        if (!s_has_column(s, s_migrations[i].table, s_migrations[i].column) &&
+            s_exec(s, s_migrations[i].sql) != 0)
+            return -1;
+        version = s_migrations[i].version;
+    }
+    char sql[96];
+    snprintf(sql, sizeof sql, "UPDATE meta SET value='%d' WHERE key='schema_version'", version);
+    return s_exec(s, sql);
+}
+
 
 store_t *store_open(const char *path, char *err, size_t errlen)
 {
@@ -87,7 +134,7 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     /* journal_mode answers with a row; a read-only or foreign file fails here */
     if (s_exec(s, "PRAGMA journal_mode=WAL") || s_exec(s, "PRAGMA synchronous=FULL") ||
         s_exec(s, "PRAGMA foreign_keys=ON") || s_exec(s, "BEGIN") || s_exec(s, s_schema) ||
-        s_exec(s, "COMMIT")) {
+        s_migrate(s) || s_exec(s, "COMMIT")) {
         snprintf(err, errlen, "%s: cannot use database: %s", path, sqlite3_errmsg(s->db));
         s_exec(s, "ROLLBACK");
         store_destroy(&s);
@@ -192,8 +239,8 @@ int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
 {
     sqlite3_stmt *st = s_prepare(
         s, "INSERT OR REPLACE INTO workers(run, name, rank, platform, hostname, kernel, cpu_model,"
-           " cores, mem_bytes, pid, advertise, clock_offset_ns, clock_err_ns, joined_at)"
-           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           " cores, mem_bytes, pid, advertise, clock_offset_ns, clock_err_ns, joined_at,"
+           " launched_as) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, run);
@@ -210,6 +257,23 @@ int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
     sqlite3_bind_int64(st, 12, w->clock_offset_ns);
     sqlite3_bind_int64(st, 13, w->clock_err_ns);
     sqlite3_bind_int64(st, 14, w->joined_at);
+    s_text(st, 15, w->launched_as);
+    return s_step_done(s, st);
+}
+
+int store_platform_put(store_t *s, int64_t run, const char *name, const char *kind,
+                       const char *status, const char *detail, const char *what)
+{
+    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO platforms(run, name, kind, status,"
+                                    " detail, what) VALUES(?,?,?,?,?,?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    s_text(st, 2, name);
+    s_text(st, 3, kind);
+    s_text(st, 4, status);
+    s_text(st, 5, detail);
+    s_text(st, 6, what);
     return s_step_done(s, st);
 }
 

@@ -23,6 +23,7 @@ struct store_worker {
     int64_t cores, mem_bytes, pid;
     int64_t clock_offset_ns, clock_err_ns;
     int64_t joined_at;
+    const char *launched_as;      /* the launcher's platform, NULL when not launched */
 };
 
 struct store_result {
@@ -51,6 +52,10 @@ int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_
 int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
                     const char *schedule, int reps, const char *params_json);
 int store_worker_put(store_t *s, int64_t run, const struct store_worker *w);
+/* A platform instance of `--platforms`: status started | skipped | failed,
+ * detail = why (skipped, failed) or NULL, what = the launcher's description. */
+int store_platform_put(store_t *s, int64_t run, const char *name, const char *kind,
+                       const char *status, const char *detail, const char *what);
 int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset_ns,
                        int64_t err_ns);
 int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
