@@ -366,7 +366,7 @@ static void test_unknown_top_key(void **state)
              2,
              "t.yaml:1:1: missing required key 'phases'\n"
              "t.yaml:2:1: unknown key 'phazes' (expected one of: name, description, workers, "
-             "schedule, repetitions, start_delay, grace, phases)\n");
+             "schedule, repetitions, start_delay, grace, phases, platforms)\n");
 }
 
 static void test_unknown_phase_key(void **state)
@@ -660,7 +660,7 @@ static void test_many_errors_at_once(void **state)
              "t.yaml:2:11: schedule: 'sometimes' is not a schedule (expected one of: lockstep, "
              "round-robin)\n"
              "t.yaml:3:1: unknown key 'colour' (expected one of: name, description, workers, "
-             "schedule, repetitions, start_delay, grace, phases)\n"
+             "schedule, repetitions, start_delay, grace, phases, platforms)\n"
              "t.yaml:8:18: max_prime: 1 is out of range (allowed 3..1000000000)\n"
              "t.yaml:9:13: time: '4Q' is not a duration (seconds, or a number with an ns, us, "
              "ms, s, m or h suffix)\n"
@@ -800,6 +800,73 @@ static void test_load_missing_file(void **state)
     free(diag);
 }
 
+/* `platforms:`: kinds, or maps of settings; each setting only where it applies. */
+static void test_platforms(void **state)
+{
+    (void)state;
+    struct experiment *exp = s_ok(
+        "name: t\n"
+        "platforms:\n"
+        "  - native\n"
+        "  - docker\n"
+        "  - {name: vm2, kind: qemu, cpus: 2, memory: 2G, disk: 512M, accel: tcg}\n"
+        "  - {name: box, kind: docker, volume: /srv/lockstep, image: debian:12}\n"
+        "phases:\n"
+        "  - {name: p, bench: null, workers: [vm2, docker]}\n");
+    assert_int_equal(exp->nplatforms, 4);
+    assert_string_equal(exp->platforms[0].name, "native");
+    assert_string_equal(exp->platforms[0].kind, "native");
+    assert_string_equal(exp->platforms[2].name, "vm2");
+    assert_string_equal(exp->platforms[2].kind, "qemu");
+    assert_int_equal(exp->platforms[2].cpus, 2);
+    assert_int_equal(exp->platforms[2].memory, 2LL << 30);
+    assert_int_equal(exp->platforms[2].disk, 512LL << 20);
+    assert_string_equal(exp->platforms[2].accel, "tcg");
+    assert_int_equal(exp->platforms[2].line, 5);
+    assert_string_equal(exp->platforms[3].volume, "/srv/lockstep");
+    assert_string_equal(exp->platforms[3].image, "debian:12");
+    assert_false(exp->schedule_set);
+    assert_false(exp->phases[0].schedule_set);
+    experiment_destroy(&exp);
+
+    /* a platform named in a phase counts as known when workers are listed */
+    exp = s_ok("name: t\nworkers: [a]\nplatforms: [{name: vm2, kind: qemu}]\nschedule: lockstep\n"
+               "phases:\n  - {name: p, bench: null, workers: [vm2]}\n");
+    assert_true(exp->schedule_set);
+    assert_true(exp->phases[0].schedule_set);
+    experiment_destroy(&exp);
+}
+
+static void test_platforms_bad(void **state)
+{
+    (void)state;
+    s_expect("name: t\nplatforms: [native, xen]\nphases: [{name: p, bench: null}]\n", 1,
+             "t.yaml:2:21: platform 'xen': unknown kind 'xen' (expected one of: native, docker, "
+             "qemu, kvm; a name of your own needs 'kind')\n");
+    s_expect("name: t\nplatforms:\n  - {name: q, kind: qemu, volume: /x, cpus: 0}\n"
+             "phases: [{name: p, bench: null}]\n", 2,
+             "t.yaml:3:35: 'volume' applies to docker platforms, not to 'q' (qemu)\n"
+             "t.yaml:3:45: cpus: 0 is out of range (allowed 1..256)\n");
+    s_expect("name: t\nplatforms:\n  - {name: d, kind: docker, disk: 1G, volume: rel}\n"
+             "phases: [{name: p, bench: null}]\n", 2,
+             "t.yaml:3:35: 'disk' applies to qemu and kvm platforms, not to 'd' (docker)\n"
+             "t.yaml:3:47: volume: 'rel' must be an absolute path on this host\n");
+    s_expect("name: t\nplatforms:\n  - {name: q, kind: kvm, memory: 10K, accel: hvf}\n"
+             "phases: [{name: p, bench: null}]\n", 2,
+             "t.yaml:3:34: memory: '10K' is not a size from 64M to 16T (a number with a K, M, G "
+             "or T suffix)\n"
+             "t.yaml:3:46: accel: 'hvf' is not an accelerator (expected tcg or kvm)\n");
+    s_expect("name: t\nplatforms: [docker, {name: docker, kind: docker}]\n"
+             "phases: [{name: p, bench: null}]\n", 1,
+             "t.yaml:2:21: platforms: 'docker' is listed twice (first at line 2); give the second "
+             "a name of its own and 'kind: docker'\n");
+    s_expect("name: t\nplatforms: {native: 1}\nphases: [{name: p, bench: null}]\n", 1,
+             "t.yaml:2:12: 'platforms' must be a list of platform kinds (native, docker, qemu, "
+             "kvm) or maps of settings (found a map)\n");
+    s_expect("name: t\nplatforms: [{kind: qemu}]\nphases: [{name: p, bench: null}]\n", 1,
+             "t.yaml:2:13: a platform needs a 'name' (the worker's name)\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -831,6 +898,8 @@ int main(void)
         cmocka_unit_test(test_list_params),
         cmocka_unit_test(test_list_params_bad),
         cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_platforms),
+        cmocka_unit_test(test_platforms_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
