@@ -4,6 +4,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,4 +96,17 @@ void stats_compute(const double *x, size_t n, struct stats *out)
         out->ci_lo = out->ci_hi = mean;
     }
     free(s);
+}
+
+void stats_format(double v, char *buf, size_t len)
+{
+    double a = fabs(v);
+    if (isnan(v))
+        snprintf(buf, len, "-");
+    else if (a == 0)
+        snprintf(buf, len, "0");
+    else if (a >= 1000 && a < 1e7)
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.4g", v);
 }

@@ -31,4 +31,8 @@ double stats_quantile_sorted(const double *sorted, size_t n, double p);
  * (error below 1e-5).  NAN when df < 1. */
 double stats_t975(size_t df);
 
+/* v with about four significant digits, without an exponent between 0.0001
+ * and 10^7 ("1510", "131.2", "0.0871"); "-" for NAN. */
+void stats_format(double v, char *buf, size_t len);
+
 #endif
