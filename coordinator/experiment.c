@@ -14,6 +14,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "expect.h"
+
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
 #define NAME_MAX_LEN 128
@@ -24,9 +26,9 @@
 static const char *const s_top_keys[] = {"name",        "description", "workers",
                                          "schedule",    "repetitions", "start_delay",
                                          "grace",       "phases",      "platforms",
-                                         NULL};
+                                         "expectations", NULL};
 enum { T_NAME, T_DESCRIPTION, T_WORKERS, T_SCHEDULE, T_REPS, T_START_DELAY, T_GRACE, T_PHASES,
-       T_PLATFORMS, T_COUNT };
+       T_PLATFORMS, T_EXPECTATIONS, T_COUNT };
 
 /* A platform instance's settings (struct launch_spec). */
 static const char *const s_plat_keys[] = {"name",  "kind",   "cpus",   "memory", "disk",
@@ -906,6 +908,101 @@ static void s_platforms_section(loader_t *ld, struct experiment *exp, const yaml
     }
 }
 
+/* --- expectations -------------------------------------------------------- */
+
+/* Characters (not bytes) of UTF-8 text, as libyaml counts columns. */
+static size_t s_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* File position of character col of a scalar's text: exact for a plain or
+ * quoted scalar on one line without escapes, which expectations are. */
+static void s_scalar_pos(const yaml_node_t *n, size_t col, int *line, int *column)
+{
+    bool quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                  n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    *line = (int)n->start_mark.line + 1;
+    *column = (int)n->start_mark.column + 1 + (quoted ? 1 : 0) + (int)col;
+}
+
+/* `expectations:` — a list of "PHASE: EXPR" strings, or of one-key maps
+ * PHASE: EXPR (what YAML makes of the same text unquoted).  Parsed here, so
+ * that a mistake is reported where it is written; kept as text for the
+ * report, which parses them again against the results. */
+static void s_expectations(loader_t *ld, struct experiment *exp, const yaml_node_t *seq)
+{
+    char buf[64];
+    if (seq->type != YAML_SEQUENCE_NODE) {
+        s_problem(ld, seq, "'expectations' must be a list like [\"cpu: qemu < 0.5 * native\"] "
+                           "(found %s)", s_found(seq, buf, sizeof buf));
+        return;
+    }
+    const yaml_node_item_t *it = seq->data.sequence.items.start;
+    size_t n = (size_t)(seq->data.sequence.items.top - it);
+    if (n == 0)
+        return;
+    if (!(exp->expectations = calloc(n, sizeof *exp->expectations))) {
+        s_problem(ld, seq, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = s_node(ld, it[i]), *key = NULL, *val = item;
+        if (item->type == YAML_MAPPING_NODE &&
+            item->data.mapping.pairs.top - item->data.mapping.pairs.start == 1) {
+            key = s_node(ld, item->data.mapping.pairs.start->key);
+            val = s_node(ld, item->data.mapping.pairs.start->value);
+        }
+        if ((key && key->type != YAML_SCALAR_NODE) || val->type != YAML_SCALAR_NODE) {
+            s_problem(ld, item, "each expectation must be a string like \"cpu: qemu < 0.5 * "
+                                "native\" (found %s)", s_found(item, buf, sizeof buf));
+            continue;
+        }
+        char text[512];
+        if (key)
+            snprintf(text, sizeof text, "%s: %s", (const char *)key->data.scalar.value,
+                     (const char *)val->data.scalar.value);
+        else
+            snprintf(text, sizeof text, "%s", (const char *)val->data.scalar.value);
+        struct expectation e;
+        char err[256];
+        size_t col = 0;
+        if (expect_parse(text, &e, err, sizeof err, &col) != 0) {
+            int line, column;
+            size_t klen = key ? s_utf8_len((const char *)key->data.scalar.value) : 0;
+            if (key && col <= klen)
+                s_scalar_pos(key, col, &line, &column);
+            else
+                s_scalar_pos(val, key ? (col > klen + 2 ? col - klen - 2 : 0) : col, &line,
+                             &column);
+            s_problem_at(ld, line, column, "expectation: %s", err);
+            continue;
+        }
+        bool known = false;
+        for (size_t p = 0; p < exp->nphases && !known; p++)
+            known = exp->phases[p].name && strcmp(exp->phases[p].name, e.phase) == 0;
+        if (!known) {
+            char names[512] = "";
+            size_t used = 0;
+            for (size_t p = 0; p < exp->nphases && used < sizeof names; p++)
+                if (exp->phases[p].name)
+                    used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                             used ? ", " : "", exp->phases[p].name);
+            s_problem(ld, key ? key : val, "expectation about phase '%s', which this experiment "
+                                           "does not have (phases: %s)", e.phase, names);
+            continue;
+        }
+        if (!(exp->expectations[exp->nexpectations] = strdup(text))) {
+            s_problem(ld, item, "out of memory");
+            continue;
+        }
+        exp->nexpectations++;
+    }
+}
+
 static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *root)
 {
     yaml_node_t *v[T_COUNT] = {0};
@@ -941,6 +1038,9 @@ static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *
         s_problem(ld, root, "missing required key 'phases'");
     else
         s_phases(ld, exp, v[T_PHASES]);
+    /* after the phases, whose names expectations refer to */
+    if (v[T_EXPECTATIONS])
+        s_expectations(ld, exp, v[T_EXPECTATIONS]);
 }
 
 /* libyaml reports reader errors (bad UTF-8, control characters) by byte
@@ -1134,6 +1234,9 @@ void experiment_destroy(struct experiment **exp_p)
     for (size_t j = 0; j < exp->nplatforms; j++)
         launch_spec_free(&exp->platforms[j]);
     free(exp->platforms);
+    for (size_t j = 0; j < exp->nexpectations; j++)
+        free(exp->expectations[j]);
+    free(exp->expectations);
     for (size_t j = 0; j < exp->nexpect_names; j++)
         free(exp->expect_names[j]);
     free(exp->expect_names);

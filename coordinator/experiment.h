@@ -63,6 +63,11 @@ struct experiment {
      * all, or those --platforms names) */
     struct launch_spec *platforms;
     size_t nplatforms;
+    /* `expectations:` as written ("cpu: qemu < 0.5 * native"), each checked
+     * with expect_parse and naming a phase of this file; `lockstep report`
+     * evaluates them against the results. */
+    char **expectations;
+    size_t nexpectations;
 };
 
 /* Load and validate.  Returns 0 and an experiment, or the number of problems

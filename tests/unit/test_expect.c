@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "expect.h"
+#include "experiment.h"
 
 static struct expectation s_ok(const char *text)
 {
@@ -153,12 +154,81 @@ static void test_eval(void **state)
     assert_string_equal(expect_verdict_name(EXPECT_REFUTED), "refuted");
 }
 
+/* In an experiment file: both YAML forms, and mistakes at FILE:LINE:COL. */
+static char *s_load(const char *text, struct experiment **exp)
+{
+    char *diag = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&diag, &len);
+    experiment_parse("e.yaml", text, strlen(text), exp, f);
+    fclose(f);
+    return diag;
+}
+
+static const char *s_phases = "name: t\n"
+                              "phases:\n"
+                              "  - {name: cpu, bench: cpu}\n"
+                              "  - {name: diskRand, bench: null}\n";
+
+static void test_in_experiment(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%sexpectations:\n"
+             "  - \"cpu: qemu < 0.5 * native\"\n"
+             "  - diskRand: kvm ≈ native ± 10%%\n"
+             "  - 'cpu: docker >= kvm'\n",
+             s_phases);
+    struct experiment *exp = NULL;
+    char *diag = s_load(text, &exp);
+    assert_string_equal(diag, "");
+    assert_non_null(exp);
+    assert_int_equal(exp->nexpectations, 3);
+    assert_string_equal(exp->expectations[0], "cpu: qemu < 0.5 * native");
+    assert_string_equal(exp->expectations[1], "diskRand: kvm ≈ native ± 10%");
+    assert_string_equal(exp->expectations[2], "cpu: docker >= kvm");
+    experiment_destroy(&exp);
+    free(diag);
+
+    snprintf(text, sizeof text,
+             "%sexpectations:\n"
+             "  - \"cpu: qemu << native\"\n"  /* 6: the second '<', after the quote */
+             "  - diskRand: kvm ≈ native\n"    /* 7: the end of the value */
+             "  - mem: kvm > native\n"         /* 8: unknown phase, at the key */
+             "  - cpux qemu < native\n"        /* 9: ':' missing */
+             "  - [cpu, qemu]\n"               /* 10: not a string */
+             "  - 'cpu:  docker >= kvm ~'\n",  /* 11: '~' (≈ counts one column) */
+             s_phases);
+    diag = s_load(text, &exp);
+    assert_null(exp);
+    const char *want =
+        "e.yaml:6:17: expectation: expected a platform or a number, found '<'\n"
+        "e.yaml:7:27: expectation: ≈ needs a tolerance, e.g. '± 10%', found the end\n"
+        "e.yaml:8:5: expectation about phase 'mem', which this experiment does not have "
+        "(phases: cpu, diskRand)\n"
+        "e.yaml:9:10: expectation: expected ':' after the phase name, found 'qemu'\n"
+        "e.yaml:10:5: each expectation must be a string like \"cpu: qemu < 0.5 * native\" "
+        "(found a list)\n"
+        "e.yaml:11:26: expectation: unexpected '~' after the expectation\n";
+    if (strcmp(diag, want) != 0)
+        fail_msg("got:\n%swant:\n%s", diag, want);
+    free(diag);
+
+    snprintf(text, sizeof text, "%sexpectations: \"cpu: qemu < native\"\n", s_phases);
+    diag = s_load(text, &exp);
+    assert_null(exp);
+    assert_non_null(strstr(diag, "e.yaml:5:15: 'expectations' must be a list"));
+    free(diag);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_forms),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_eval),
+        cmocka_unit_test(test_in_experiment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,7 +366,7 @@ static void test_unknown_top_key(void **state)
              2,
              "t.yaml:1:1: missing required key 'phases'\n"
              "t.yaml:2:1: unknown key 'phazes' (expected one of: name, description, workers, "
-             "schedule, repetitions, start_delay, grace, phases, platforms)\n");
+             "schedule, repetitions, start_delay, grace, phases, platforms, expectations)\n");
 }
 
 static void test_unknown_phase_key(void **state)
@@ -660,7 +660,7 @@ static void test_many_errors_at_once(void **state)
              "t.yaml:2:11: schedule: 'sometimes' is not a schedule (expected one of: lockstep, "
              "round-robin)\n"
              "t.yaml:3:1: unknown key 'colour' (expected one of: name, description, workers, "
-             "schedule, repetitions, start_delay, grace, phases, platforms)\n"
+             "schedule, repetitions, start_delay, grace, phases, platforms, expectations)\n"
              "t.yaml:8:18: max_prime: 1 is out of range (allowed 3..1000000000)\n"
              "t.yaml:9:13: time: '4Q' is not a duration (seconds, or a number with an ns, us, "
              "ms, s, m or h suffix)\n"
