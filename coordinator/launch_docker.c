@@ -407,7 +407,10 @@ static int s_image_build(const struct launch_env *env, const struct launch_spec 
             s_prune_dangling();
             rc = -1;
         } else if (st != 0) {
-            s_cli_error(err, errlen, "docker build", st, out, e);
+            char what[320];
+            snprintf(what, sizeof what, "docker build%s%.200s", spec->image ? " FROM " : "",
+                     spec->image ? spec->image : "");
+            s_cli_error(err, errlen, what, st, out, e);
             s_prune_dangling();
             rc = -1;
         } else {
