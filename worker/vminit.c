@@ -61,6 +61,7 @@ static void s_poweroff(void)
     _exit(1);
 }
 
+static void s_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void s_say(const char *fmt, ...)
 {
     char line[512];
