@@ -11,6 +11,8 @@ packages=(
   libcmocka-dev sqlite3 python3               # unit tests; integration tests query the database
   sysbench fio iperf3                         # reference tools for scripts/fidelity.py
   iproute2 kmod                               # network namespaces, tc: simulated public iperf servers
+  docker.io                                   # docker platform (engine started by scripts/services.sh)
+  qemu-system-x86 e2fsprogs                   # qemu/kvm platforms: the VM, its ext4 disk image
 )
 
 missing=()

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: install dependencies, build (warnings are errors),
-# run every CTest test; then the same suite again in the ASan + UBSan build,
+# start the services the platform tests need (dockerd, the VM kernel), run
+# every CTest test; then the same suite again in the ASan + UBSan build,
 # where any sanitizer report fails the test.  .ci/run calls exactly this.
 # Extra arguments go to both ctest runs (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
+./scripts/services.sh
 jobs=$(nproc)
 cmake --preset default >/dev/null
 cmake --build --preset default -j"$jobs"
