@@ -37,7 +37,8 @@ const char *launch_kinds(void) { return "native, docker, qemu, kvm"; }
 
 /* ---- child processes ---- */
 
-/* In the child: stdin from /dev/null, stdout+stderr to out_fd, die with the
+/* In the child: stdin from /dev/null, stdout+stderr to out_fd (kept when
+ * out_fd < 0), die with the
  * coordinator, exec.  Reports errno on report_fd when exec fails. */
 static void s_child(char *const argv[], int out_fd, int report_fd, pid_t parent)
 {
@@ -68,7 +69,7 @@ static void s_child(char *const argv[], int out_fd, int report_fd, pid_t parent)
 }
 
 /* fork + exec with a CLOEXEC pipe that carries exec's errno back. */
-static int s_fork_exec(char *const argv[], int out_fd, pid_t *pid_p, char *err, size_t errlen)
+int launch_fork_exec(char *const argv[], int out_fd, pid_t *pid_p, char *err, size_t errlen)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -111,7 +112,7 @@ int launch_spawn(char *const argv[], const char *log_path, pid_t *pid, char *err
         snprintf(err, errlen, "%s: %s", log_path ? log_path : "/dev/null", strerror(errno));
         return -1;
     }
-    int rc = s_fork_exec(argv, fd, pid, err, errlen);
+    int rc = launch_fork_exec(argv, fd, pid, err, errlen);
     close(fd);
     return rc;
 }
@@ -125,7 +126,7 @@ int launch_run(char *const argv[], char *out, size_t outlen, int timeout_ms,
         return -1;
     }
     pid_t pid;
-    if (s_fork_exec(argv, p[1], &pid, err, errlen) != 0) {
+    if (launch_fork_exec(argv, p[1], &pid, err, errlen) != 0) {
         close(p[0]);
         close(p[1]);
         return -1;

@@ -130,6 +130,11 @@ bool launch_run_alive(const char *key_hex);
 
 /* ---- helpers for the launchers ---- */
 
+/* fork and exec argv: stdin from /dev/null, stdout and stderr to out_fd
+ * (inherited when out_fd < 0), SIGTERM when the coordinator dies
+ * (PDEATHSIG), default signal dispositions.  0 and *pid, or -1 with a
+ * message (exec failures included: a CLOEXEC pipe carries errno back). */
+int launch_fork_exec(char *const argv[], int out_fd, pid_t *pid, char *err, size_t errlen);
 /* Start argv with stdout and stderr appended to log_path (NULL: /dev/null),
  * stdin from /dev/null, SIGTERM when the coordinator dies (PDEATHSIG).
  * 0 and *pid, or -1 with a message (exec failures included). */

@@ -1,22 +1,21 @@
 /* spawn.c — local worker processes.  Children are exec'd, never share the
  * coordinator's ZeroMQ context, and are always reaped: at the end of a run
  * they are asked to QUIT, then terminated if they linger. */
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE
 #include "spawn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "launch.h"
 #include "log.h"
 
 struct child {
@@ -52,41 +51,11 @@ const char *spawn_worker_path(char *buf, size_t len)
 
 int spawn_start(spawn_t *s, const char *name, char *const argv[], char *err, size_t errlen)
 {
-    /* a pipe with CLOEXEC reports a failed exec back to the parent */
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
+    /* a local worker does not outlive its coordinator (mpirun's ranks do
+     * not outlive mpirun): launch_fork_exec sets PDEATHSIG */
+    pid_t pid;
+    if (launch_fork_exec(argv, -1, &pid, err, errlen) != 0)
         return -1;
-    }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        /* a local worker does not outlive its coordinator (mpirun's ranks
-         * do not outlive mpirun) */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(127);
-        execvp(argv[0], argv);
-        int e = errno;
-        (void)!write(fds[1], &e, sizeof e);
-        _exit(127);
-    }
-    close(fds[1]);
-    int e = 0;
-    ssize_t got = read(fds[0], &e, sizeof e);
-    close(fds[0]);
-    if (got == (ssize_t)sizeof e) {
-        waitpid(pid, NULL, 0);
-        snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(e));
-        return -1;
-    }
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 8;
         s->kids = realloc(s->kids, s->cap * sizeof *s->kids);
