@@ -17,6 +17,7 @@
 #include "log.h"
 #include "sched.h"
 #include "platforms.h"
+#include "progress.h"
 #include "spawn.h"
 #include "store.h"
 
@@ -50,9 +51,13 @@ static const char *s_usage =
     "  -t, --timeout SECONDS deadline for admission and for every barrier (default 30;\n"
     "                        admission of started platforms waits at least 120)\n"
     "      --insecure        allow binding a non-loopback address without CURVE\n"
-    "  -q, --quiet           only errors and the final summary\n"
-    "  -v, --verbose         debug logging\n"
+    "  -q, --quiet           no progress: only errors and the final summary\n"
+    "  -v, --verbose         debug logging, and a log line per repetition\n"
     "  -h, --help            this help\n"
+    "\n"
+    "Progress: on a terminal, a live status line on stderr (phase i/N, repetition\n"
+    "r/R, workers done k/M, elapsed, ETA, lost workers); otherwise one log line\n"
+    "per phase.\n"
     "\n"
     "Exit status: 0 complete, 3 partial (a worker lost or a result failed),\n"
     "2 invalid input, 1 other failure.\n";
@@ -105,7 +110,7 @@ static int s_spawn_locals(coord_t *c, int n, const char *spool_root, char *err, 
 struct run_args {
     const char *file, *bind, *db;
     const char *platforms;
-    bool require_all, verbose;
+    bool require_all, verbose, quiet;
     int local;
     int64_t timeout_ns;
     int expect_count;
@@ -171,6 +176,7 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
             a->require_all = true;
             break;
         case 'q':
+            a->quiet = true;
             log_init("lockstep", LOGL_ERROR);
             break;
         case 'v':
@@ -333,8 +339,13 @@ int cmd_run(int argc, char **argv)
     if (n == 0 && !c->store_failed)
         fprintf(stderr, "lockstep run: no worker registered at %s within %.0f s\n", c->endpoint,
                 (double)a.timeout_ns / NS_PER_SEC);
-    else if (n > 0)
+    else if (n > 0) {
+        progress_begin(c, a.quiet     ? PROGRESS_QUIET
+                          : a.verbose ? PROGRESS_VERBOSE
+                                      : PROGRESS_NORMAL);
         status = sched_phases(c, a.timeout_ns);
+        progress_end();
+    }
     else if (n < 0)
         status = RUN_FAILED;
     rc = status == RUN_COMPLETE ? EXIT_OK : status == RUN_PARTIAL ? EXIT_PARTIAL : EXIT_FAIL;

@@ -10,6 +10,7 @@
 #include "bench.h"
 #include "cmd.h"
 #include "experiment.h"
+#include "export.h"
 #include "store.h"
 
 static int s_help_or_bad(int ch, const char *usage, const char *cmd)
@@ -60,12 +61,15 @@ int cmd_validate(int argc, char **argv)
 int cmd_export(int argc, char **argv)
 {
     static const char *usage =
-        "usage: lockstep export [--db PATH] [--run ID] [--format csv|json] [--out FILE]\n\n"
+        "usage: lockstep export [--db PATH] [--run ID] [--format csv|json|wide] [--out FILE]\n\n"
         "Write stored results in the long format, one row per (run, phase, repetition,\n"
-        "worker, metric); CSV columns: run,phase,bench,rep,worker,platform,metric,unit,value,status\n\n"
+        "worker, metric); CSV columns: run,phase,bench,rep,worker,platform,metric,unit,value,status\n"
+        "'wide' is the course's CSV instead, one row per worker and repetition:\n"
+        "platform,time,cpu,mem,diskRand,diskSeq,fork,uplink (the headline metric of the\n"
+        "phase of each name, or of the only phase running that benchmark).\n\n"
         "  -d, --db PATH      results database (default lockstep.db)\n"
-        "  -r, --run ID       one run (default: the latest); 'all' for every run\n"
-        "  -f, --format FMT   csv (default) or json\n"
+        "  -r, --run ID       one run (default: the latest); 'all' for every run (not wide)\n"
+        "  -f, --format FMT   csv (default), json or wide\n"
         "  -o, --out FILE     write there instead of standard output\n";
     static const struct option longopts[] = {
         { "db", required_argument, NULL, 'd' },     { "run", required_argument, NULL, 'r' },
@@ -74,6 +78,7 @@ int cmd_export(int argc, char **argv)
     };
     const char *db = "lockstep.db", *runarg = NULL, *out_path = NULL;
     export_format_t fmt = EXPORT_CSV;
+    bool wide = false;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "d:r:f:o:h", longopts, NULL)) != -1) {
@@ -89,8 +94,11 @@ int cmd_export(int argc, char **argv)
                 fmt = EXPORT_CSV;
             else if (strcmp(optarg, "json") == 0)
                 fmt = EXPORT_JSON;
+            else if (strcmp(optarg, "wide") == 0)
+                wide = true;
             else {
-                fprintf(stderr, "lockstep export: --format '%s': expected csv or json\n", optarg);
+                fprintf(stderr, "lockstep export: --format '%s': expected csv, json or wide\n",
+                        optarg);
                 return EXIT_INVALID;
             }
             break;
@@ -117,6 +125,11 @@ int cmd_export(int argc, char **argv)
     }
     int64_t run = 0;
     if (runarg && strcmp(runarg, "all") == 0) {
+        if (wide) {
+            fprintf(stderr, "lockstep export: --format wide takes one run, not 'all'\n");
+            store_destroy(&s);
+            return EXIT_INVALID;
+        }
         run = -1;
     } else if (runarg) {
         char *end;
@@ -140,7 +153,8 @@ int cmd_export(int argc, char **argv)
         store_destroy(&s);
         return EXIT_FAIL;
     }
-    int rc = store_export(s, run, fmt, out, err, sizeof err);
+    int rc = wide ? store_export_wide(s, run, out, err, sizeof err)
+                  : store_export(s, run, fmt, out, err, sizeof err);
     if (rc)
         fprintf(stderr, "lockstep export: %s\n", err);
     if (out != stdout && fclose(out) != 0) {

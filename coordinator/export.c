@@ -1,12 +1,16 @@
 /* export.c — results out of the database in the long format, one row per
  * (run, phase, rep, worker, metric): CSV with the fixed header
- * run,phase,bench,rep,worker,platform,metric,unit,value,status — or JSON. */
+ * run,phase,bench,rep,worker,platform,metric,unit,value,status — or JSON;
+ * and the course's wide CSV, one row per worker and repetition. */
 #include <inttypes.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include "export.h"
 #include "store.h"
 
 static const char *s_query =
@@ -55,6 +59,17 @@ static void s_json_str(FILE *out, const char *v)
 }
 
 /* The shortest text that reads back as the same double. */
+static void s_double(FILE *out, double v)
+{
+    char buf[32];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, out);
+}
+
 static void s_value(FILE *out, sqlite3_stmt *st, int col, const char *null_text)
 {
     if (sqlite3_column_type(st, col) == SQLITE_NULL) {
@@ -66,13 +81,7 @@ static void s_value(FILE *out, sqlite3_stmt *st, int col, const char *null_text)
         fputs(null_text, out);
         return;
     }
-    char buf[32];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, out);
+    s_double(out, v);
 }
 
 int store_export(store_t *s, int64_t run, export_format_t fmt, FILE *out, char *err,
@@ -188,4 +197,217 @@ int store_summary(store_t *s, int64_t run, FILE *out)
     sqlite3_finalize(st);
     sqlite3_finalize(ph);
     return 0;
+}
+
+int export_platform_cmp(const char *a, const char *b)
+{
+    static const char *const known[] = { "native", "docker", "kvm", "qemu" };
+    int ra = 4, rb = 4;
+    for (int i = 0; i < 4; i++) {
+        if (a && strcmp(a, known[i]) == 0)
+            ra = i;
+        if (b && strcmp(b, known[i]) == 0)
+            rb = i;
+    }
+    if (ra != rb)
+        return ra - rb;
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t len)
+{
+    sqlite3 *db = store_handle(s);
+    sqlite3_stmt *st = NULL;
+    const struct bench_ops *ops = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT bench FROM phases WHERE run=? AND idx=?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int(st, 2, phase);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        ops = bench_find((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    /* metrics in the order they were first stored, with how many values */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT metric, COUNT(value) FROM results WHERE run=? AND phase=?"
+                           " GROUP BY metric ORDER BY MIN(rowid)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int(st, 2, phase);
+    /* best first: the headline with values, another metric with values (exec's
+     * own name; its failures are stored under the headline), the headline
+     * without values, anything */
+    int best = 5;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        bool values = sqlite3_column_int64(st, 1) > 0;
+        bool headline = ops && m && strcmp(m, ops->metric) == 0;
+        int rank = headline && values ? 1 : values && m && strcmp(m, "time_s") != 0 ? 2
+                   : headline ? 3 : 4;
+        if (m && rank < best) {
+            best = rank;
+            snprintf(buf, len, "%s", m);
+        }
+    }
+    sqlite3_finalize(st);
+    return best < 5 ? 0 : -1;
+}
+
+/* The course's columns and the benchmark each stands for. */
+static const struct {
+    const char *col, *bench;
+} s_wide_cols[] = {
+    { "cpu", "cpu" },         { "mem", "mem" },   { "diskRand", "disk_rand" },
+    { "diskSeq", "disk_seq" }, { "fork", "fork" }, { "uplink", "iperf" },
+};
+#define WIDE_NCOLS (sizeof s_wide_cols / sizeof s_wide_cols[0])
+
+struct wide_phase {
+    int idx;
+    char name[129], bench[64];
+};
+
+/* Which phase fills column c: the one of that name (exactly, else ignoring
+ * case), else the only phase of the column's benchmark whose name is not
+ * another column's.  -1 when none or ambiguous. */
+static int s_wide_phase(const struct wide_phase *ph, size_t n, size_t c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ph[i].name, s_wide_cols[c].col) == 0)
+            return (int)i;
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(ph[i].name, s_wide_cols[c].col) == 0)
+            return (int)i;
+    int found = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ph[i].bench, s_wide_cols[c].bench) != 0)
+            continue;
+        bool other = false;
+        for (size_t k = 0; k < WIDE_NCOLS; k++)
+            other |= k != c && strcasecmp(ph[i].name, s_wide_cols[k].col) == 0;
+        if (other)
+            continue;
+        if (found >= 0)
+            return -1;
+        found = (int)i;
+    }
+    return found;
+}
+
+static void s_wide_row(FILE *out, const char *platform, int64_t first, const double *v,
+                       const bool *has)
+{
+    s_csv_field(out, platform ? platform : "");
+    fputc(',', out);
+    if (first > 0) {
+        time_t t = (time_t)(first / 1000000000);
+        struct tm tm;
+        char when[32];
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fputs(when, out);
+    }
+    for (size_t c = 0; c < WIDE_NCOLS; c++) {
+        fputc(',', out);
+        if (has[c])
+            s_double(out, v[c]);
+    }
+    fputc('\n', out);
+}
+
+int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errlen)
+{
+    sqlite3 *db = store_handle(s);
+    sqlite3_stmt *st = NULL;
+    struct wide_phase *ph = NULL;
+    size_t nph = 0;
+    int rc = -1;
+    fputs("platform,time", out);
+    for (size_t c = 0; c < WIDE_NCOLS; c++)
+        fprintf(out, ",%s", s_wide_cols[c].col);
+    fputc('\n', out);
+    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench FROM phases WHERE run=? ORDER BY idx", -1,
+                           &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, run);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct wide_phase *p = realloc(ph, (nph + 1) * sizeof *ph);
+        if (!p)
+            goto fail;
+        ph = p;
+        ph[nph].idx = sqlite3_column_int(st, 0);
+        snprintf(ph[nph].name, sizeof ph[nph].name, "%s", sqlite3_column_text(st, 1));
+        snprintf(ph[nph].bench, sizeof ph[nph].bench, "%s", sqlite3_column_text(st, 2));
+        nph++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* one query over every (phase, metric) that fills a column, ordered so
+     * that a worker's repetition is consecutive rows */
+    int colphase[WIDE_NCOLS];
+    char metric[WIDE_NCOLS][48];
+    char sql[2048];
+    size_t off = (size_t)snprintf(
+        sql, sizeof sql,
+        "SELECT r.worker, w.platform, r.rep, r.phase, r.value, r.started_at FROM results r"
+        " LEFT JOIN workers w ON w.run = r.run AND w.name = r.worker WHERE r.run = ?1 AND (0");
+    for (size_t c = 0; c < WIDE_NCOLS; c++) {
+        int i = s_wide_phase(ph, nph, c);
+        colphase[c] = -1;
+        if (i < 0 || export_phase_metric(s, run, ph[i].idx, metric[c], sizeof metric[c]) != 0)
+            continue;
+        colphase[c] = ph[i].idx;
+        off += (size_t)snprintf(sql + off, sizeof sql - off,
+                                " OR (r.phase = %d AND r.metric = ?%zu)", ph[i].idx, c + 2);
+    }
+    snprintf(sql + off, sizeof sql - off,
+             ") ORDER BY " EXPORT_PLATFORM_ORDER("w.platform") ", w.rank, r.worker, r.rep");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, run);
+    for (size_t c = 0; c < WIDE_NCOLS; c++)
+        if (colphase[c] >= 0)
+            sqlite3_bind_text(st, (int)c + 2, metric[c], -1, SQLITE_STATIC);
+    char worker[256] = "", platform[256] = "";
+    int rep = -1;
+    bool open_row = false, has[WIDE_NCOLS] = { false };
+    double v[WIDE_NCOLS] = { 0 };
+    int64_t first = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *w = (const char *)sqlite3_column_text(st, 0);
+        const char *p = (const char *)sqlite3_column_text(st, 1);
+        int r = sqlite3_column_int(st, 2), phase = sqlite3_column_int(st, 3);
+        if (!open_row || r != rep || strcmp(w ? w : "", worker) != 0) {
+            if (open_row)
+                s_wide_row(out, platform, first, v, has);
+            snprintf(worker, sizeof worker, "%s", w ? w : "");
+            snprintf(platform, sizeof platform, "%s", p ? p : "");
+            rep = r;
+            first = 0;
+            memset(has, 0, sizeof has);
+            open_row = true;
+        }
+        int64_t started = sqlite3_column_int64(st, 5);
+        if (started > 0 && (first == 0 || started < first))
+            first = started;
+        for (size_t c = 0; c < WIDE_NCOLS; c++) {
+            if (colphase[c] != phase || sqlite3_column_type(st, 4) == SQLITE_NULL)
+                continue;
+            v[c] = sqlite3_column_double(st, 4);
+            has[c] = isfinite(v[c]);
+        }
+    }
+    if (open_row)
+        s_wide_row(out, platform, first, v, has);
+    if (step != SQLITE_DONE)
+        goto fail;
+    rc = 0;
+fail:
+    if (rc)
+        snprintf(err, errlen, "%s: %s", store_path(s), store_errmsg(s));
+    sqlite3_finalize(st);
+    free(ph);
+    return rc;
 }

@@ -11,6 +11,11 @@
 #include "cmd.h"
 #include "log.h"
 
+#ifdef LOCKSTEP_WITH_IPERF
+#include <stdint.h> /* iperf_api.h uses the fixed-width types without including it */
+#include <iperf_api.h>
+#endif
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -18,6 +23,7 @@ static const struct {
 } s_cmds[] = {
     { "run", cmd_run, "run an experiment with its workers and store the results" },
     { "validate", cmd_validate, "check an experiment file; problems as FILE:LINE:COLUMN" },
+    { "report", cmd_report, "statistics, plots and verdicts of a stored run (text, HTML)" },
     { "export", cmd_export, "write stored results as CSV or JSON" },
     { "list", cmd_list, "list the benchmarks and their options" },
 };
@@ -38,9 +44,18 @@ static void s_version(void)
     int maj, min, pat;
     zmq_version(&maj, &min, &pat);
     printf("lockstep %s\n", LOCKSTEP_VERSION);
-    printf("libzmq %d.%d.%d, CZMQ %d.%d.%d, msgpack-c %s, SQLite %s, libyaml %s\n", maj, min, pat,
-           CZMQ_VERSION_MAJOR, CZMQ_VERSION_MINOR, CZMQ_VERSION_PATCH, msgpack_version(),
-           sqlite3_libversion(), yaml_get_version_string());
+    printf("  libzmq     %d.%d.%d\n", maj, min, pat);
+    printf("  CZMQ       %d.%d.%d\n", CZMQ_VERSION_MAJOR, CZMQ_VERSION_MINOR, CZMQ_VERSION_PATCH);
+    printf("  msgpack-c  %s\n", msgpack_version());
+#ifdef LOCKSTEP_WITH_IPERF
+    /* "iperf 3.12 (cJSON 1.7.15)": the library's own words, trimmed */
+    const char *iv = iperf_get_iperf_version();
+    printf("  libiperf   %s\n", iv && strncmp(iv, "iperf ", 6) == 0 ? iv + 6 : iv ? iv : "?");
+#else
+    printf("  libiperf   not linked (no iperf benchmark)\n");
+#endif
+    printf("  SQLite     %s\n", sqlite3_libversion());
+    printf("  libyaml    %s\n", yaml_get_version_string());
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pairing.h"
+#include "progress.h"
 #include "proto.h"
 
 #define PAIR_ATTEMPTS 8 /* candidates per client in a network phase */
@@ -40,6 +41,7 @@ static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
         if (ms <= 0)
             return cond(c, arg);
         coord_pump(c, ms < 50 ? ms : 50);
+        progress_tick();
     }
 }
 
@@ -443,14 +445,14 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
             break;
         }
         c->cur_phase = (int)p;
-        log_info("phase %zu/%zu %s (%s, %s, %d reps)", p + 1, exp->nphases, ph->name,
-                 ph->bench->name, sched_name(ph->schedule), ph->reps);
+        progress_phase(c, p);
         for (int rep = 1; rep <= ph->reps; rep++) {
             c->cur_rep = rep;
             size_t n = 0;
             for (size_t i = 0; i < c->nworkers; i++)
                 if (!c->workers[i]->lost && s_selected(ph, c->workers[i]))
                     set[n++] = c->workers[i];
+            progress_rep(rep, set, n);
             if (n == 0) {
                 log_warn("phase %s: no live worker takes part", ph->name);
                 c->shortfall = true;

@@ -35,7 +35,7 @@ expect 2 "not a loopback address" -- "$LOCKSTEP" run "$QUICK" --bind tcp://0.0.0
 expect 1 "/nonexistent/dir/x.db: cannot open database" -- "$LOCKSTEP" run "$QUICK" --local 1 --db /nonexistent/dir/x.db
 expect 1 "$TMP: cannot open database" -- "$LOCKSTEP" run "$QUICK" --local 1 --db "$TMP"
 expect 2 "no such database" -- "$LOCKSTEP" export --db "$TMP/none.db"
-expect 2 "--format 'xml': expected csv or json" -- "$LOCKSTEP" export --db "$DB" --format xml
+expect 2 "--format 'xml': expected csv, json or wide" -- "$LOCKSTEP" export --db "$DB" --format xml
 expect 2 "unknown benchmark 'nope'" -- "$LOCKSTEP" list nope
 expect 2 "--connect ENDPOINT is required" -- "$WORKER"
 expect 2 "--platform 'vmware'" -- "$WORKER" --connect tcp://127.0.0.1:1 --platform vmware
@@ -56,13 +56,15 @@ expect_eq "$(sql "SELECT status FROM runs WHERE id=1")" complete "first run's st
 expect_eq "$(sql "PRAGMA integrity_check")" ok "integrity"
 
 # help and version
-for sub in run validate export list; do
+for sub in run validate export list report; do
   expect 0 "" -- "$LOCKSTEP" $sub --help
   grep -q "^usage: lockstep $sub" "$TMP/o" || fail "lockstep $sub --help"
 done
 expect 0 "" -- "$LOCKSTEP" --help
 expect 0 "" -- "$LOCKSTEP" --version
-grep -qE "^libzmq [0-9.]+, CZMQ [0-9.]+, msgpack-c [0-9.]+, SQLite [0-9.]+" "$TMP/o" || fail "--version libraries"
+for lib in libzmq CZMQ msgpack-c libiperf SQLite libyaml; do
+  grep -qE "^  $lib +([0-9]|not linked)" "$TMP/o" || { cat "$TMP/o"; fail "--version: $lib"; }
+done
 expect 0 "" -- "$WORKER" --help
 expect 0 "" -- "$LOCKSTEP" list
 grep -qE "^  max_prime +integer, 3\.\.1000000000 +default 10000" "$TMP/o" || { cat "$TMP/o"; fail "list shows cpu options"; }

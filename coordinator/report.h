@@ -1,0 +1,117 @@
+/* report.h — `lockstep report`: one run's results read back from the store
+ * into a model (per phase and platform: the headline metric's sample and its
+ * statistics), then written as a terminal table, Markdown, self-contained
+ * HTML, gnuplot box plots and CSV.  report_load.c builds the model,
+ * report_text.c / report_html.c / report_plot.c write it. */
+#ifndef LOCKSTEP_REPORT_H
+#define LOCKSTEP_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "expect.h"
+#include "stats.h"
+#include "store.h"
+
+/* One platform's sample in one phase. */
+struct rgroup {
+    char *platform;
+    double *values;               /* ok values, by worker rank then repetition */
+    size_t n;
+    size_t nfailed, nlost;        /* repetitions without a value */
+    struct stats st;
+    double ratio;                 /* median / the baseline's median; NAN without one */
+};
+
+typedef enum { RNET_NONE = 0, RNET_LOCAL, RNET_PUBLIC } rnet_t;
+
+struct rphase {
+    int idx;
+    char *name, *bench, *schedule, *metric, *unit;
+    int reps;
+    struct rgroup *groups;        /* in platform order (native, docker, kvm, qemu, others) */
+    size_t ngroups;
+    /* start skew of lockstep repetitions (rep_timing), microseconds */
+    size_t nskew;
+    double skew_median_us, skew_max_us, skew_err_us;
+    /* network phases: against a local server worker or public targets, and
+     * which ("local-0", "198.18.60.2:5201") */
+    rnet_t net;
+    char *peers;
+};
+
+struct rworker {
+    char *name, *platform, *hostname, *kernel, *cpu_model, *status;
+    int64_t cores, mem_bytes;
+    char *lost_phase, *lost_reason;
+    int64_t lost_at;              /* wall clock ns */
+};
+
+struct rexpect {
+    char *text;                   /* as written */
+    char *canon;                  /* expect_format, or NULL when it did not parse */
+    expect_verdict_t verdict;
+    char *why;                    /* the numbers, or the parse error */
+    bool bad;                     /* did not parse: neither confirmed nor refuted */
+};
+
+/* Local vs public throughput of one client platform. */
+struct rlvp {
+    char *platform;
+    struct stats local, pub;
+    double ratio;                 /* public median / local median */
+};
+
+typedef struct report {
+    int64_t run;
+    char *db, *experiment, *description, *status, *file;
+    char *source;                 /* the experiment file as run (its expectations) */
+    int64_t started_at, finished_at; /* wall clock ns; 0 = unknown */
+    char *baseline;
+    bool baseline_present;        /* some phase has the baseline platform */
+    struct rphase *phases;
+    size_t nphases;
+    struct rworker *workers;      /* by rank */
+    size_t nworkers;
+    struct rexpect *expects;
+    size_t nexpects;
+    char *expect_note;            /* why the experiment's expectations could not be read */
+    struct rlvp *lvp;             /* empty unless the run has both local and public iperf */
+    size_t nlvp;
+} report_t;
+
+/* Read run (0: the latest) from the store.  NULL with a message on error. */
+report_t *report_load(store_t *s, int64_t run, const char *baseline, char *err, size_t errlen);
+void report_destroy(report_t **r_p);
+
+/* Evaluate the expectations of the run's experiment (from the source stored
+ * with the run) and the extra ones given (the command line's). */
+void report_expectations(report_t *r, const char *const *extra, size_t nextra);
+
+/* The median of phase on platform: an expect_lookup_fn with a report_t as ctx. */
+bool report_median(void *ctx, const char *phase, const char *platform, double *median);
+
+/* Local vs public: per client platform; the conclusion in one sentence. */
+void report_lvp_verdict(const struct rlvp *l, char *buf, size_t len);
+void report_lvp_summary(const report_t *r, char *buf, size_t len);
+
+/* One colour per platform, the same in every figure ("#4e79a7"); i picks
+ * among the others for platforms beyond the four of the course. */
+const char *report_colour(const char *platform, size_t i);
+
+/* Writers (report_text.c, report_html.c, report_plot.c). */
+void report_print(const report_t *r, FILE *out);
+void report_markdown(const report_t *r, FILE *out, bool with_plots);
+void report_html(const report_t *r, FILE *out);
+/* Box plots with gnuplot: plot-PHASE.svg and .png in dir, from plots.gp
+ * written there.  0, 1 when gnuplot is not installed (nothing drawn), -1 with
+ * a message on failure. */
+int report_plots(const report_t *r, const char *dir, char *err, size_t errlen);
+/* "2026-05-01 12:00:00 UTC" for a wall-clock instant in ns; "-" for 0. */
+void report_time(int64_t ns, char *buf, size_t len);
+/* The run in one line: "run 3 of quick (complete), 4 workers, 6 phases". */
+void report_headline(const report_t *r, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,396 @@
+/* report_html.c — report.html: one self-contained page (CSS and SVG inline,
+ * nothing fetched), so it can be mailed or opened offline.  The box plots
+ * are drawn here, not by gnuplot, so the page needs no other file: per
+ * platform a box from the first to the third quartile, the median, whiskers
+ * to the furthest value within 1.5 IQR (Tukey) and the values beyond as dots. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static void s_esc(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            fputc(*s, out);
+        }
+    }
+}
+
+static const char *s_num(double v, char *buf, size_t len)
+{
+    stats_format(v, buf, len);
+    return buf;
+}
+
+const char *report_colour(const char *platform, size_t i)
+{
+    static const struct { const char *p, *c; } known[] = {
+        { "native", "#4e79a7" },
+        { "docker", "#f28e2b" },
+        { "kvm", "#59a14f" },
+        { "qemu", "#e15759" },
+    };
+    static const char *const others[] = { "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f" };
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+        if (strcmp(known[k].p, platform) == 0)
+            return known[k].c;
+    return others[i % (sizeof others / sizeof others[0])];
+}
+
+/* A round axis maximum and tick step: 1, 2 or 5 times a power of ten. */
+static double s_nice_step(double span)
+{
+    if (!(span > 0))
+        return 1;
+    double raw = span / 5, p = pow(10, floor(log10(raw))), m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+static int s_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define W 600
+#define H 320
+#define ML 72
+#define MR 16
+#define MT 16
+#define MB 52
+
+static void s_boxplot(const struct rphase *ph, FILE *out)
+{
+    double hi = 0;
+    for (size_t g = 0; g < ph->ngroups; g++)
+        if (ph->groups[g].n && ph->groups[g].st.max > hi)
+            hi = ph->groups[g].st.max;
+    double step = s_nice_step(hi * 1.05);
+    double top = step * ceil(hi * 1.05 / step);
+    if (!(top > 0))
+        top = 1;
+    const double pw = W - ML - MR, plot_h = H - MT - MB;
+#define Y(v) (MT + plot_h * (1 - (v) / top))
+    char a[32];
+    fprintf(out, "<svg class=\"boxplot\" xmlns=\"http://www.w3.org/2000/svg\" "
+                 "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
+            W, H, W, H);
+    s_esc(out, ph->name);
+    fputs(" by platform\">\n", out);
+    /* grid and y axis */
+    for (double t = 0; t <= top * 1.0001; t += step) {
+        fprintf(out, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                     "<text class=\"tick\" x=\"%d\" y=\"%.1f\">%s</text>\n",
+                ML, W - MR, Y(t), Y(t), ML - 6, Y(t) + 4, s_num(t, a, sizeof a));
+    }
+    fprintf(out, "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n", ML, ML, MT,
+            H - MB);
+    fprintf(out, "<text class=\"ylabel\" transform=\"translate(14,%.1f) rotate(-90)\">",
+            MT + plot_h / 2);
+    s_esc(out, ph->unit[0] ? ph->unit : ph->metric);
+    fputs("</text>\n", out);
+    double bw = pw / (double)(ph->ngroups ? ph->ngroups : 1);
+    double boxw = bw * 0.5 < 90 ? bw * 0.5 : 90;
+    for (size_t g = 0; g < ph->ngroups; g++) {
+        const struct rgroup *gr = &ph->groups[g];
+        const struct stats *st = &gr->st;
+        double cx = ML + bw * ((double)g + 0.5);
+        fprintf(out, "<g class=\"platform\" data-platform=\"");
+        s_esc(out, gr->platform);
+        fputs("\">", out);
+        fprintf(out, "<text class=\"xlabel\" x=\"%.1f\" y=\"%d\">", cx, H - MB + 18);
+        s_esc(out, gr->platform);
+        fprintf(out, "</text><text class=\"n\" x=\"%.1f\" y=\"%d\">n = %zu</text>\n", cx,
+                H - MB + 34, gr->n);
+        if (!gr->n) {
+            fputs("</g>\n", out);
+            continue;
+        }
+        double *s = malloc(gr->n * sizeof *s);
+        if (!s) {
+            fputs("</g>\n", out);
+            continue;
+        }
+        memcpy(s, gr->values, gr->n * sizeof *s);
+        qsort(s, gr->n, sizeof *s, s_cmp);
+        double iqr = st->q3 - st->q1, wlo = st->q1, whi = st->q3;
+        for (size_t i = 0; i < gr->n; i++) {
+            if (s[i] >= st->q1 - 1.5 * iqr && s[i] < wlo)
+                wlo = s[i];
+            if (s[i] <= st->q3 + 1.5 * iqr && s[i] > whi)
+                whi = s[i];
+        }
+        const char *col = report_colour(gr->platform, g);
+        fprintf(out, "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                     "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                     "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                     "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
+                cx, cx, Y(whi), Y(st->q3), cx, cx, Y(st->q1), Y(wlo), cx - boxw / 4,
+                cx + boxw / 4, Y(whi), Y(whi), cx - boxw / 4, cx + boxw / 4, Y(wlo), Y(wlo));
+        double bh = Y(st->q1) - Y(st->q3);
+        fprintf(out, "<rect class=\"box\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                     "fill=\"%s\"><title>",
+                cx - boxw / 2, Y(st->q3), boxw, bh < 1 ? 1 : bh, col);
+        char m[32], q1[32], q3[32];
+        s_esc(out, gr->platform);
+        fprintf(out, ": median %s, quartiles %s to %s, n = %zu</title></rect>\n",
+                s_num(st->median, m, sizeof m), s_num(st->q1, q1, sizeof q1),
+                s_num(st->q3, q3, sizeof q3), gr->n);
+        fprintf(out, "<line class=\"median\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
+                cx - boxw / 2, cx + boxw / 2, Y(st->median), Y(st->median));
+        for (size_t i = 0; i < gr->n; i++)
+            if (s[i] < wlo || s[i] > whi)
+                fprintf(out, "<circle class=\"outlier\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
+                             "fill=\"%s\"/>\n",
+                        cx, Y(s[i]), col);
+        free(s);
+        fputs("</g>\n", out);
+    }
+    fputs("</svg>\n", out);
+#undef Y
+}
+
+static const char *s_css =
+    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;"
+    "max-width:1000px;margin:2em auto;padding:0 1em;background:#fff}"
+    "h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:2px solid #ddd}"
+    "h3{margin-bottom:.3em}.meta,.what{color:#555}"
+    "table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums}"
+    "th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:right}"
+    "th{background:#f4f4f4}td:first-child,th:first-child,td.l{text-align:left}"
+    ".confirmed{color:#1a7f37;font-weight:600}.refuted{color:#c62828;font-weight:600}"
+    ".nodata,.malformed{color:#8a6d00;font-weight:600}"
+    "svg.boxplot{display:block;margin:.4em 0;background:#fcfcfc;border:1px solid #eee}"
+    "svg .grid{stroke:#e6e6e6}svg .axis{stroke:#888}"
+    "svg .tick{font-size:11px;text-anchor:end;fill:#555}"
+    "svg .xlabel{font-size:13px;text-anchor:middle;fill:#222}"
+    "svg .n{font-size:11px;text-anchor:middle;fill:#777}"
+    "svg .ylabel{font-size:12px;text-anchor:middle;fill:#555}"
+    "svg .box{stroke:#333;fill-opacity:.75}svg .median{stroke:#111;stroke-width:2.5}"
+    "svg .whisker{stroke:#444}svg .outlier{stroke:#333}"
+    ".verdict{margin:.8em 0;padding:.6em 1em;background:#f6f8fa;border-left:4px solid #4e79a7}";
+
+static void s_td(FILE *out, const char *s, bool left)
+{
+    fputs(left ? "<td class=\"l\">" : "<td>", out);
+    s_esc(out, s);
+    fputs("</td>", out);
+}
+
+static void s_stats_table(const struct rphase *ph, FILE *out)
+{
+    char b[10][80];
+    fputs("<table><tr><th>platform</th><th>n</th><th>mean</th><th>stddev</th><th>median</th>"
+          "<th>min</th><th>max</th><th>CV</th><th>95% CI of the mean</th><th>ratio</th></tr>\n",
+          out);
+    for (size_t g = 0; g < ph->ngroups; g++) {
+        const struct rgroup *gr = &ph->groups[g];
+        const struct stats *st = &gr->st;
+        snprintf(b[0], sizeof b[0], "%zu", st->n);
+        s_num(st->mean, b[1], sizeof b[1]);
+        s_num(st->stddev, b[2], sizeof b[2]);
+        s_num(st->median, b[3], sizeof b[3]);
+        s_num(st->min, b[4], sizeof b[4]);
+        s_num(st->max, b[5], sizeof b[5]);
+        if (isnan(st->cv))
+            snprintf(b[6], sizeof b[6], "-");
+        else
+            snprintf(b[6], sizeof b[6], "%.1f%%", 100 * st->cv);
+        if (st->n >= 2) {
+            char lo[32], hi[32];
+            snprintf(b[7], sizeof b[7], "%s … %s", s_num(st->ci_lo, lo, sizeof lo),
+                     s_num(st->ci_hi, hi, sizeof hi));
+        } else {
+            snprintf(b[7], sizeof b[7], "-");
+        }
+        if (isnan(gr->ratio))
+            snprintf(b[8], sizeof b[8], "-");
+        else
+            snprintf(b[8], sizeof b[8], "%.3f", gr->ratio);
+        fputs("<tr>", out);
+        s_td(out, gr->platform, true);
+        for (int i = 0; i < 9; i++)
+            s_td(out, b[i], false);
+        fputs("</tr>\n", out);
+        if (gr->nfailed || gr->nlost)
+            fprintf(out, "<tr><td class=\"l\" colspan=\"10\">%s: %zu failed, %zu lost "
+                         "(not in the sample)</td></tr>\n",
+                    gr->platform, gr->nfailed, gr->nlost);
+    }
+    fputs("</table>\n", out);
+}
+
+void report_html(const report_t *r, FILE *out)
+{
+    char head[512], a[32], b[32], c[32];
+    report_headline(r, head, sizeof head);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
+          "lockstep report: ",
+          out);
+    s_esc(out, r->experiment);
+    fprintf(out, "</title>\n<style>%s</style></head><body>\n<h1>lockstep report: ", s_css);
+    s_esc(out, r->experiment);
+    fputs("</h1>\n", out);
+    if (r->description) {
+        fputs("<p>", out);
+        s_esc(out, r->description);
+        fputs("</p>\n", out);
+    }
+    fputs("<p class=\"meta\">", out);
+    s_esc(out, head);
+    fputs(". Database <code>", out);
+    s_esc(out, r->db);
+    fputs("</code>. Ratio: median over the median of <b>", out);
+    s_esc(out, r->baseline);
+    fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
+
+    if (r->nexpects || r->expect_note) {
+        fputs("<h2 id=\"expectations\">Expectations</h2>\n<p>Each is checked against the "
+              "medians of the phase's headline metric.</p>\n",
+              out);
+        if (r->expect_note) {
+            fputs("<p class=\"nodata\">", out);
+            s_esc(out, r->expect_note);
+            fputs("</p>\n", out);
+        }
+        if (r->nexpects)
+            fputs("<table><tr><th>expectation</th><th>verdict</th><th>numbers</th></tr>\n", out);
+        for (size_t i = 0; i < r->nexpects; i++) {
+            const struct rexpect *x = &r->expects[i];
+            const char *v = x->bad ? "malformed" : expect_verdict_name(x->verdict);
+            fputs("<tr>", out);
+            s_td(out, x->canon ? x->canon : x->text, true);
+            fprintf(out, "<td class=\"l %s\">%s</td>",
+                    x->bad ? "malformed" : x->verdict == EXPECT_CONFIRMED ? "confirmed"
+                                       : x->verdict == EXPECT_REFUTED     ? "refuted"
+                                                                          : "nodata",
+                    v);
+            s_td(out, x->why, true);
+            fputs("</tr>\n", out);
+        }
+        if (r->nexpects)
+            fputs("</table>\n", out);
+    }
+
+    fputs("<h2 id=\"results\">Results</h2>\n", out);
+    for (size_t i = 0; i < r->nphases; i++) {
+        const struct rphase *ph = &r->phases[i];
+        fputs("<section class=\"phase\"><h3>", out);
+        s_esc(out, ph->name);
+        fputs("</h3>\n<p class=\"what\">", out);
+        char what[512];
+        snprintf(what, sizeof what, "%s — %s (%s), %s, %d repetition%s", ph->bench, ph->metric,
+                 ph->unit, ph->schedule, ph->reps, ph->reps == 1 ? "" : "s");
+        s_esc(out, what);
+        if (ph->net) {
+            fputs(ph->net == RNET_LOCAL ? "; against local server " : "; against public ", out);
+            s_esc(out, ph->peers);
+        }
+        fputs("</p>\n", out);
+        if (!ph->ngroups) {
+            fputs("<p>No results.</p></section>\n", out);
+            continue;
+        }
+        s_boxplot(ph, out);
+        s_stats_table(ph, out);
+        fputs("</section>\n", out);
+    }
+
+    if (r->nlvp) {
+        fputs("<h2 id=\"local-vs-public\">Local vs public</h2>\n<table><tr><th>platform</th>"
+              "<th>local median</th><th>public median</th><th>public/local</th>"
+              "<th>bottleneck</th></tr>\n",
+              out);
+        for (size_t i = 0; i < r->nlvp; i++) {
+            const struct rlvp *l = &r->lvp[i];
+            char v[256];
+            report_lvp_verdict(l, v, sizeof v);
+            if (isnan(l->ratio))
+                snprintf(c, sizeof c, "-");
+            else
+                snprintf(c, sizeof c, "%.3f", l->ratio);
+            fputs("<tr>", out);
+            s_td(out, l->platform, true);
+            s_td(out, s_num(l->local.median, a, sizeof a), false);
+            s_td(out, s_num(l->pub.median, b, sizeof b), false);
+            s_td(out, c, false);
+            s_td(out, v, true);
+            fputs("</tr>\n", out);
+        }
+        char sum[1024];
+        report_lvp_summary(r, sum, sizeof sum);
+        fputs("</table>\n<p class=\"verdict\">", out);
+        s_esc(out, sum);
+        fputs("</p>\n", out);
+    }
+
+    fputs("<h2 id=\"lockstep\">Lockstep</h2>\n<p>Start skew: the spread of the start instants "
+          "of the workers of one lockstep repetition, in µs; round-robin phases run one worker "
+          "at a time.</p>\n<table><tr><th>phase</th><th>schedule</th><th>repetitions</th>"
+          "<th>median</th><th>max</th><th>clock error</th></tr>\n",
+          out);
+    for (size_t i = 0; i < r->nphases; i++) {
+        const struct rphase *ph = &r->phases[i];
+        char n[48];
+        fputs("<tr>", out);
+        s_td(out, ph->name, true);
+        s_td(out, ph->schedule, true);
+        if (ph->nskew) {
+            snprintf(n, sizeof n, "%zu", ph->nskew);
+            s_td(out, n, false);
+            s_td(out, s_num(ph->skew_median_us, a, sizeof a), false);
+            s_td(out, s_num(ph->skew_max_us, b, sizeof b), false);
+            snprintf(n, sizeof n, "± %s", s_num(ph->skew_err_us, c, sizeof c));
+            s_td(out, n, false);
+        } else {
+            fputs("<td>-</td><td>-</td><td>-</td><td>-</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>host</th>"
+          "<th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
+          out);
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const struct rworker *w = &r->workers[i];
+        char cores[32];
+        snprintf(cores, sizeof cores, "%" PRId64, w->cores);
+        fputs("<tr>", out);
+        s_td(out, w->name, true);
+        s_td(out, w->platform, true);
+        s_td(out, w->hostname, true);
+        s_td(out, w->kernel, true);
+        s_td(out, w->cpu_model, true);
+        s_td(out, cores, false);
+        if (strcmp(w->status, "lost") == 0) {
+            char when[40], what[1024];
+            report_time(w->lost_at, when, sizeof when);
+            snprintf(what, sizeof what, "lost in phase %s at %s: %s",
+                     w->lost_phase ? w->lost_phase : "-", when,
+                     w->lost_reason ? w->lost_reason : "-");
+            fputs("<td class=\"l refuted\">", out);
+            s_esc(out, what);
+            fputs("</td>", out);
+        } else {
+            s_td(out, w->status, true);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n</body></html>\n", out);
+}
