@@ -332,14 +332,15 @@ void report_lvp_summary(const report_t *r, char *buf, size_t len)
     double spread = hi > 0 ? 100 * (hi - lo) / hi : 0;
     if (beyond == n)
         snprintf(buf, len,
-                 "Every platform is slower against the public server than against the local "
-                 "one, and the public throughput %s (spread %.0f%%): the bottleneck lies outside "
-                 "the host — the uplink or the public server — not in the platforms.",
+                 "Every platform measured both ways is slower against the public server than "
+                 "against the local one, and the public throughput %s (spread %.0f%%): the "
+                 "bottleneck lies outside the host — the uplink or the public server — not in "
+                 "the platforms.",
                  spread <= 10 ? "is the same on all of them" : "differs between them", spread);
     else if (beyond == 0)
-        snprintf(buf, len, "Every platform reaches about the same throughput publicly as "
-                           "locally: the platforms themselves are the bottleneck, not the path "
-                           "to the public server.");
+        snprintf(buf, len, "Every platform measured both ways reaches about the same throughput "
+                           "publicly as locally: the platforms themselves are the bottleneck, not "
+                           "the path to the public server.");
     else
         snprintf(buf, len, "%zu of %zu platforms are limited by the public path; the others "
                            "by themselves.", beyond, n);

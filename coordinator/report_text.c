@@ -169,7 +169,7 @@ void report_print(const report_t *r, FILE *out)
     size_t nlost = 0;
     for (size_t i = 0; i < r->nworkers; i++)
         nlost += strcmp(r->workers[i].status, "lost") == 0;
-    fprintf(out, "lost workers: %s\n", nlost ? "" : "none");
+    fprintf(out, "lost workers:%s\n", nlost ? "" : " none");
     for (size_t i = 0; i < r->nworkers; i++) {
         const struct rworker *w = &r->workers[i];
         if (strcmp(w->status, "lost") != 0)
