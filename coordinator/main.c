@@ -24,7 +24,7 @@ static const struct {
     { "run", cmd_run, "run an experiment with its workers and store the results" },
     { "validate", cmd_validate, "check an experiment file; problems as FILE:LINE:COLUMN" },
     { "report", cmd_report, "statistics, plots and verdicts of a stored run (text, HTML)" },
-    { "export", cmd_export, "write stored results as CSV or JSON" },
+    { "export", cmd_export, "write stored results as CSV (long or course-wide) or JSON" },
     { "list", cmd_list, "list the benchmarks and their options" },
 };
 

@@ -13,6 +13,8 @@ packages=(
   iproute2 kmod                               # network namespaces, tc: simulated public iperf servers
   docker.io                                   # docker platform (engine started by scripts/services.sh)
   qemu-system-x86 e2fsprogs                   # qemu/kvm platforms: the VM, its ext4 disk image
+  gnuplot-nox                                 # lockstep report: box plots (SVG, PNG)
+  chromium bsdutils                           # report tests: report.html in headless chromium; script(1)
 )
 
 missing=()
