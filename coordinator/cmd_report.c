@@ -197,7 +197,9 @@ int cmd_report(int argc, char **argv)
         }
         if (rc == EXIT_OK)
             printf("\nwritten to %s: report.html, report.md, results.csv, results-wide.csv%s\n",
-                   dir, drawn == 0 ? ", plot-*.svg, plot-*.png, plots.gp" : ", plots.gp");
+                   dir, drawn == 0   ? ", plot-*.svg, plot-*.png, plots.gp"
+                        : drawn == 1 ? ", plots.gp"
+                                     : " (no values to plot)");
     }
     report_destroy(&r);
     store_destroy(&s);

@@ -106,8 +106,8 @@ void report_print(const report_t *r, FILE *out);
 void report_markdown(const report_t *r, FILE *out, bool with_plots);
 void report_html(const report_t *r, FILE *out);
 /* Box plots with gnuplot: plot-PHASE.svg and .png in dir, from plots.gp
- * written there.  0, 1 when gnuplot is not installed (nothing drawn), -1 with
- * a message on failure. */
+ * written there.  0, 1 when gnuplot is not installed (plots.gp only), 2 when
+ * no phase has a value to plot (nothing written), -1 with a message. */
 int report_plots(const report_t *r, const char *dir, char *err, size_t errlen);
 /* "2026-05-01 12:00:00 UTC" for a wall-clock instant in ns; "-" for 0. */
 void report_time(int64_t ns, char *buf, size_t len);

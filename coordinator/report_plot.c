@@ -124,7 +124,7 @@ int report_plots(const report_t *r, const char *dir, char *err, size_t errlen)
     for (size_t i = 0; i < r->nphases; i++)
         any |= s_have(&r->phases[i]);
     if (!any)
-        return 0;
+        return 2;
     char path[4096];
     snprintf(path, sizeof path, "%s/plots.gp", dir);
     FILE *f = fopen(path, "w");
