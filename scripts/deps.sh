@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libyaml-dev                  # results store, experiment files
   libiperf-dev liburing-dev                   # network and disk benchmarks
   libcmocka-dev sqlite3 python3               # unit tests; integration tests query the database
+  clang libclang-rt-14-dev                    # libFuzzer targets (tests/fuzz)
   sysbench fio iperf3                         # reference tools for scripts/fidelity.py
   iproute2 kmod                               # network namespaces, tc: simulated public iperf servers
   docker.io                                   # docker platform (engine started by scripts/services.sh)

@@ -2,7 +2,8 @@
 # The whole test suite: install dependencies, build (warnings are errors),
 # start the services the platform tests need (dockerd, the VM kernel), run
 # every CTest test; then the same suite again in the ASan + UBSan build,
-# where any sanitizer report fails the test.  .ci/run calls exactly this.
+# where any sanitizer report fails the test; then fuzz the message decoder
+# and the experiment parser for a fixed time.  .ci/run calls exactly this.
 # Extra arguments go to both ctest runs (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,7 @@ ctest --preset default -j"$jobs" "$@"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j"$jobs"
 ctest --preset asan -j"$jobs" "$@"
+# libFuzzer (clang): each fuzz target for a fixed time from its saved corpus
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j"$jobs"
+ctest --preset fuzz -j"$jobs"
