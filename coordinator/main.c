@@ -26,6 +26,7 @@ static const struct {
     { "report", cmd_report, "statistics, plots and verdicts of a stored run (text, HTML)" },
     { "export", cmd_export, "write stored results as CSV (long or course-wide) or JSON" },
     { "list", cmd_list, "list the benchmarks and their options" },
+    { "keygen", cmd_keygen, "make CURVE certificates: only these workers get in" },
 };
 
 static void s_usage(FILE *out)
