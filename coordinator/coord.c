@@ -84,7 +84,9 @@ coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
     char pubep[256];
     if (s_bind(c->router, endpoint, c->endpoint, sizeof c->endpoint, err, errlen) != 0)
         goto fail;
-    s_pub_endpoint(c->endpoint, pubep, sizeof pubep);
+    /* from the endpoint asked for: a wildcard port gets a wildcard PUB port, not
+     * the bound port + 1 (which another socket may hold) */
+    s_pub_endpoint(endpoint, pubep, sizeof pubep);
     if (s_bind(c->pub, pubep, c->pub_endpoint, sizeof c->pub_endpoint, err, errlen) != 0)
         goto fail;
     return c;

@@ -625,6 +625,12 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     argv[n++] = spec->name;
     argv[n++] = "--network";
     argv[n++] = "bridge";
+    /* as a native worker does, the worker's control thread takes a
+     * real-time policy so that heartbeats keep flowing while a benchmark
+     * loads every CPU (benchmark threads stay SCHED_OTHER); without
+     * CAP_SYS_NICE a busy container misses heartbeats and is declared lost */
+    argv[n++] = "--cap-add";
+    argv[n++] = "SYS_NICE";
     if (spec->cpus > 0) {
         snprintf(cpus, sizeof cpus, "%d", spec->cpus);
         argv[n++] = "--cpus";
