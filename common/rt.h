@@ -12,8 +12,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-/* Raise the calling thread; true when it worked. */
+/* Raise the calling thread; true when it got the real-time policy.  Where
+ * that is refused but CAP_SYS_NICE is there (a container), it takes nice
+ * -15 instead and returns false. */
 bool rt_raise_self(void);
+/* First thing in a benchmark thread: back to nice 0 when rt_raise_self fell
+ * back to nice (a thread inherits its creator's nice; forks inherit the
+ * benchmark thread's). */
+void rt_bench_enter(void);
 /* Ask libzmq to start its I/O threads at the same priority.  Only call after
  * rt_raise_self() returned true (libzmq aborts when it may not), and before
  * the context's first socket. */

@@ -188,6 +188,7 @@ static void s_detect_advertise(struct wk *w)
 static void *s_job_prepare(void *arg)
 {
     struct job *j = arg;
+    rt_bench_enter();
     j->rc = j->ops->prepare ? j->ops->prepare(&j->ctx) : 0;
     char b = 'p';
     (void)!write(j->pipe_w, &b, 1);
@@ -197,6 +198,7 @@ static void *s_job_prepare(void *arg)
 static void *s_job_run(void *arg)
 {
     struct job *j = arg;
+    rt_bench_enter();
     if (clock_wait_wall(j->start_local, &j->stop) != 0)
         snprintf(j->ctx.err, sizeof j->ctx.err, "stopped before the start instant");
     j->started = clock_wall_ns();
