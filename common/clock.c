@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 static int64_t s_now(clockid_t id)
@@ -18,24 +19,31 @@ int64_t clock_mono_ns(void) { return s_now(CLOCK_MONOTONIC); }
 
 int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop)
 {
-    /* Sleep to within 200 us of the instant, then spin: nanosleep alone
-     * overshoots by the scheduler's timer slack (50 us default, more under load). */
-    const int64_t spin_ns = 200 * 1000;
+    /* An absolute sleep on CLOCK_REALTIME wakes within the timer slack of the
+     * instant (50 us by default, more under load): take the slack down to
+     * 1 ns for this thread, sleep to within spin_ns, and spin the rest.  The
+     * spin is short on purpose: with many workers on few cores, every
+     * spinning thread takes a core from one that has still to wake up. */
+    const int64_t spin_ns = 30 * 1000;
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     for (;;) {
-        int64_t left = t_ns - clock_wall_ns();
+        int64_t now = clock_wall_ns(), left = t_ns - now;
         if (left <= spin_ns)
             break;
         if (stop && *stop)
             return -1;
-        int64_t nap = left - spin_ns;
-        if (nap > 10 * NS_PER_MS)
-            nap = 10 * NS_PER_MS; /* look at stop now and then */
-        struct timespec ts = { .tv_sec = nap / NS_PER_SEC, .tv_nsec = nap % NS_PER_SEC };
-        while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        /* wake every 10 ms to look at stop; the last nap ends at t - spin */
+        int64_t until = left - spin_ns > 10 * NS_PER_MS ? now + 10 * NS_PER_MS : t_ns - spin_ns;
+        struct timespec ts = { .tv_sec = until / NS_PER_SEC, .tv_nsec = until % NS_PER_SEC };
+        int rc;
+        while ((rc = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL)) == EINTR)
             ;
+        if (rc != 0)
+            break; /* cannot sleep: spin */
     }
     while (clock_wall_ns() < t_ns)
-        ;
+        if (stop && *stop)
+            return -1;
     return 0;
 }
 
@@ -71,4 +79,34 @@ void clock_est_add(clock_est_t *e, int64_t t0, int64_t tr, int64_t t1)
         e->offset_ns = off;
         e->err_ns = rtt / 2 + 1;
     }
+}
+
+int clock_to_local(const clock_est_t *e, int64_t remote_ns, int64_t *out)
+{
+    /* offset = remote - local */
+    int64_t off = e->samples ? e->offset_ns : 0, v;
+    if (__builtin_sub_overflow(remote_ns, off, &v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int clock_to_remote(const clock_est_t *e, int64_t local_ns, int64_t *out)
+{
+    int64_t off = e->samples ? e->offset_ns : 0, v;
+    if (__builtin_add_overflow(local_ns, off, &v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+bool clock_est_prefer(const clock_est_t *old, int64_t age_ns, const clock_est_t *fresh)
+{
+    if (fresh->samples == 0)
+        return false;
+    if (old->samples == 0 || age_ns < 0)
+        return true;
+    /* the old bound as it stands now: plus the worst drift since */
+    int64_t grown = old->err_ns + age_ns / 1000000 * CLOCK_DRIFT_PPM;
+    return fresh->err_ns <= grown;
 }

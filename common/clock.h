@@ -5,6 +5,7 @@
 #define LOCKSTEP_CLOCK_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define NS_PER_MS 1000000LL
@@ -12,8 +13,9 @@
 
 int64_t clock_wall_ns(void);   /* CLOCK_REALTIME */
 int64_t clock_mono_ns(void);   /* CLOCK_MONOTONIC */
-/* Sleep until the wall clock reaches t (sleeps, then spins the last 200 us).
- * Returns early, with -1, when *stop becomes non-zero (stop may be NULL). */
+/* Sleep until the wall clock reaches t: an absolute-time sleep with a 1 ns
+ * timer slack to just short of t, then a short spin.  Returns early, with
+ * -1, when *stop becomes non-zero (stop may be NULL). */
 int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop);
 /* Milliseconds from now (monotonic) to deadline, clamped to [0, INT32_MAX]. */
 int clock_ms_until(int64_t deadline_mono_ns);
@@ -29,5 +31,20 @@ typedef struct {
 void clock_est_init(clock_est_t *e);
 /* t0: local send, tr: remote clock at reply, t1: local receive (all ns). */
 void clock_est_add(clock_est_t *e, int64_t t0, int64_t tr, int64_t t1);
+
+/* Clocks drift apart between measurements; this bounds how fast (NTP keeps
+ * a disciplined clock within ~15 ppm; a quartz without it, ~50 ppm). */
+#define CLOCK_DRIFT_PPM 20
+/* Should a new measurement replace the one in use, taken age_ns ago?  Yes
+ * when the new one's error bound is no worse than the old one's grown by the
+ * drift since (so a measurement made while the coordinator was flooded does
+ * not replace a quiet one), or when the old one has no sample. */
+bool clock_est_prefer(const clock_est_t *old, int64_t age_ns, const clock_est_t *fresh);
+
+/* An instant of the remote (coordinator) clock on the local clock, and back,
+ * with e's offset (0 while e has no sample).  0, or -1 when the result does
+ * not fit in 64 bits (*out is then left alone). */
+int clock_to_local(const clock_est_t *e, int64_t remote_ns, int64_t *out);
+int clock_to_remote(const clock_est_t *e, int64_t local_ns, int64_t *out);
 
 #endif

@@ -1,8 +1,12 @@
 /* main.c — lockstep-worker's command line: parse, then hand over to
- * worker_run().  --detect prints what this machine looks like and exits. */
+ * worker_run().  --detect prints what this machine looks like and exits;
+ * --swarm N runs N workers as threads of this process, a load tool. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <zmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 #include "oneshot.h"
 #include "platform.h"
 #include "proto.h"
+#include "rt.h"
 #include "worker.h"
 
 static volatile sig_atomic_t s_interrupted;
@@ -33,6 +38,9 @@ static const char *s_usage =
     "  -s, --spool DIR         spool directory (default /var/tmp/lockstep-worker-NAME)\n"
     "  -a, --advertise ADDR    address at which other workers reach this one\n"
     "      --detect            print the detected platform and host facts, then exit\n"
+    "      --swarm N           load tool: run N workers (1..4096) as threads of this\n"
+    "                          process, named NAME-0000.., sharing one ZeroMQ context,\n"
+    "                          each with its own sockets and spool under --spool\n"
     "      --run BENCH [KEY=VALUE...]  run one benchmark once here, without a\n"
     "                          coordinator, and print its metrics (--json: as JSON;\n"
     "                          files go to --spool DIR, default the current directory)\n"
@@ -43,6 +51,68 @@ static const char *s_usage =
     "\n"
     "Exit status: 0 when the coordinator ends the run, 2 when it rejects this\n"
     "worker or the arguments are wrong, 1 on a local failure.\n";
+
+struct swarm_one {
+    struct worker_opts o;
+    char name[256], spool[4096];
+    pthread_t t;
+    int rc;
+};
+
+static void *s_swarm_thread(void *arg)
+{
+    struct swarm_one *one = arg;
+    one->rc = worker_run(&one->o);
+    return NULL;
+}
+
+/* N workers in one process: what 1024 separate processes would cost in
+ * memory and start-up time is not what the coordinator is being measured
+ * for.  Each has its own DEALER, SUB, identity, spool and job thread. */
+static int s_swarm(const struct worker_opts *base, int n, const char *prefix, const char *spool)
+{
+    /* about six descriptors a worker (two TCP connections, two socket
+     * mailboxes, the job pipe) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    void *zctx = zmq_ctx_new();
+    zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, 2 * n + 64);
+    zmq_ctx_set(zctx, ZMQ_IO_THREADS, n > 64 ? 2 : 1);
+    if (rt_raise_self())
+        rt_zmq_ctx(zctx);
+    struct swarm_one *all = calloc((size_t)n, sizeof *all);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 512 * 1024);
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        struct swarm_one *one = &all[i];
+        one->o = *base;
+        snprintf(one->name, sizeof one->name, "%s-%04d", prefix, i);
+        snprintf(one->spool, sizeof one->spool, "%s/%s", spool, one->name);
+        one->o.name = one->name;
+        one->o.spool = one->spool;
+        one->o.zctx = zctx;
+        if (pthread_create(&one->t, &attr, s_swarm_thread, one) != 0) {
+            log_error("swarm: cannot start worker %d of %d", i + 1, n);
+            s_interrupted = 1;
+            break;
+        }
+        started++;
+    }
+    pthread_attr_destroy(&attr);
+    int rc = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(all[i].t, NULL);
+        rc = all[i].rc > rc ? all[i].rc : rc;
+    }
+    free(all);
+    zmq_ctx_term(zctx);
+    return started < n ? 1 : rc;
+}
 
 static bool s_known_platform(const char *p)
 {
@@ -61,6 +131,7 @@ int main(int argc, char **argv)
         { "advertise", required_argument, NULL, 'a' }, { "detect", no_argument, NULL, 'D' },
         { "run", required_argument, NULL, 'R' },       { "json", no_argument, NULL, 'J' },
         { "proto-version", required_argument, NULL, 'P' },
+        { "swarm", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },           { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -69,6 +140,7 @@ int main(int argc, char **argv)
     log_level_t level = LOGL_INFO;
     bool detect = false, json = false;
     const char *oneshot = NULL;
+    int swarm = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "c:n:p:s:a:qvVh", longopts, NULL)) != -1) {
         switch (ch) {
@@ -80,6 +152,13 @@ int main(int argc, char **argv)
         case 'D': detect = true; break;
         case 'R': oneshot = optarg; break;
         case 'J': json = true; break;
+        case 'S':
+            swarm = (int)strtol(optarg, NULL, 10);
+            if (swarm < 1 || swarm > 4096) {
+                fprintf(stderr, "lockstep-worker: --swarm '%s': expected 1..4096\n", optarg);
+                return 2;
+            }
+            break;
         case 'P': o.proto_version = strtoll(optarg, NULL, 10); break; /* for tests */
         case 'q': level = LOGL_WARN; break;
         case 'v': level = LOGL_DEBUG; break;
@@ -126,7 +205,8 @@ int main(int argc, char **argv)
     }
     char spool[4096];
     if (!o.spool) {
-        snprintf(spool, sizeof spool, "/var/tmp/lockstep-worker-%s", o.name);
+        snprintf(spool, sizeof spool, swarm ? "/var/tmp/lockstep-swarm-%s" : "/var/tmp/lockstep-worker-%s",
+                 o.name);
         o.spool = spool;
     }
     log_init(o.name, level);
@@ -135,5 +215,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     o.interrupted = &s_interrupted;
+    if (swarm)
+        return s_swarm(&o, swarm, o.name, o.spool);
     return worker_run(&o);
 }

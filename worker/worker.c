@@ -28,7 +28,21 @@
 #include "rt.h"
 #include "spool.h"
 
-#define PINGS 8
+#define PINGS 12                 /* ping-pongs of the measurement at admission */
+#define REPINGS 4                /* ... of each later one */
+/* The offset drifts (NTP slews, crystals differ by tens of ppm: 10 us in
+ * 10 s at worst); measure again this often, between repetitions only ... */
+#define REMEASURE_NS (10 * NS_PER_SEC)
+/* ... or sooner while the bound is poor (the coordinator was busy, as it is
+ * when a thousand workers arrive at once) */
+#define REMEASURE_POOR_NS (2 * NS_PER_SEC)
+#define POOR_ERR_NS (100 * 1000)
+#define PONG_TIMEOUT_NS (200 * NS_PER_MS)
+/* Pings of a measurement are spread out, a random 1..16 ms apart: when a
+ * thousand workers measure at once (admission), some of each one's samples
+ * still find the coordinator idle, and the smallest round trip is kept. */
+#define PING_GAP_MIN_NS (1 * NS_PER_MS)
+#define PING_GAP_RAND_NS (15 * NS_PER_MS)
 #define RESEND_NS (3 * NS_PER_SEC)
 #define MAX_START_AHEAD_NS (3600 * NS_PER_SEC) /* a GO further ahead is broken */
 
@@ -47,6 +61,7 @@ struct job {
     int rc;                     /* of the hook the thread ran */
     int64_t start_local;        /* when to start (worker wall clock) */
     int64_t started, finished;  /* worker wall clock */
+    bool rt;                    /* wait for the start instant at real-time priority */
     volatile sig_atomic_t stop;
     int pipe_w;
 };
@@ -62,28 +77,38 @@ struct wk {
     int hb_ms;
     int64_t last_heard, last_hb, hello_next, hello_backoff, last_resend;
     int hellos;                 /* sent since the last WELCOME */
+    int64_t hello_first;        /* monotonic: the first attempt since then */
     char advertise[128];        /* where other workers reach this one */
-    clock_est_t clk;
-    int ping_seq;
-    int64_t ping_sent;
+    clock_est_t clk;            /* the latest complete measurement: GO uses it */
+    clock_est_t probe;          /* the measurement in progress */
+    int clk_n;                  /* complete measurements in this run */
+    int64_t clk_at;             /* monotonic, when clk was completed */
+    int ping_seq, ping_want;    /* ping_want = 0: not measuring */
+    int64_t ping_sent;          /* wall clock */
+    int64_t ping_next;          /* monotonic: the next ping of the burst, 0 = none due */
+    int64_t remeasure_ns;       /* REMEASURE_NS, jittered per worker */
+    unsigned rnd;               /* rand_r state */
+    bool rt;                    /* the control thread runs at real-time priority */
     int pipe_r, pipe_w;
     struct job job;
     int exit_code;
     bool done;
 };
 
-static void s_send(struct wk *w, proto_builder_t *b)
+static int s_send(struct wk *w, proto_builder_t *b)
 {
     void *data;
     size_t len;
     if (proto_finish(&b, &data, &len) != 0)
-        return;
-    if (zmq_send(w->dealer, data, len, ZMQ_DONTWAIT) < 0)
+        return -1;
+    int rc = zmq_send(w->dealer, data, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+    if (rc)
         log_debug("send failed: %s", zmq_strerror(zmq_errno()));
     free(data);
+    return rc;
 }
 
-static void s_send_hello(struct wk *w)
+static int s_send_hello(struct wk *w)
 {
     proto_builder_t *b = proto_begin_version(PROTO_HELLO, w->o->proto_version);
     proto_put_str(b, "name", w->o->name);
@@ -101,7 +126,7 @@ static void s_send_hello(struct wk *w)
     for (const struct bench_ops *const *p = bench_all(); *p && n < 64; p++)
         caps[n++] = (*p)->name;
     proto_put_strarray(b, "caps", caps, n);
-    s_send(w, b);
+    return s_send(w, b);
 }
 
 static void s_send_ping(struct wk *w)
@@ -111,6 +136,33 @@ static void s_send_ping(struct wk *w)
     proto_put_int(b, "seq", ++w->ping_seq);
     proto_put_int(b, "t0", w->ping_sent);
     s_send(w, b);
+}
+
+/* Start a measurement of the clock offset: n ping-pongs, one at a time. */
+static void s_measure_start(struct wk *w, int n)
+{
+    clock_est_init(&w->probe);
+    w->ping_seq = 0;
+    w->ping_want = n;
+    s_send_ping(w);
+}
+
+/* The burst is over: its best sample becomes the offset GO instants are
+ * converted with, unless the one in use, aged by the drift since, is still
+ * the better bound (clock_est_prefer). */
+static void s_measure_end(struct wk *w)
+{
+    int64_t now = clock_mono_ns();
+    w->ping_want = 0;
+    w->ping_next = 0;
+    bool take = clock_est_prefer(&w->clk, now - w->clk_at, &w->probe);
+    w->clk_at = now;
+    if (!take)
+        return; /* every PONG lost, or a worse sample than the drift allows */
+    w->clk = w->probe;
+    w->clk_n++;
+    log_debug("clock offset %" PRId64 " ns +/- %" PRId64 " ns (measurement %d)", w->clk.offset_ns,
+              w->clk.err_ns, w->clk_n);
 }
 
 /* The SUB connects to the coordinator's PUB port on the host we connect to:
@@ -199,9 +251,16 @@ static void *s_job_run(void *arg)
 {
     struct job *j = arg;
     rt_bench_enter();
+    /* Wait for the start instant at the control thread's real-time priority,
+     * so that a loaded machine wakes us on time, then run the benchmark at
+     * ordinary priority like any program (rt.h). */
+    struct sched_param rtp = { .sched_priority = 1 }, normal = { .sched_priority = 0 };
+    bool raised = j->rt && pthread_setschedparam(pthread_self(), SCHED_RR, &rtp) == 0;
     if (clock_wait_wall(j->start_local, &j->stop) != 0)
         snprintf(j->ctx.err, sizeof j->ctx.err, "stopped before the start instant");
     j->started = clock_wall_ns();
+    if (raised)
+        pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
     j->rc = j->stop ? -1 : j->ops->run(&j->ctx);
     j->finished = clock_wall_ns();
     if (j->stop && j->rc == 0)
@@ -256,6 +315,7 @@ static void s_ready_ep(struct wk *w, int64_t run, int64_t phase, int64_t rep, co
         proto_put_str(b, "error", error);
     proto_put_int(b, "offset_ns", w->clk.samples ? w->clk.offset_ns : 0);
     proto_put_int(b, "offset_err_ns", w->clk.samples ? w->clk.err_ns : 0);
+    proto_put_int(b, "offset_n", w->clk_n);
     if (endpoint)
         proto_put_str(b, "endpoint", endpoint);
     s_send(w, b);
@@ -327,7 +387,9 @@ static void s_send_result(struct wk *w)
     struct job *j = &w->job;
     bool ok = j->rc == 0 && !j->stop;
     bench_result_params(&j->res, j->ops, j->opts);
-    int64_t off = w->clk.samples ? w->clk.offset_ns : 0;
+    int64_t started = 0, finished = 0; /* on the coordinator's clock */
+    clock_to_remote(&w->clk, j->started, &started);
+    clock_to_remote(&w->clk, j->finished, &finished);
     proto_builder_t *b = proto_begin(PROTO_RESULT);
     proto_put_int(b, "run", j->run);
     proto_put_int(b, "phase", j->phase);
@@ -335,8 +397,8 @@ static void s_send_result(struct wk *w)
     proto_put_str(b, "status", ok ? "ok" : "failed");
     if (!ok)
         proto_put_str(b, "error", j->ctx.err[0] ? j->ctx.err : "benchmark failed");
-    proto_put_int(b, "started_at", j->started + off);
-    proto_put_int(b, "finished_at", j->finished + off);
+    proto_put_int(b, "started_at", started);
+    proto_put_int(b, "finished_at", finished);
     proto_metric_t pm[BENCH_MAX_METRICS];
     for (size_t i = 0; i < j->res.nmetrics; i++)
         pm[i] = (proto_metric_t){ j->res.metrics[i].name, j->res.metrics[i].unit,
@@ -398,11 +460,12 @@ static void s_on_go(struct wk *w, const proto_msg_t *m)
     if (j->state != JOB_PREPARED || proto_int(m, "run", -1) != j->run ||
         proto_int(m, "phase", -1) != j->phase || proto_int(m, "rep", -1) != j->rep)
         return; /* a GO for someone else (round-robin) */
-    int64_t off = w->clk.samples ? w->clk.offset_ns : 0, now = clock_wall_ns();
-    if (__builtin_sub_overflow(proto_int(m, "start_at", 0), off, &j->start_local) ||
+    int64_t now = clock_wall_ns();
+    if (clock_to_local(&w->clk, proto_int(m, "start_at", 0), &j->start_local) != 0 ||
         j->start_local > now + MAX_START_AHEAD_NS)
         j->start_local = now; /* nonsense start instant: start now, the skew will show it */
     j->state = JOB_RUNNING;
+    j->rt = w->rt;
     pthread_attr_t attr;
     rt_bench_attr(&attr);
     int prc = pthread_create(&j->thread, &attr, s_job_run, j);
@@ -436,8 +499,8 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
                 w->hb_ms = 1000;
             log_info("welcomed to run %" PRId64 " by %s", w->run, w->o->connect);
             clock_est_init(&w->clk);
-            w->ping_seq = 0;
-            s_send_ping(w);
+            w->clk_n = 0;
+            s_measure_start(w, PINGS);
             spool_each(w->o->spool, w->run, s_resend_one, w);
         }
         w->welcomed = true;
@@ -450,14 +513,18 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
         w->done = true;
         break;
     case PROTO_PONG:
-        if (proto_int(m, "seq", -1) == w->ping_seq) {
-            clock_est_add(&w->clk, proto_int(m, "t0", 0), proto_int(m, "tc", 0), clock_wall_ns());
-            if (w->ping_seq < PINGS)
-                s_send_ping(w);
+        if (w->ping_want && proto_int(m, "seq", -1) == w->ping_seq) {
+            clock_est_add(&w->probe, proto_int(m, "t0", 0), proto_int(m, "tc", 0),
+                          clock_wall_ns());
+            if (w->ping_seq < w->ping_want)
+                w->ping_next = clock_mono_ns() + PING_GAP_MIN_NS +
+                               (int64_t)(rand_r(&w->rnd) % (PING_GAP_RAND_NS / 1000)) * 1000;
             else
-                log_debug("clock offset %" PRId64 " ns +/- %" PRId64 " ns", w->clk.offset_ns,
-                          w->clk.err_ns);
+                s_measure_end(w);
         }
+        break;
+    case PROTO_GO: /* sent to us alone: the coordinator's measurement-only GO modes */
+        s_on_go(w, m);
         break;
     case PROTO_PREPARE:
         s_on_prepare(w, m);
@@ -529,12 +596,26 @@ static void s_periodic(struct wk *w)
     int64_t now = clock_mono_ns();
     if (!w->welcomed) {
         if (now >= w->hello_next) {
+            /* Not connected yet (ZMQ_IMMEDIATE drops the HELLO): try again
+             * soon without backing off; a thousand workers connecting at
+             * once must not wait seconds for nothing.  Counted for the
+             * warning, which is about silence, not about its cause. */
+            if (s_send_hello(w) != 0) {
+                w->hello_next = now + 20 * NS_PER_MS;
+                if (now - w->hello_first > 2 * NS_PER_SEC && w->hellos < 3)
+                    w->hellos = 3;
+                if (w->hellos == 3) {
+                    w->hellos++;
+                    log_warn("cannot reach %s: is the coordinator up?", w->o->connect);
+                }
+                return;
+            }
             if (++w->hellos == 4)
                 log_warn("no answer from %s after %d HELLOs: is the coordinator up, and is no "
                          "other worker connected under the name '%s'?",
                          w->o->connect, w->hellos - 1, w->o->name);
-            s_send_hello(w);
-            w->hello_next = now + w->hello_backoff;
+            /* jittered: workers started together do not retry together */
+            w->hello_next = now + w->hello_backoff + (int64_t)(rand_r(&w->rnd) % 100) * NS_PER_MS;
             w->hello_backoff = w->hello_backoff * 2 > 8 * NS_PER_SEC ? 8 * NS_PER_SEC
                                                                      : w->hello_backoff * 2;
         }
@@ -550,15 +631,28 @@ static void s_periodic(struct wk *w)
         w->last_resend = now;
         spool_each(w->o->spool, w->run, s_resend_one, w);
     }
-    /* a lost PONG must not stall the clock probe */
-    if (w->ping_seq < PINGS && clock_wall_ns() - w->ping_sent > 200 * NS_PER_MS)
+    if (w->ping_next && now >= w->ping_next) {
+        w->ping_next = 0;
         s_send_ping(w);
+    }
+    /* a lost PONG must not stall the clock probe */
+    if (w->ping_want && !w->ping_next && clock_wall_ns() - w->ping_sent > PONG_TIMEOUT_NS) {
+        if (w->ping_seq < w->ping_want)
+            s_send_ping(w);
+        else
+            s_measure_end(w);
+    }
+    /* measure again now and then, never while a benchmark runs */
+    int64_t every = w->clk.samples && w->clk.err_ns > POOR_ERR_NS ? REMEASURE_POOR_NS
+                                                                   : w->remeasure_ns;
+    if (!w->ping_want && w->job.state != JOB_RUNNING && now - w->clk_at >= every)
+        s_measure_start(w, REPINGS);
     if (now - w->last_heard > 5LL * w->hb_ms * NS_PER_MS) {
         log_warn("coordinator silent for %.1f s; registering again",
                  (double)(now - w->last_heard) / NS_PER_SEC);
         w->welcomed = false;
         w->hello_backoff = 250 * NS_PER_MS;
-        w->hello_next = now;
+        w->hello_next = w->hello_first = now;
     }
 }
 
@@ -584,11 +678,20 @@ int worker_run(const struct worker_opts *o)
     }
     w.pipe_r = fds[0];
     w.pipe_w = fds[1];
-    w.zctx = zmq_ctx_new();
-    if (rt_raise_self())
-        rt_zmq_ctx(w.zctx);
-    else
-        log_debug("no real-time priority for the control thread; heartbeats may lag under load");
+    /* workers started together must not measure their clocks together */
+    w.rnd = (unsigned)getpid() ^ (unsigned)clock_mono_ns() ^ (unsigned)(uintptr_t)&w;
+    w.remeasure_ns = REMEASURE_NS * 8 / 10 + (int64_t)(rand_r(&w.rnd) % 400) * REMEASURE_NS / 1000;
+    if (o->zctx) {
+        w.zctx = o->zctx; /* its owner set its threads' priority */
+        w.rt = rt_raise_self();
+    } else {
+        w.zctx = zmq_ctx_new();
+        if ((w.rt = rt_raise_self()))
+            rt_zmq_ctx(w.zctx);
+        else
+            log_debug("no real-time priority for the control thread; heartbeats may lag under "
+                      "load");
+    }
     w.dealer = zmq_socket(w.zctx, ZMQ_DEALER);
     int64_t maxmsg = PROTO_MAX_FRAME;
     int one = 1, zero = 0, ivl = 100, ivl_max = 5000;
@@ -605,7 +708,7 @@ int worker_run(const struct worker_opts *o)
         goto out;
     }
     w.hello_backoff = 250 * NS_PER_MS;
-    w.hello_next = clock_mono_ns();
+    w.hello_next = w.hello_first = clock_mono_ns();
     w.last_heard = clock_mono_ns();
     while (!w.done && !(o->interrupted && *o->interrupted)) {
         zmq_pollitem_t items[3] = {
@@ -613,7 +716,12 @@ int worker_run(const struct worker_opts *o)
             { .socket = NULL, .fd = w.pipe_r, .events = ZMQ_POLLIN },
             { .socket = w.sub, .events = ZMQ_POLLIN },
         };
-        int n = zmq_poll(items, w.sub ? 3 : 2, 50);
+        int timeout = 50;
+        if (w.ping_next) { /* the next ping of a measurement is due sooner */
+            int64_t left = (w.ping_next - clock_mono_ns()) / NS_PER_MS;
+            timeout = left < 0 ? 0 : left < timeout ? (int)left : timeout;
+        }
+        int n = zmq_poll(items, w.sub ? 3 : 2, timeout);
         if (n < 0 && zmq_errno() != EINTR)
             break;
         if (n > 0) {
@@ -636,7 +744,8 @@ out:
     if (w.sub)
         zmq_close(w.sub);
     zmq_close(w.dealer);
-    zmq_ctx_term(w.zctx);
+    if (!o->zctx)
+        zmq_ctx_term(w.zctx);
     close(w.pipe_r);
     close(w.pipe_w);
     return w.exit_code;
