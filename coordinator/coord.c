@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <zmq.h>
 
 #include "clock.h"
@@ -51,8 +52,25 @@ static void s_pub_endpoint(const char *ep, char *out, size_t len)
         snprintf(out, len, "%.*s:%ld", (int)(colon - ep), ep, strtol(port, NULL, 10) + 1);
 }
 
+/* Two descriptors per worker (its ROUTER and its PUB connection) plus
+ * SQLite, children's pipes and launchers: 1024 workers do not fit in the
+ * usual soft limit of 1024. */
+static void s_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t want = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_debug("cannot raise the descriptor limit: %s", strerror(errno));
+    }
+}
+
 coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
 {
+    s_raise_nofile();
     coord_t *c = calloc(1, sizeof *c);
     c->zctx = zmq_ctx_new();
     if (rt_raise_self())
@@ -63,6 +81,11 @@ coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
     c->hb_ms = 1000;
     c->miss_beats = 3;
     c->cur_phase = c->cur_rep = -1;
+    const char *gm = getenv("LOCKSTEP_GO_MODE");
+    c->go_mode = !gm                         ? GO_PUB
+                 : strcmp(gm, "naive") == 0  ? GO_NAIVE
+                 : strcmp(gm, "router") == 0 ? GO_ROUTER
+                                             : GO_PUB;
     int64_t maxmsg = PROTO_MAX_FRAME;
     zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(c->pub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
@@ -144,7 +167,13 @@ void coord_destroy(coord_t **c_p)
     for (size_t i = 0; i < c->nworkers; i++)
         s_worker_free(c->workers[i]);
     free(c->workers);
+    for (size_t i = 0; c->skew && i < c->exp->nphases; i++)
+        free(c->skew[i].skew_ns);
+    free(c->skew);
+    free(c->acks);
     zhash_t *h = c->byname;
+    zhash_destroy(&h);
+    h = c->expect_set;
     zhash_destroy(&h);
     if (c->router)
         zmq_close(c->router);
@@ -201,9 +230,13 @@ static const char *s_admissible(coord_t *c, const char *name, char *buf, size_t 
     if (!c->admitting)
         return "the run has already started";
     if (c->nexpect_names) {
-        for (size_t i = 0; i < c->nexpect_names; i++)
-            if (strcmp(c->expect_names[i], name) == 0)
-                return NULL;
+        if (!c->expect_set) { /* a lookup per HELLO, not a scan of the list */
+            c->expect_set = zhash_new();
+            for (size_t i = 0; i < c->nexpect_names; i++)
+                zhash_insert(c->expect_set, c->expect_names[i], c->expect_names[i]);
+        }
+        if (zhash_lookup(c->expect_set, name))
+            return NULL;
         snprintf(buf, len, "worker '%s' is not in this experiment's worker list", name);
         return buf;
     }
@@ -297,11 +330,13 @@ static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
     if (off < -COORD_MAX_CLOCK_NS || off > COORD_MAX_CLOCK_NS || err < 0 ||
         err > COORD_MAX_CLOCK_NS)
         off = err = 0;
-    if (off != w->offset_ns || err != w->offset_err_ns) {
+    int n = (int)proto_int(m, "offset_n", 0);
+    if (off != w->offset_ns || err != w->offset_err_ns || n != w->clock_n) {
+        /* stored after the barrier, with everyone else's (coord_flush_clocks) */
         w->offset_ns = off;
         w->offset_err_ns = err;
-        if (w->rank >= 0)
-            store_worker_clock(c->store, c->run, w->name, off, err);
+        w->clock_n = n;
+        w->clock_dirty = true;
     }
     free(w->endpoint);
     w->endpoint = proto_str(m, "endpoint") ? s_dup(proto_str(m, "endpoint")) : NULL;
@@ -321,6 +356,53 @@ static void s_ack(coord_t *c, const char *to, int64_t run, int64_t phase, int64_
     proto_put_int(b, "phase", phase);
     proto_put_int(b, "rep", rep);
     s_send_msg(c, to, b);
+}
+
+/* A result in the open batch: ACKed after the commit.  current: it ended
+ * w's repetition in progress (undone if the commit fails). */
+struct pending_ack {
+    struct cworker *w;
+    int64_t run, phase, rep;
+    bool current;
+};
+
+/* Open the batch for this pump's results.  0, or the store's error. */
+static int s_batch_open(coord_t *c)
+{
+    if (c->batch_open)
+        return 0;
+    int rc = store_batch_begin(c->store);
+    c->batch_open = rc == 0;
+    return rc;
+}
+
+/* Commit what this pump stored, then acknowledge it.  A busy database
+ * acknowledges nothing: the workers send again, and the repetitions they
+ * ended are waited for again. */
+static void s_batch_close(coord_t *c)
+{
+    if (!c->batch_open)
+        return;
+    c->batch_open = false;
+    int rc = store_batch_commit(c->store);
+    for (size_t i = 0; i < c->nacks; i++) {
+        struct pending_ack *a = &c->acks[i];
+        if (rc == 0) {
+            s_ack(c, a->w->name, a->run, a->phase, a->rep);
+        } else if (a->current && a->w->step == STEP_DONE) {
+            a->w->step = STEP_GO;
+            a->w->started_at = 0;
+        }
+    }
+    if (rc == STORE_BUSY)
+        log_warn("database busy: %zu results not stored yet (their workers send them again)",
+                 c->nacks);
+    else if (rc != 0) {
+        c->store_failed = true;
+        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store results: %s",
+                 store_path(c->store), store_errmsg(c->store));
+    }
+    c->nacks = 0;
 }
 
 static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
@@ -408,6 +490,7 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
         .worker = as_server ? w->serving : w->name,
         .status = status,
         .error = as_server ? NULL : proto_str(m, "error"),
+        .scheduled_at = current ? w->go_at : 0,
         .started_at = started,
         .finished_at = finished,
         .metrics = metrics,
@@ -415,7 +498,9 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
         .details = details,
         .ndetails = nd,
     };
-    int src = store_result_put(c->store, c->run, &r);
+    int src = s_batch_open(c);
+    if (src == 0)
+        src = store_result_put(c->store, c->run, &r);
     if (src == STORE_BUSY) {
         /* another writer holds the database: no ACK, the worker re-sends */
         log_warn("%s: database busy, result of %s rep %" PRId64 " not stored yet", w->name,
@@ -429,8 +514,12 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
                  store_path(c->store), store_errmsg(c->store));
         return;
     }
-    s_ack(c, w->name, run, phase, rep);
-    if (w->phase == phase && w->rep == rep && w->step == STEP_GO) {
+    if (c->nacks == c->capacks) {
+        c->capacks = c->capacks ? 2 * c->capacks : 64;
+        c->acks = realloc(c->acks, c->capacks * sizeof *c->acks);
+    }
+    c->acks[c->nacks++] = (struct pending_ack){ w, run, phase, rep, current };
+    if (current) {
         w->step = STEP_DONE;
         w->started_at = r.started_at;
     }
@@ -542,6 +631,28 @@ static void s_recv_one(coord_t *c)
     zmq_msg_close(&id);
 }
 
+void coord_flush_clocks(coord_t *c)
+{
+    struct store_clock *v = NULL;
+    size_t n = 0;
+    int64_t now = clock_wall_ns();
+    for (size_t i = 0; i < c->nworkers; i++) {
+        struct cworker *w = c->workers[i];
+        if (!w->clock_dirty || w->rank < 0)
+            continue;
+        if (!v)
+            v = calloc(c->nworkers, sizeof *v);
+        v[n++] = (struct store_clock){ .worker = w->name, .n = w->clock_n, .at = now,
+                                       .offset_ns = w->offset_ns, .err_ns = w->offset_err_ns };
+    }
+    /* busy: keep them dirty, the next flush tries again */
+    if (n && store_clocks_put(c->store, c->run, v, n) == 0)
+        for (size_t i = 0; i < c->nworkers; i++)
+            if (c->workers[i]->rank >= 0)
+                c->workers[i]->clock_dirty = false;
+    free(v);
+}
+
 void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason)
 {
     if (w->lost)
@@ -643,6 +754,7 @@ void coord_pump(coord_t *c, int timeout_ms)
                 break;
             s_recv_one(c);
         }
+        s_batch_close(c);
     }
     s_periodic(c);
 }

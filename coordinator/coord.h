@@ -30,7 +30,13 @@ struct cworker {
     int64_t last_seen;           /* monotonic */
     bool lost;
     bool synced;
-    int64_t offset_ns, offset_err_ns; /* worker clock - coordinator clock, as reported */
+    /* coordinator clock - worker clock and its +/- bound, as the worker last
+     * measured it (Cristian, at admission and every ~10 s between
+     * repetitions); clock_n counts its measurements, clock_dirty: not yet
+     * in the database */
+    int64_t offset_ns, offset_err_ns;
+    int clock_n;
+    bool clock_dirty;
     /* the repetition in progress */
     int phase, rep;
     step_t step;
@@ -42,6 +48,16 @@ struct cworker {
 };
 
 struct spawn;
+struct pending_ack;
+
+/* Start skew of a phase's lockstep repetitions, for the run's summary. */
+struct phase_skew {
+    int64_t *skew_ns;            /* one per repetition measured */
+    size_t n, cap;
+    size_t over;                 /* repetitions above the phase's skew_tolerance */
+    int64_t err_ns;              /* the largest error bound */
+    int64_t barrier_max_ns;      /* slowest PREPARE -> last READY */
+};
 
 typedef struct coord {
     void *zctx, *router, *pub;
@@ -63,6 +79,18 @@ typedef struct coord {
     size_t nexpect_names;
     int64_t sync_nonce;
     int64_t last_sync_pub;       /* monotonic */
+    void *expect_set;            /* zhash_t of expect_names, for admission */
+    /* GO over the PUB socket (default), or, for measurement only
+     * (LOCKSTEP_GO_MODE=router|naive), to each worker in turn over the
+     * ROUTER: "router" with the same start instant, "naive" with none (each
+     * starts when its GO arrives, as a tool without clock offsets would) */
+    enum { GO_PUB = 0, GO_ROUTER, GO_NAIVE } go_mode;
+    struct phase_skew *skew;     /* one per phase (sched.c) */
+    /* group commit: the RESULTs of one coord_pump go into one transaction
+     * and are acknowledged after its commit */
+    bool batch_open;
+    struct pending_ack *acks;
+    size_t nacks, capacks;
     /* liveness */
     int hb_ms, miss_beats;
     int64_t last_hb_pub, last_liveness;
@@ -103,6 +131,9 @@ int coord_send(coord_t *c, const char *worker, void *data, size_t len); /* frees
 int coord_publish(coord_t *c, void *data, size_t len);                  /* frees data */
 void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason);
 struct cworker *coord_worker(coord_t *c, const char *name);
+/* Store the clock measurements workers reported since the last call (one
+ * transaction; between barriers, never per message). */
+void coord_flush_clocks(coord_t *c);
 /* Store a failed/lost row for w's current repetition (headline metric, no value). */
 int coord_store_unfinished(coord_t *c, struct cworker *w, const char *status, const char *error);
 

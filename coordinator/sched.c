@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "log.h"
@@ -61,13 +62,15 @@ static bool s_all_admitted(coord_t *c, void *arg)
     return c->expect_count > 0 && (int)c->nworkers >= c->expect_count;
 }
 
+/* arg: a cursor.  Confirmation and loss are for good, so a worker found
+ * done is never looked at again: a barrier of N costs O(N) in all, not O(N)
+ * per message. */
 static bool s_all_synced(coord_t *c, void *arg)
 {
-    (void)arg;
-    for (size_t i = 0; i < c->nworkers; i++)
-        if (!c->workers[i]->lost && !c->workers[i]->synced)
-            return false;
-    return true;
+    size_t *next = arg;
+    while (*next < c->nworkers && (c->workers[*next]->lost || c->workers[*next]->synced))
+        (*next)++;
+    return *next == c->nworkers;
 }
 
 static int s_by_name(const void *a, const void *b)
@@ -111,7 +114,9 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
             store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), "lost during admission",
                               NULL);
     }
-    if (!s_wait(c, s_all_synced, NULL, clock_mono_ns() + barrier_timeout_ns) && !s_stopping(c)) {
+    size_t cursor = 0;
+    if (!s_wait(c, s_all_synced, &cursor, clock_mono_ns() + barrier_timeout_ns) &&
+        !s_stopping(c)) {
         for (size_t i = 0; i < c->nworkers; i++)
             if (!c->workers[i]->lost && !c->workers[i]->synced)
                 coord_mark_lost(c, c->workers[i], "never confirmed its subscription (SYNC)");
@@ -141,17 +146,32 @@ struct stepset {
     struct cworker **w;
     size_t n;
     step_t waiting; /* the step everyone must have left */
+    size_t next;    /* w[0..next-1] have left it (a worker never comes back
+                       to the step waited on while the wait lasts) */
 };
 
 static bool s_none_in(coord_t *c, void *arg)
 {
     (void)c;
     struct stepset *set = arg;
-    for (size_t i = 0; i < set->n; i++)
-        if (!set->w[i]->lost && set->w[i]->step == set->waiting)
-            return false;
-    return true;
+    while (set->next < set->n &&
+           (set->w[set->next]->lost || set->w[set->next]->step != set->waiting))
+        set->next++;
+    return set->next == set->n;
 }
+
+static int64_t s_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+/* What one repetition cost: filled in by s_step / s_go. */
+struct repcost {
+    int64_t t0_mono, cpu0;       /* when the first PREPARE went out */
+    int64_t barrier_ns;          /* first PREPARE -> last READY */
+};
 
 /* PREPARE with the phase's params plus nx extra ones (role, peers, port
  * of a network phase). */
@@ -209,7 +229,7 @@ static int64_t s_result_window(const struct experiment *exp, const struct exp_ph
 static size_t s_barrier(coord_t *c, struct cworker **set, size_t n, int64_t barrier_timeout_ns)
 {
     const struct exp_phase *ph = &c->exp->phases[set[0]->phase];
-    struct stepset ss = { set, n, STEP_PREPARED };
+    struct stepset ss = { set, n, STEP_PREPARED, 0 };
     if (!s_wait(c, s_none_in, &ss, clock_mono_ns() + barrier_timeout_ns) && !s_stopping(c)) {
         for (size_t i = 0; i < n; i++)
             if (!set[i]->lost && set[i]->step == STEP_PREPARED)
@@ -233,34 +253,88 @@ static size_t s_barrier(coord_t *c, struct cworker **set, size_t n, int64_t barr
     return nready;
 }
 
-/* GO for set[0..n-1] (all READY), wait for their results, store the start
- * skew of a lockstep repetition. */
-static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n)
+/* Send GO: one broadcast on the PUB socket, or (LOCKSTEP_GO_MODE, for
+ * measurement only) a message to each worker in turn over the ROUTER. */
+static void s_send_go(coord_t *c, int pidx, int rep, int64_t start_at, struct cworker **set,
+                      size_t n)
 {
-    const struct exp_phase *ph = &c->exp->phases[pidx];
-    if (n == 0 || s_stopping(c))
-        return;
-    int64_t go_at = clock_wall_ns() + c->exp->start_delay_ns;
-    for (size_t i = 0; i < n; i++) {
-        set[i]->step = STEP_GO;
-        set[i]->go_at = go_at;
-    }
     proto_builder_t *b = proto_begin(PROTO_GO);
     proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "phase", pidx);
     proto_put_int(b, "rep", rep);
-    proto_put_int(b, "start_at", go_at);
+    proto_put_int(b, "start_at", c->go_mode == GO_NAIVE ? 0 : start_at);
     void *data;
     size_t len;
-    if (proto_finish(&b, &data, &len) == 0)
+    if (proto_finish(&b, &data, &len) != 0)
+        return;
+    if (c->go_mode == GO_PUB) {
         coord_publish(c, data, len);
-    struct stepset gs = { set, n, STEP_GO };
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        void *copy = malloc(len);
+        memcpy(copy, data, len);
+        coord_send(c, set[i]->name, copy, len);
+    }
+    free(data);
+}
+
+/* The start skew of a lockstep repetition: in the database, the log and the
+ * phase's summary; flagged when over the phase's tolerance. */
+static void s_record_skew(coord_t *c, int pidx, int rep, int64_t go_at, int64_t skew,
+                          int64_t err, const struct store_rep_cost *cost)
+{
+    const struct exp_phase *ph = &c->exp->phases[pidx];
+    store_rep_timing(c->store, c->run, pidx, rep, go_at, skew, err);
+    store_rep_cost(c->store, c->run, pidx, rep, cost);
+    if (!c->skew)
+        c->skew = calloc(c->exp->nphases, sizeof *c->skew);
+    struct phase_skew *ps = &c->skew[pidx];
+    if (ps->n == ps->cap) {
+        ps->cap = ps->cap ? 2 * ps->cap : 16;
+        ps->skew_ns = realloc(ps->skew_ns, ps->cap * sizeof *ps->skew_ns);
+    }
+    ps->skew_ns[ps->n++] = skew;
+    ps->err_ns = err > ps->err_ns ? err : ps->err_ns;
+    ps->over += cost->over_tolerance;
+    if (cost->barrier_ns > ps->barrier_max_ns)
+        ps->barrier_max_ns = cost->barrier_ns;
+    if (cost->over_tolerance)
+        log_warn("%s rep %d: start skew %.1f us (+/- %.1f us) exceeds the tolerance of %.1f us",
+                 ph->name, rep, skew / 1e3, err / 1e3, cost->skew_tolerance_ns / 1e3);
+    else
+        log_debug("%s rep %d: start skew %.1f us (+/- %.1f us), barrier %.2f ms, GO sent in "
+                  "%.3f ms, results in %.2f ms", ph->name, rep, skew / 1e3, err / 1e3,
+                  cost->barrier_ns / 1e6, cost->go_send_ns / 1e6, cost->collect_ns / 1e6);
+}
+
+/* GO for set[0..n-1] (all READY), wait for their results, store the start
+ * skew of a lockstep repetition. */
+static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
+                 const struct repcost *rc)
+{
+    const struct exp_phase *ph = &c->exp->phases[pidx];
+    if (n == 0 || s_stopping(c))
+        return;
+    int64_t send0 = clock_mono_ns();
+    int64_t go_at = clock_wall_ns() + (c->go_mode == GO_NAIVE ? 0 : c->exp->start_delay_ns);
+    for (size_t i = 0; i < n; i++) {
+        set[i]->step = STEP_GO;
+        set[i]->go_at = go_at;
+    }
+    s_send_go(c, pidx, rep, go_at, set, n);
+    int64_t go_send_ns = clock_mono_ns() - send0;
+    /* the READYs carried any new clock measurements: store them in one
+     * transaction while the workers wait for the start instant */
+    coord_flush_clocks(c);
+    struct stepset gs = { set, n, STEP_GO, 0 };
     int64_t window = c->exp->start_delay_ns + s_result_window(c->exp, ph);
     if (!s_wait(c, s_none_in, &gs, clock_mono_ns() + window) && !s_stopping(c)) {
         for (size_t i = 0; i < n; i++)
             if (!set[i]->lost && set[i]->step == STEP_GO)
                 coord_mark_lost(c, set[i], "no RESULT before the phase deadline");
     }
+    int64_t collect_ns = clock_wall_ns() - go_at;
     if (ph->schedule == SCHED_LOCKSTEP) {
         /* skew among the measuring workers (servers only wait for them) */
         int64_t lo = INT64_MAX, hi = INT64_MIN, err = 0;
@@ -274,8 +348,17 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n)
         }
         /* coord.c keeps started_at within a day of go_at and err within a
          * day, so neither difference nor double can overflow */
-        if (lo <= hi)
-            store_rep_timing(c->store, c->run, pidx, rep, go_at, hi - lo, 2 * err);
+        if (lo <= hi) {
+            struct store_rep_cost cost = {
+                .barrier_ns = rc ? rc->barrier_ns : 0,
+                .go_send_ns = go_send_ns,
+                .collect_ns = collect_ns,
+                .coord_cpu_ns = rc ? s_cpu_ns() - rc->cpu0 : 0,
+                .skew_tolerance_ns = ph->skew_tolerance_ns,
+                .over_tolerance = ph->skew_tolerance_ns > 0 && hi - lo > ph->skew_tolerance_ns,
+            };
+            s_record_skew(c, pidx, rep, go_at, hi - lo, 2 * err, &cost);
+        }
     }
 }
 
@@ -283,9 +366,12 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n)
 static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
                    int64_t barrier_timeout_ns)
 {
+    struct repcost rc = { .t0_mono = clock_mono_ns(), .cpu0 = s_cpu_ns() };
     for (size_t i = 0; i < n; i++)
         s_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns, NULL, NULL, 0);
-    s_go(c, pidx, rep, set, s_barrier(c, set, n, barrier_timeout_ns));
+    size_t nready = s_barrier(c, set, n, barrier_timeout_ns);
+    rc.barrier_ns = clock_mono_ns() - rc.t0_mono;
+    s_go(c, pidx, rep, set, nready, &rc);
 }
 
 /* One wave of a network phase: clients[i] measures against servers[i] (a
@@ -350,7 +436,7 @@ static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
         else
             servers[i]->step = STEP_DONE; /* its next PREPARE makes it clean up */
     }
-    s_go(c, pidx, rep, set, ngo);
+    s_go(c, pidx, rep, set, ngo, NULL);
     for (size_t i = 0; servers && i < n; i++) {
         free(servers[i]->serving);
         servers[i]->serving = NULL;
@@ -429,6 +515,64 @@ static void s_params_json(const struct exp_phase *ph, char *buf, size_t len)
         snprintf(buf + off, len - off, "}");
 }
 
+static int s_cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median and max of a phase's skews (sorts them). */
+static void s_skew_stats(struct phase_skew *ps, int64_t *median, int64_t *max)
+{
+    qsort(ps->skew_ns, ps->n, sizeof *ps->skew_ns, s_cmp64);
+    *median = ps->n % 2 ? ps->skew_ns[ps->n / 2]
+                        : (ps->skew_ns[ps->n / 2 - 1] + ps->skew_ns[ps->n / 2]) / 2;
+    *max = ps->skew_ns[ps->n - 1];
+}
+
+static void s_log_phase_skew(coord_t *c, size_t p)
+{
+    struct phase_skew *ps = c->skew ? &c->skew[p] : NULL;
+    if (!ps || ps->n == 0)
+        return;
+    int64_t med, max;
+    s_skew_stats(ps, &med, &max);
+    log_info("phase %s: start skew median %.1f us, max %.1f us (+/- %.1f us) over %zu "
+             "repetitions%s",
+             c->exp->phases[p].name, med / 1e3, max / 1e3, ps->err_ns / 1e3, ps->n,
+             ps->over ? ", some over the tolerance" : "");
+}
+
+void sched_skew_summary(coord_t *c, FILE *out)
+{
+    bool any = false;
+    for (size_t p = 0; c->skew && p < c->exp->nphases; p++)
+        any |= c->skew[p].n > 0;
+    if (!any)
+        return;
+    fprintf(out, "start skew (max - min start of a repetition, coordinator clock):\n");
+    fprintf(out, "  %-20s %5s %12s %12s %12s %10s\n", "phase", "reps", "median us", "max us",
+            "+/- us", "tolerance");
+    for (size_t p = 0; p < c->exp->nphases; p++) {
+        struct phase_skew *ps = &c->skew[p];
+        if (ps->n == 0)
+            continue;
+        const struct exp_phase *ph = &c->exp->phases[p];
+        int64_t med, max;
+        s_skew_stats(ps, &med, &max);
+        char tol[48];
+        if (ph->skew_tolerance_ns <= 0)
+            snprintf(tol, sizeof tol, "-");
+        else if (ps->over)
+            snprintf(tol, sizeof tol, "EXCEEDED %zu/%zu (%.0f us)", ps->over, ps->n,
+                     ph->skew_tolerance_ns / 1e3);
+        else
+            snprintf(tol, sizeof tol, "ok (%.0f us)", ph->skew_tolerance_ns / 1e3);
+        fprintf(out, "  %-20s %5zu %12.1f %12.1f %12.1f %10s\n", ph->name, ps->n, med / 1e3,
+                max / 1e3, ps->err_ns / 1e3, tol);
+    }
+}
+
 run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
 {
     const struct experiment *exp = c->exp;
@@ -470,9 +614,11 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
             if (s_stopping(c))
                 break;
         }
+        s_log_phase_skew(c, p);
         if (s_stopping(c))
             break;
     }
+    coord_flush_clocks(c);
     c->cur_phase = c->cur_rep = -1;
     free(set);
     if (s_stopping(c))
