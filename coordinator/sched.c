@@ -93,6 +93,8 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
     }
     if (c->nworkers > 1)
         qsort(c->workers, c->nworkers, sizeof *c->workers, s_by_name);
+    /* one transaction (one fsync) for all the workers, not one each */
+    bool batch = store_batch_begin(c->store) == 0;
     for (size_t i = 0; i < c->nworkers; i++) {
         struct cworker *w = c->workers[i];
         w->rank = (int)i;
@@ -105,6 +107,8 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
             .launched_as = c->launched_as ? c->launched_as(c->launch_ctx, w->name) : NULL,
         };
         if (store_worker_put(c->store, c->run, &sw) != 0) {
+            if (batch)
+                store_batch_commit(c->store);
             c->store_failed = true;
             snprintf(c->store_err, sizeof c->store_err, "%s: cannot store worker: %s",
                      store_path(c->store), store_errmsg(c->store));
@@ -113,6 +117,12 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
         if (w->lost)
             store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), "lost during admission",
                               NULL);
+    }
+    if (batch && store_batch_commit(c->store) != 0) {
+        c->store_failed = true;
+        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store workers: %s",
+                 store_path(c->store), store_errmsg(c->store));
+        return 0;
     }
     size_t cursor = 0;
     if (!s_wait(c, s_all_synced, &cursor, clock_mono_ns() + barrier_timeout_ns) &&

@@ -37,6 +37,7 @@
  * when a thousand workers arrive at once) */
 #define REMEASURE_POOR_NS (2 * NS_PER_SEC)
 #define POOR_ERR_NS (100 * 1000)
+#define POOR_TRIES 4
 #define PONG_TIMEOUT_NS (200 * NS_PER_MS)
 /* Pings of a measurement are spread out, a random 1..16 ms apart: when a
  * thousand workers measure at once (admission), some of each one's samples
@@ -81,7 +82,8 @@ struct wk {
     char advertise[128];        /* where other workers reach this one */
     clock_est_t clk;            /* the latest complete measurement: GO uses it */
     clock_est_t probe;          /* the measurement in progress */
-    int clk_n;                  /* complete measurements in this run */
+    int clk_n;                  /* measurements in use so far in this run */
+    int clk_tries;              /* measurements made (kept or not) */
     int64_t clk_at;             /* monotonic, when clk was completed */
     int ping_seq, ping_want;    /* ping_want = 0: not measuring */
     int64_t ping_sent;          /* wall clock */
@@ -155,6 +157,7 @@ static void s_measure_end(struct wk *w)
     int64_t now = clock_mono_ns();
     w->ping_want = 0;
     w->ping_next = 0;
+    w->clk_tries++;
     bool take = clock_est_prefer(&w->clk, now - w->clk_at, &w->probe);
     w->clk_at = now;
     if (!take)
@@ -369,6 +372,11 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
     j->ctx.workdir = w->workdir;
     j->ctx.stop = &j->stop;
     j->ctx.res = &j->res;
+    if (!ops->prepare) { /* nothing to prepare (null, cpu, fork): ready at once */
+        j->state = JOB_PREPARED;
+        s_ready(w, run, phase, rep, NULL);
+        return;
+    }
     j->state = JOB_PREPARING;
     pthread_attr_t attr;
     rt_bench_attr(&attr);
@@ -499,7 +507,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
                 w->hb_ms = 1000;
             log_info("welcomed to run %" PRId64 " by %s", w->run, w->o->connect);
             clock_est_init(&w->clk);
-            w->clk_n = 0;
+            w->clk_n = w->clk_tries = 0;
             s_measure_start(w, PINGS);
             spool_each(w->o->spool, w->run, s_resend_one, w);
         }
@@ -642,9 +650,12 @@ static void s_periodic(struct wk *w)
         else
             s_measure_end(w);
     }
-    /* measure again now and then, never while a benchmark runs */
-    int64_t every = w->clk.samples && w->clk.err_ns > POOR_ERR_NS ? REMEASURE_POOR_NS
-                                                                   : w->remeasure_ns;
+    /* measure again now and then, never while a benchmark runs; soon while
+     * the bound is poor, but only a few times (a loaded coordinator or
+     * network stays so: every 2 s from a thousand workers is a load too) */
+    int64_t every = w->clk.samples && w->clk.err_ns > POOR_ERR_NS && w->clk_tries < POOR_TRIES
+                        ? REMEASURE_POOR_NS
+                        : w->remeasure_ns;
     if (!w->ping_want && w->job.state != JOB_RUNNING && now - w->clk_at >= every)
         s_measure_start(w, REPINGS);
     if (now - w->last_heard > 5LL * w->hb_ms * NS_PER_MS) {
