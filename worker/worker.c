@@ -727,7 +727,10 @@ int worker_run(const struct worker_opts *o)
             { .socket = NULL, .fd = w.pipe_r, .events = ZMQ_POLLIN },
             { .socket = w.sub, .events = ZMQ_POLLIN },
         };
-        int timeout = 50;
+        /* everything that arrives wakes the poll; the timeout only serves
+         * the periodic duties: a quarter of a second when idle and welcomed
+         * (heartbeats, spool re-sends), 50 ms while registering or measuring */
+        int timeout = w.welcomed && !w.ping_want ? 250 : 50;
         if (w.ping_next) { /* the next ping of a measurement is due sooner */
             int64_t left = (w.ping_next - clock_mono_ns()) / NS_PER_MS;
             timeout = left < 0 ? 0 : left < timeout ? (int)left : timeout;
