@@ -50,6 +50,9 @@ static const char *s_usage =
     "  -d, --db PATH         results database (default lockstep.db)\n"
     "  -t, --timeout SECONDS deadline for admission and for every barrier (default 30;\n"
     "                        admission of started platforms waits at least 120)\n"
+    "  -k, --keys DIR        CURVE: admit only workers whose keys are in DIR/allowed\n"
+    "                        (lockstep keygen DIR makes them); needed to bind a\n"
+    "                        non-loopback address\n"
     "      --insecure        allow binding a non-loopback address without CURVE\n"
     "  -q, --quiet           no progress: only errors and the final summary\n"
     "  -v, --verbose         debug logging, and a log line per repetition\n"
@@ -117,6 +120,7 @@ struct run_args {
     char **expect_names;
     size_t nexpect;
     bool insecure;
+    const char *keys;
 };
 
 static int s_parse_args(int argc, char **argv, struct run_args *a)
@@ -125,6 +129,7 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
         { "bind", required_argument, NULL, 'b' },   { "local", required_argument, NULL, 'l' },
         { "expect", required_argument, NULL, 'e' }, { "db", required_argument, NULL, 'd' },
         { "timeout", required_argument, NULL, 't' }, { "insecure", no_argument, NULL, 'I' },
+        { "keys", required_argument, NULL, 'k' },
         { "quiet", no_argument, NULL, 'q' },        { "verbose", no_argument, NULL, 'v' },
         { "platforms", required_argument, NULL, 'P' }, { "require-all", no_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
@@ -134,7 +139,7 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
     int ch;
     char *end;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "b:l:e:d:t:P:qvh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "b:l:e:d:t:P:k:qvh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'b':
             a->bind = optarg;
@@ -168,6 +173,9 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
         }
         case 'I':
             a->insecure = true;
+            break;
+        case 'k':
+            a->keys = optarg;
             break;
         case 'P':
             a->platforms = optarg;
@@ -204,11 +212,17 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
     }
     if (!a->bind)
         a->bind = a->local || a->platforms ? "tcp://127.0.0.1:*" : NULL; /* NULL: see cmd_run */
-    if (a->bind && !s_is_loopback(a->bind) && !a->insecure) {
+    if (a->bind && !s_is_loopback(a->bind) && !a->insecure && !a->keys) {
         fprintf(stderr,
-                "lockstep run: --bind %s is not a loopback address; this build has no CURVE "
-                "authentication yet, so say --insecure to accept unauthenticated workers\n",
+                "lockstep run: --bind %s is not a loopback address: give --keys DIR (CURVE, "
+                "lockstep keygen) so that only your workers get in, or --insecure to accept "
+                "anyone who connects\n",
                 a->bind);
+        return EXIT_INVALID;
+    }
+    if (a->keys && a->platforms) {
+        fprintf(stderr, "lockstep run: --keys does not go with --platforms (platform workers "
+                        "are started on this host without certificates)\n");
         return EXIT_INVALID;
     }
     return 0;
@@ -251,7 +265,7 @@ int cmd_run(int argc, char **argv)
         experiment_destroy(&exp);
         return EXIT_FAIL;
     }
-    coord_t *c = coord_new(a.bind, err, sizeof err);
+    coord_t *c = coord_new(a.bind, a.keys, err, sizeof err);
     if (!c) {
         fprintf(stderr, "lockstep run: %s\n", err);
         platforms_destroy(&plats);
@@ -387,6 +401,7 @@ finish:
                " ok, %" PRId64 " failed, %" PRId64 " lost\n",
                c->run, st, c->nworkers, nlost, exp->nphases, ok, failed, lost);
         store_summary(store, c->run, stdout);
+        sched_skew_summary(c, stdout);
         platforms_summary(plats, c, stdout);
         printf("results: %s (lockstep export --db %s --run %" PRId64 " --format csv)\n", a.db,
                a.db, c->run);

@@ -14,7 +14,9 @@
 #include <sys/resource.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "clock.h"
+#include "curve.h"
 #include "log.h"
 #include "proto.h"
 #include "rt.h"
@@ -68,7 +70,23 @@ static void s_raise_nofile(void)
     }
 }
 
-coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
+/* CURVE: the ZAP handler first (a handshake asks it), then both sockets as
+ * servers with the coordinator's secret key. */
+static int s_secure(coord_t *c, const char *keys_dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/allowed", keys_dir);
+    if (!(c->auth = auth_new(c->zctx, path, err, errlen)))
+        return -1;
+    snprintf(path, sizeof path, "%s/coordinator.cert_secret", keys_dir);
+    if (curve_server(c->router, path, err, errlen) != 0 ||
+        curve_server(c->pub, path, err, errlen) != 0)
+        return -1;
+    log_info("CURVE: %zu worker key(s) allowed (%s/allowed)", auth_keys(c->auth), keys_dir);
+    return 0;
+}
+
+coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t errlen)
 {
     s_raise_nofile();
     coord_t *c = calloc(1, sizeof *c);
@@ -105,6 +123,8 @@ coord_t *coord_new(const char *endpoint, char *err, size_t errlen)
     s_setopt_int(c->router, ZMQ_HEARTBEAT_IVL, 1000);
     s_setopt_int(c->router, ZMQ_HEARTBEAT_TIMEOUT, 5000);
     char pubep[256];
+    if (keys_dir && s_secure(c, keys_dir, err, errlen) != 0)
+        goto fail;
     if (s_bind(c->router, endpoint, c->endpoint, sizeof c->endpoint, err, errlen) != 0)
         goto fail;
     /* from the endpoint asked for: a wildcard port gets a wildcard PUB port, not
@@ -179,6 +199,7 @@ void coord_destroy(coord_t **c_p)
         zmq_close(c->router);
     if (c->pub)
         zmq_close(c->pub);
+    auth_destroy(&c->auth);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
     free(c);
@@ -743,8 +764,12 @@ static void s_periodic(coord_t *c)
 
 void coord_pump(coord_t *c, int timeout_ms)
 {
-    zmq_pollitem_t item = { .socket = c->router, .events = ZMQ_POLLIN };
-    if (zmq_poll(&item, 1, timeout_ms) > 0) {
+    zmq_pollitem_t items[2] = { { .socket = c->router, .events = ZMQ_POLLIN },
+                                { .socket = c->auth ? auth_socket(c->auth) : NULL,
+                                  .events = ZMQ_POLLIN } };
+    if (zmq_poll(items, c->auth ? 2 : 1, timeout_ms) > 0) {
+        if (c->auth && (items[1].revents & ZMQ_POLLIN))
+            auth_handle(c->auth);
         /* bounded batch so periodic duties still run under a flood */
         for (int i = 0; i < 4096; i++) {
             int events = 0;

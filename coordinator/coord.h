@@ -104,6 +104,7 @@ typedef struct coord {
     char store_err[512];
     int64_t dropped;             /* malformed or unexpected frames */
     volatile sig_atomic_t *interrupted;
+    struct auth *auth;           /* CURVE admission (--keys), or NULL */
     struct spawn *spawn;
     /* Platforms this run started (--platforms): whether an expected name's
      * instance is gone (failed to start, or its process ended) so admission
@@ -115,9 +116,10 @@ typedef struct coord {
 } coord_t;
 
 /* Bind ROUTER to endpoint and PUB next to it (port + 1, or a wildcard port
- * when the ROUTER's is one).  NULL with a message ("tcp://...:5555: Address
- * already in use") on error. */
-coord_t *coord_new(const char *endpoint, char *err, size_t errlen);
+ * when the ROUTER's is one).  With keys_dir (`lockstep keygen`'s DIR) both
+ * are CURVE servers that admit only the keys in keys_dir/allowed.  NULL
+ * with a message ("tcp://...:5555: Address already in use") on error. */
+coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t errlen);
 void coord_destroy(coord_t **c_p);
 /* Listen on host too (e.g. the docker0 gateway), with the ROUTER and PUB
  * ports already bound.  0, or -1 with a message. */

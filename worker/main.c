@@ -37,6 +37,10 @@ static const char *s_usage =
     "  -p, --platform P        auto (default), native, docker, kvm or qemu\n"
     "  -s, --spool DIR         spool directory (default /var/tmp/lockstep-worker-NAME)\n"
     "  -a, --advertise ADDR    address at which other workers reach this one\n"
+    "      --cert FILE         CURVE: this worker's secret certificate\n"
+    "                          (NAME.cert_secret from lockstep keygen)\n"
+    "      --server-cert FILE  CURVE: the coordinator's public certificate\n"
+    "                          (coordinator.cert); both or neither\n"
     "      --detect            print the detected platform and host facts, then exit\n"
     "      --swarm N           load tool: run N workers (1..4096) as threads of this\n"
     "                          process, named NAME-0000.., sharing one ZeroMQ context,\n"
@@ -132,6 +136,7 @@ int main(int argc, char **argv)
         { "run", required_argument, NULL, 'R' },       { "json", no_argument, NULL, 'J' },
         { "proto-version", required_argument, NULL, 'P' },
         { "swarm", required_argument, NULL, 'S' },
+        { "cert", required_argument, NULL, 'C' },      { "server-cert", required_argument, NULL, 'K' },
         { "quiet", no_argument, NULL, 'q' },           { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -149,6 +154,8 @@ int main(int argc, char **argv)
         case 'p': o.platform = optarg; break;
         case 's': o.spool = optarg; break;
         case 'a': o.advertise = optarg; break;
+        case 'C': o.cert = optarg; break;
+        case 'K': o.server_cert = optarg; break;
         case 'D': detect = true; break;
         case 'R': oneshot = optarg; break;
         case 'J': json = true; break;
@@ -170,6 +177,10 @@ int main(int argc, char **argv)
     if (oneshot) {
         log_init("lockstep-worker", level);
         return oneshot_run(oneshot, argv + optind, argc - optind, o.spool ? o.spool : ".", json);
+    }
+    if (!o.cert != !o.server_cert) {
+        fprintf(stderr, "lockstep-worker: --cert and --server-cert go together (CURVE)\n");
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "lockstep-worker: unexpected argument '%s'\n", argv[optind]);
@@ -205,7 +216,7 @@ int main(int argc, char **argv)
     }
     char spool[4096];
     if (!o.spool) {
-        snprintf(spool, sizeof spool, swarm ? "/var/tmp/lockstep-swarm-%s" : "/var/tmp/lockstep-worker-%s",
+        snprintf(spool, sizeof spool, "/var/tmp/lockstep-%s-%s", swarm ? "swarm" : "worker",
                  o.name);
         o.spool = spool;
     }

@@ -13,6 +13,8 @@ struct worker_opts {
     const char *spool;         /* spool directory */
     const char *advertise;     /* address others reach this worker at (may be NULL) */
     int64_t proto_version;     /* PROTO_VERSION, except in tests */
+    const char *cert;          /* CURVE: our NAME.cert_secret, or NULL (no CURVE) */
+    const char *server_cert;   /* CURVE: the coordinator's coordinator.cert */
     void *zctx;                /* a ZeroMQ context to share (--swarm), or NULL
                                   for one of its own; not terminated here */
     volatile sig_atomic_t *interrupted;

@@ -1,0 +1,54 @@
+# CURVE admission: with --keys, only workers whose keys lockstep keygen made
+# (and that are in DIR/allowed) get in.  A worker with a key of another
+# deployment and one with no security at all are refused in the handshake,
+# before any application message is read — the unknown key is logged with
+# the peer's address — and the run with the legitimate worker is unaffected.
+# Without --keys, a non-loopback bind is refused unless --insecure.
+. "$(dirname "$0")/lib.sh"
+K=$TMP/keys
+"$LOCKSTEP" keygen "$K" --workers w1,w2 >"$TMP/kg" || fail "keygen"
+[ -f "$K/allowed/w1.cert" ] && [ -f "$K/workers/w1.cert_secret" ] && [ -f "$K/coordinator.cert" ] ||
+  fail "keygen layout"
+expect_eq "$(stat -c %a "$K/workers/w1.cert_secret")" 600 "secret file mode"
+# another deployment's keys: not allowed here
+"$LOCKSTEP" keygen "$TMP/other" --workers intruder >/dev/null || fail "keygen other"
+# an existing worker key is never overwritten
+"$LOCKSTEP" keygen "$K" --workers w1 >/dev/null 2>"$TMP/kg2" && fail "keygen overwrote w1"
+grep -q "exists" "$TMP/kg2" || fail "keygen overwrite message"
+
+PORT=$(free_port)
+DB=$TMP/c.db
+"$LOCKSTEP" run "$SRC/tests/integration/data/quick.yaml" --bind "tcp://127.0.0.1:$PORT" \
+  --keys "$K" --expect w1 --timeout 20 --db "$DB" >"$TMP/out" 2>"$TMP/err" &
+C=$!; PIDS+=($C)
+sleep 0.5
+# the intruders first, then the legitimate worker
+"$WORKER" --connect "tcp://127.0.0.1:$PORT" --name intruder --spool "$TMP/si" \
+  --cert "$TMP/other/workers/intruder.cert_secret" --server-cert "$K/coordinator.cert" 2>"$TMP/wi" &
+PIDS+=($!)
+"$WORKER" --connect "tcp://127.0.0.1:$PORT" --name plain --spool "$TMP/sp" 2>"$TMP/wp" &
+PIDS+=($!)
+sleep 1
+"$WORKER" --connect "tcp://127.0.0.1:$PORT" --name w1 --spool "$TMP/s1" \
+  --cert "$K/workers/w1.cert_secret" --server-cert "$K/coordinator.cert" 2>"$TMP/w1" &
+W1=$!; PIDS+=($W1)
+wait $C; rc=$?
+cat "$TMP/out"
+[ $rc -eq 0 ] || { tail -20 "$TMP/err"; fail "run with the legitimate worker: exit $rc"; }
+expect_eq "$(sql "SELECT group_concat(name) FROM workers")" w1 "admitted workers"
+expect_eq "$(sql "SELECT COUNT(*) FROM (SELECT DISTINCT phase, rep FROM results WHERE status='ok')")" 7 "results"
+grep -q "refused a worker at 127.0.0.1: its CURVE key .* is not in $K/allowed" "$TMP/err" ||
+  { cat "$TMP/err"; fail "the unknown key's refusal is not logged with the address"; }
+grep -qE "intruder|plain" <(sql "SELECT name FROM workers") && fail "an intruder was admitted"
+# no application message was read from either: nothing of theirs anywhere
+grep -q "admitted intruder\|admitted plain" "$TMP/err" && fail "an intruder's HELLO was read"
+
+# a non-loopback bind needs --keys or --insecure
+"$LOCKSTEP" run "$SRC/tests/integration/data/quick.yaml" --bind "tcp://0.0.0.0:$PORT" \
+  --expect 1 --db "$TMP/x.db" >/dev/null 2>"$TMP/err2"
+expect_eq "$?" 2 "exit status of an unauthenticated non-loopback bind"
+grep -q "give --keys DIR" "$TMP/err2" || fail "non-loopback message"
+# a worker needs both halves
+"$WORKER" --connect "tcp://127.0.0.1:$PORT" --cert "$K/workers/w1.cert_secret" 2>"$TMP/err3"
+expect_eq "$?" 2 "worker with --cert alone"
+pass "only keygen's workers were admitted; the others were refused in the handshake"
