@@ -26,9 +26,9 @@
 static const char *const s_top_keys[] = {"name",        "description", "workers",
                                          "schedule",    "repetitions", "start_delay",
                                          "grace",       "phases",      "platforms",
-                                         "expectations", NULL};
+                                         "expectations", "skew_tolerance", NULL};
 enum { T_NAME, T_DESCRIPTION, T_WORKERS, T_SCHEDULE, T_REPS, T_START_DELAY, T_GRACE, T_PHASES,
-       T_PLATFORMS, T_EXPECTATIONS, T_COUNT };
+       T_PLATFORMS, T_EXPECTATIONS, T_SKEW_TOL, T_COUNT };
 
 /* A platform instance's settings (struct launch_spec). */
 static const char *const s_plat_keys[] = {"name",  "kind",   "cpus",   "memory", "disk",
@@ -38,9 +38,9 @@ enum { L_NAME, L_KIND, L_CPUS, L_MEMORY, L_DISK, L_IMAGE, L_KERNEL, L_ACCEL, L_V
 
 static const char *const s_phase_keys[] = {"name",    "bench",   "schedule", "repetitions",
                                            "timeout", "workers", "params",   "servers",
-                                           "targets", NULL};
+                                           "targets", "skew_tolerance", NULL};
 enum { P_NAME, P_BENCH, P_SCHEDULE, P_REPS, P_TIMEOUT, P_WORKERS, P_PARAMS, P_SERVERS,
-       P_TARGETS, P_COUNT };
+       P_TARGETS, P_SKEW_TOL, P_COUNT };
 
 /* Options of a network benchmark that the coordinator sets, per client. */
 static const char *const s_paired_opts[] = {"role", "peers", "port", NULL};
@@ -675,6 +675,7 @@ static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_
     ph->schedule = exp->schedule;
     ph->schedule_set = exp->schedule_set;
     ph->reps = exp->reps;
+    ph->skew_tolerance_ns = exp->skew_tolerance_ns;
     ph->line = (int)map->start_mark.line + 1;
     if (map->type != YAML_MAPPING_NODE) {
         s_problem(ld, map, "each phase must be a map with at least 'name' and 'bench' (found %s)",
@@ -706,6 +707,9 @@ static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_
     s_network(ld, exp, map, v[P_SERVERS], v[P_TARGETS], v[P_PARAMS], ph);
     if (v[P_PARAMS] || ph->bench)
         s_params(ld, map, v[P_PARAMS], ph);
+    if (v[P_SKEW_TOL])
+        s_duration(ld, v[P_SKEW_TOL], "skew_tolerance", 1000, 60 * NS_PER_S, "1us..60s",
+                   &ph->skew_tolerance_ns);
     if (v[P_TIMEOUT] &&
         s_duration(ld, v[P_TIMEOUT], "timeout", NS_PER_MS, 7 * 24 * 3600 * NS_PER_S, "1ms..168h",
                    &ph->timeout_ns) == 0 &&
@@ -1032,6 +1036,9 @@ static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *
                    &exp->start_delay_ns);
     if (v[T_GRACE])
         s_duration(ld, v[T_GRACE], "grace", 0, 3600 * NS_PER_S, "0s..1h", &exp->grace_ns);
+    if (v[T_SKEW_TOL])
+        s_duration(ld, v[T_SKEW_TOL], "skew_tolerance", 1000, 60 * NS_PER_S, "1us..60s",
+                   &exp->skew_tolerance_ns);
     if (v[T_PLATFORMS])
         s_platforms_section(ld, exp, v[T_PLATFORMS]);
     if (!v[T_PHASES])

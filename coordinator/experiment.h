@@ -32,6 +32,7 @@ struct exp_phase {
     void *opts;                   /* parsed options (bench_opts_parse) */
     int64_t timeout_ns;           /* deadline for one repetition's results;
                                      0 = derived (expected_ns + grace) */
+    int64_t skew_tolerance_ns;    /* start skew above this flags a repetition; 0 = none */
     char **workers;               /* names or platforms this phase runs on; NULL = all */
     size_t nworkers;
     /* Network phases (a benchmark with a server role, iperf): the workers
@@ -57,6 +58,7 @@ struct experiment {
     int reps;                     /* default repetitions for phases */
     int64_t start_delay_ns;       /* GO start_at = now + this (default 200ms) */
     int64_t grace_ns;             /* added to expected_ns for deadlines (default 10s) */
+    int64_t skew_tolerance_ns;    /* default for phases; 0 = none */
     struct exp_phase *phases;
     size_t nphases;
     /* `platforms:`: instances this host can start (lockstep run starts them

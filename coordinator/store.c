@@ -14,6 +14,7 @@
 struct store {
     sqlite3 *db;
     char *path;
+    bool batch;       /* inside store_batch_begin .. store_batch_commit */
 };
 
 /* Schema, version 1.
@@ -29,7 +30,16 @@ struct store {
  *          NULL value and the reason in error.  Times are coordinator-clock ns.
  * result_details  what a benchmark reported beside its metrics (parameters
  *          actually used, engine, checks).
- * rep_timing  per lockstep repetition: the GO instant and the start skew.
+ * rep_timing  per lockstep repetition: the GO instant and the start skew
+ *          (max - min start, coordinator clock) with its error bound; from
+ *          schema 3 also what the coordinator spent on it (barrier_ns:
+ *          PREPARE to the last READY; go_send_ns: sending GO; collect_ns:
+ *          start instant to the last result stored; coord_cpu_ns: its own CPU
+ *          time, all threads, from PREPARE to the last result) and the
+ *          phase's skew_tolerance_ns with over_tolerance = 1 when exceeded.
+ * clock_offsets  every clock-offset measurement a worker reported (n counts
+ *          them per worker and run, 1 = at admission); workers.clock_offset_ns
+ *          and clock_err_ns hold the latest.
  * platforms  the platform instances `--platforms` asked for: started, or
  *          skipped/failed with the reason. */
 static const char *s_schema =
@@ -63,7 +73,10 @@ static const char *s_schema =
     "  go_at INTEGER, skew_ns INTEGER, skew_err_ns INTEGER, PRIMARY KEY(run, phase, rep));"
     "CREATE TABLE IF NOT EXISTS platforms("
     "  run INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, kind TEXT NOT NULL,"
-    "  status TEXT NOT NULL, detail TEXT, what TEXT, PRIMARY KEY(run, name));";
+    "  status TEXT NOT NULL, detail TEXT, what TEXT, PRIMARY KEY(run, name));"
+    "CREATE TABLE IF NOT EXISTS clock_offsets("
+    "  run INTEGER NOT NULL, worker TEXT NOT NULL, n INTEGER NOT NULL, at INTEGER,"
+    "  offset_ns INTEGER, err_ns INTEGER, PRIMARY KEY(run, worker, n));";
 
 static int s_exec(store_t *s, const char *sql)
 {
@@ -82,6 +95,20 @@ static const struct {
     /* 2: the platform a launcher started a worker as (`--platforms`), beside
      * the worker's own detection */
     { 2, "workers", "launched_as", "ALTER TABLE workers ADD COLUMN launched_as TEXT" },
+    /* 3: what a lockstep repetition cost the coordinator, and the skew
+     * tolerance it was held to */
+    { 3, "rep_timing", "barrier_ns",
+      "ALTER TABLE rep_timing ADD COLUMN barrier_ns INTEGER" },
+    { 3, "rep_timing", "go_send_ns",
+      "ALTER TABLE rep_timing ADD COLUMN go_send_ns INTEGER" },
+    { 3, "rep_timing", "collect_ns",
+      "ALTER TABLE rep_timing ADD COLUMN collect_ns INTEGER" },
+    { 3, "rep_timing", "coord_cpu_ns",
+      "ALTER TABLE rep_timing ADD COLUMN coord_cpu_ns INTEGER" },
+    { 3, "rep_timing", "skew_tolerance_ns",
+      "ALTER TABLE rep_timing ADD COLUMN skew_tolerance_ns INTEGER" },
+    { 3, "rep_timing", "over_tolerance",
+      "ALTER TABLE rep_timing ADD COLUMN over_tolerance INTEGER" },
 };
 
 static bool s_has_column(store_t *s, const char *table, const char *column)
@@ -361,8 +388,41 @@ static bool s_busy(store_t *s)
     return e == SQLITE_BUSY || e == SQLITE_LOCKED;
 }
 
+int store_batch_begin(store_t *s)
+{
+    if (s->batch)
+        return 0;
+    if (s_exec(s, "BEGIN IMMEDIATE"))
+        return s_busy(s) ? STORE_BUSY : -1;
+    s->batch = true;
+    return 0;
+}
+
+int store_batch_commit(store_t *s)
+{
+    if (!s->batch)
+        return 0;
+    s->batch = false;
+    if (s_exec(s, "COMMIT")) {
+        bool busy = s_busy(s);
+        s_exec(s, "ROLLBACK");
+        return busy ? STORE_BUSY : -1;
+    }
+    return 0;
+}
+
 int store_result_put(store_t *s, int64_t run, const struct store_result *r)
 {
+    if (s->batch) { /* one result's rows: all or none, inside the batch */
+        if (s_exec(s, "SAVEPOINT result"))
+            return -1;
+        if (s_result_rows(s, run, r)) {
+            s_exec(s, "ROLLBACK TO result");
+            s_exec(s, "RELEASE result");
+            return -1;
+        }
+        return s_exec(s, "RELEASE result") ? -1 : 0;
+    }
     if (s_exec(s, "BEGIN IMMEDIATE"))
         return s_busy(s) ? STORE_BUSY : -1;
     if (s_result_rows(s, run, r)) {
@@ -381,7 +441,8 @@ int store_result_put(store_t *s, int64_t run, const struct store_result *r)
 int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at, int64_t skew_ns,
                      int64_t skew_err_ns)
 {
-    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO rep_timing VALUES(?,?,?,?,?,?)");
+    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO rep_timing(run, phase, rep, go_at,"
+                                    " skew_ns, skew_err_ns) VALUES(?,?,?,?,?,?)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, run);
@@ -391,6 +452,66 @@ int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at,
     sqlite3_bind_int64(st, 5, skew_ns);
     sqlite3_bind_int64(st, 6, skew_err_ns);
     return s_step_done(s, st);
+}
+
+int store_rep_cost(store_t *s, int64_t run, int phase, int rep, const struct store_rep_cost *rc)
+{
+    sqlite3_stmt *st = s_prepare(s, "UPDATE rep_timing SET barrier_ns=?, go_send_ns=?,"
+                                    " collect_ns=?, coord_cpu_ns=?, skew_tolerance_ns=?,"
+                                    " over_tolerance=? WHERE run=? AND phase=? AND rep=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, rc->barrier_ns);
+    sqlite3_bind_int64(st, 2, rc->go_send_ns);
+    sqlite3_bind_int64(st, 3, rc->collect_ns);
+    sqlite3_bind_int64(st, 4, rc->coord_cpu_ns);
+    if (rc->skew_tolerance_ns > 0) {
+        sqlite3_bind_int64(st, 5, rc->skew_tolerance_ns);
+        sqlite3_bind_int(st, 6, rc->over_tolerance);
+    } else {
+        sqlite3_bind_null(st, 5);
+        sqlite3_bind_null(st, 6);
+    }
+    sqlite3_bind_int64(st, 7, run);
+    sqlite3_bind_int(st, 8, phase);
+    sqlite3_bind_int(st, 9, rep);
+    return s_step_done(s, st);
+}
+
+int store_clocks_put(store_t *s, int64_t run, const struct store_clock *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (s_exec(s, "BEGIN IMMEDIATE"))
+        return s_busy(s) ? STORE_BUSY : -1;
+    sqlite3_stmt *up = s_prepare(
+        s, "UPDATE workers SET clock_offset_ns=?, clock_err_ns=? WHERE run=? AND name=?");
+    sqlite3_stmt *ins = s_prepare(s, "INSERT OR REPLACE INTO clock_offsets VALUES(?,?,?,?,?,?)");
+    int rc = up && ins ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_reset(up);
+        sqlite3_bind_int64(up, 1, v[i].offset_ns);
+        sqlite3_bind_int64(up, 2, v[i].err_ns);
+        sqlite3_bind_int64(up, 3, run);
+        s_text(up, 4, v[i].worker);
+        sqlite3_reset(ins);
+        sqlite3_bind_int64(ins, 1, run);
+        s_text(ins, 2, v[i].worker);
+        sqlite3_bind_int64(ins, 3, v[i].n);
+        sqlite3_bind_int64(ins, 4, v[i].at);
+        sqlite3_bind_int64(ins, 5, v[i].offset_ns);
+        sqlite3_bind_int64(ins, 6, v[i].err_ns);
+        if (sqlite3_step(up) != SQLITE_DONE || sqlite3_step(ins) != SQLITE_DONE)
+            rc = -1;
+    }
+    sqlite3_finalize(up);
+    sqlite3_finalize(ins);
+    if (rc != 0 || s_exec(s, "COMMIT")) {
+        bool busy = s_busy(s);
+        s_exec(s, "ROLLBACK");
+        return busy ? STORE_BUSY : -1;
+    }
+    return 0;
 }
 
 int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int64_t *lost)

@@ -64,8 +64,30 @@ int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, con
 /* One transaction: every metric row and detail row.  0 after COMMIT,
  * STORE_BUSY when another process holds the write lock, -1 on failure. */
 int store_result_put(store_t *s, int64_t run, const struct store_result *r);
+/* Group commit: between these, store_result_put only adds to one open
+ * transaction (a result's rows still all or none), and nothing is durable
+ * until store_batch_commit returns 0 — acknowledge only then.  One fsync for
+ * a burst of results instead of one each.  Both return 0, STORE_BUSY or -1;
+ * after a failed commit nothing of the batch is stored. */
+int store_batch_begin(store_t *s);
+int store_batch_commit(store_t *s);
 int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at, int64_t skew_ns,
                      int64_t skew_err_ns);
+/* What a lockstep repetition cost the coordinator, and its skew tolerance
+ * (0: none; over_tolerance then stays NULL).  Updates the rep_timing row. */
+struct store_rep_cost {
+    int64_t barrier_ns, go_send_ns, collect_ns, coord_cpu_ns;
+    int64_t skew_tolerance_ns;
+    bool over_tolerance;
+};
+int store_rep_cost(store_t *s, int64_t run, int phase, int rep, const struct store_rep_cost *rc);
+/* Clock-offset measurements reported by workers, in one transaction: each
+ * becomes the worker's latest and a row of its history.  0, STORE_BUSY, -1. */
+struct store_clock {
+    const char *worker;
+    int64_t n, at, offset_ns, err_ns; /* n: the worker's count; at: coordinator clock */
+};
+int store_clocks_put(store_t *s, int64_t run, const struct store_clock *v, size_t n);
 /* Counts for the end-of-run summary. */
 int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int64_t *lost);
 /* Per phase and worker: repetitions and the mean of the headline metric. */

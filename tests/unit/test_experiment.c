@@ -140,6 +140,29 @@ static void test_smoke_loads(void **state)
     free(path);
 }
 
+/* skew_tolerance: none by default, top level for every phase, a phase's own wins */
+static void test_skew_tolerance(void **state)
+{
+    (void)state;
+    struct experiment *exp = s_ok("name: t\n"
+                                  "skew_tolerance: 1ms\n"
+                                  "phases:\n"
+                                  "  - name: a\n"
+                                  "    bench: null\n"
+                                  "  - name: b\n"
+                                  "    bench: null\n"
+                                  "    skew_tolerance: 250us\n");
+    assert_int_equal(exp->skew_tolerance_ns, MS);
+    assert_int_equal(exp->phases[0].skew_tolerance_ns, MS);
+    assert_int_equal(exp->phases[1].skew_tolerance_ns, 250000);
+    experiment_destroy(&exp);
+    exp = s_ok("name: t\nphases:\n  - name: a\n    bench: null\n");
+    assert_int_equal(exp->phases[0].skew_tolerance_ns, 0);
+    experiment_destroy(&exp);
+    s_expect("name: t\nskew_tolerance: 0s\nphases:\n  - name: a\n    bench: null\n", 1,
+             "t.yaml:2:17: skew_tolerance: 0s is out of range (allowed 1us..60s)\n");
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -366,7 +389,8 @@ static void test_unknown_top_key(void **state)
              2,
              "t.yaml:1:1: missing required key 'phases'\n"
              "t.yaml:2:1: unknown key 'phazes' (expected one of: name, description, workers, "
-             "schedule, repetitions, start_delay, grace, phases, platforms, expectations)\n");
+             "schedule, repetitions, start_delay, grace, phases, platforms, expectations, "
+             "skew_tolerance)\n");
 }
 
 static void test_unknown_phase_key(void **state)
@@ -379,7 +403,7 @@ static void test_unknown_phase_key(void **state)
              "    repetition: 2\n",
              1,
              "t.yaml:5:5: unknown key 'repetition' (expected one of: name, bench, schedule, "
-             "repetitions, timeout, workers, params, servers, targets)\n");
+             "repetitions, timeout, workers, params, servers, targets, skew_tolerance)\n");
 }
 
 static void test_missing_keys(void **state)
@@ -660,7 +684,8 @@ static void test_many_errors_at_once(void **state)
              "t.yaml:2:11: schedule: 'sometimes' is not a schedule (expected one of: lockstep, "
              "round-robin)\n"
              "t.yaml:3:1: unknown key 'colour' (expected one of: name, description, workers, "
-             "schedule, repetitions, start_delay, grace, phases, platforms, expectations)\n"
+             "schedule, repetitions, start_delay, grace, phases, platforms, expectations, "
+             "skew_tolerance)\n"
              "t.yaml:8:18: max_prime: 1 is out of range (allowed 3..1000000000)\n"
              "t.yaml:9:13: time: '4Q' is not a duration (seconds, or a number with an ns, us, "
              "ms, s, m or h suffix)\n"
@@ -872,6 +897,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smoke_loads),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_skew_tolerance),
         cmocka_unit_test(test_fields_and_overrides),
         cmocka_unit_test(test_sched_name),
         cmocka_unit_test(test_workers_count_and_list),
