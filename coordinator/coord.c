@@ -9,8 +9,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <zmq.h>
 
@@ -82,8 +84,76 @@ static int s_secure(coord_t *c, const char *keys_dir, char *err, size_t errlen)
     if (curve_server(c->router, path, err, errlen) != 0 ||
         curve_server(c->pub, path, err, errlen) != 0)
         return -1;
+    /* A client without CURVE (or with another protocol) fails the
+     * handshake before the ZAP handler is asked; the socket monitor tells,
+     * and the connection's address is looked up when it is accepted. */
+    if (zmq_socket_monitor(c->router, "inproc://lockstep-router-monitor",
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
+        c->monitor = zmq_socket(c->zctx, ZMQ_PAIR);
+        if (zmq_connect(c->monitor, "inproc://lockstep-router-monitor") != 0) {
+            zmq_close(c->monitor);
+            c->monitor = NULL;
+        }
+    }
     log_info("CURVE: %zu worker key(s) allowed (%s/allowed)", auth_keys(c->auth), keys_dir);
     return 0;
+}
+
+/* Monitor events (ZMQ v1 format: 2-byte event, 4-byte value; then the
+ * endpoint).  ACCEPTED's value is the connection's fd: remember its peer;
+ * a handshake failure is reported at that fd's DISCONNECTED. */
+static void s_monitor(coord_t *c)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, c->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        uint16_t ev = 0;
+        uint32_t val = 0;
+        if (zmq_msg_size(&m) >= 6) {
+            memcpy(&ev, zmq_msg_data(&m), 2);
+            memcpy(&val, (char *)zmq_msg_data(&m) + 2, 4);
+        }
+        while (zmq_msg_more(&m)) { /* the endpoint frame */
+            zmq_msg_close(&m);
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, c->monitor, 0) < 0)
+                break;
+        }
+        zmq_msg_close(&m);
+        if (ev == ZMQ_EVENT_ACCEPTED && val < COORD_PEERS) {
+            struct sockaddr_storage sa;
+            socklen_t sl = sizeof sa;
+            char host[64] = "?";
+            if (getpeername((int)val, (struct sockaddr *)&sa, &sl) == 0)
+                getnameinfo((struct sockaddr *)&sa, sl, host, sizeof host, NULL, 0,
+                            NI_NUMERICHOST);
+            snprintf(c->peers[val], sizeof c->peers[val], "%s", host);
+        } else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                   ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            c->handshake_failed = true;
+        } else if (ev == ZMQ_EVENT_DISCONNECTED && val < COORD_PEERS) {
+            /* a refused client reconnects with backoff: say it once per 10 s */
+            int64_t now = clock_mono_ns();
+            if (c->handshake_failed && now - c->refusal_logged_at < 10 * NS_PER_SEC) {
+                c->refusals_quiet++;
+            } else if (c->handshake_failed) {
+                log_warn("refused a connection from %s: it did not complete the CURVE "
+                         "handshake (no security, or not a lockstep worker)%s",
+                         c->peers[val][0] ? c->peers[val] : "an unknown address",
+                         c->refusals_quiet ? "; more such refusals in the last 10 s" : "");
+                c->refusal_logged_at = now;
+                c->refusals_quiet = 0;
+            }
+            c->handshake_failed = false;
+            c->peers[val][0] = '\0';
+        }
+    }
 }
 
 coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t errlen)
@@ -123,7 +193,8 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
     s_setopt_int(c->router, ZMQ_HEARTBEAT_IVL, 1000);
     s_setopt_int(c->router, ZMQ_HEARTBEAT_TIMEOUT, 5000);
     char pubep[256];
-    if (keys_dir && s_secure(c, keys_dir, err, errlen) != 0)
+    if (keys_dir && (!(c->peers = calloc(COORD_PEERS, sizeof *c->peers)) ||
+                     s_secure(c, keys_dir, err, errlen) != 0))
         goto fail;
     if (s_bind(c->router, endpoint, c->endpoint, sizeof c->endpoint, err, errlen) != 0)
         goto fail;
@@ -200,6 +271,9 @@ void coord_destroy(coord_t **c_p)
     if (c->pub)
         zmq_close(c->pub);
     auth_destroy(&c->auth);
+    if (c->monitor)
+        zmq_close(c->monitor);
+    free(c->peers);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
     free(c);
@@ -764,12 +838,15 @@ static void s_periodic(coord_t *c)
 
 void coord_pump(coord_t *c, int timeout_ms)
 {
-    zmq_pollitem_t items[2] = { { .socket = c->router, .events = ZMQ_POLLIN },
+    zmq_pollitem_t items[3] = { { .socket = c->router, .events = ZMQ_POLLIN },
                                 { .socket = c->auth ? auth_socket(c->auth) : NULL,
-                                  .events = ZMQ_POLLIN } };
-    if (zmq_poll(items, c->auth ? 2 : 1, timeout_ms) > 0) {
+                                  .events = ZMQ_POLLIN },
+                                { .socket = c->monitor, .events = ZMQ_POLLIN } };
+    if (zmq_poll(items, c->auth ? (c->monitor ? 3 : 2) : 1, timeout_ms) > 0) {
         if (c->auth && (items[1].revents & ZMQ_POLLIN))
             auth_handle(c->auth);
+        if (c->monitor && (items[2].revents & ZMQ_POLLIN))
+            s_monitor(c);
         /* bounded batch so periodic duties still run under a flood */
         for (int i = 0; i < 4096; i++) {
             int events = 0;

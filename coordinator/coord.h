@@ -59,6 +59,8 @@ struct phase_skew {
     int64_t barrier_max_ns;      /* slowest PREPARE -> last READY */
 };
 
+#define COORD_PEERS 65536 /* fds whose peer address the monitor remembers */
+
 typedef struct coord {
     void *zctx, *router, *pub;
     char endpoint[256];          /* ROUTER, as bound (wildcard port resolved) */
@@ -105,6 +107,11 @@ typedef struct coord {
     int64_t dropped;             /* malformed or unexpected frames */
     volatile sig_atomic_t *interrupted;
     struct auth *auth;           /* CURVE admission (--keys), or NULL */
+    void *monitor;               /* the ROUTER's monitor (with --keys) */
+    char (*peers)[64];           /* by connection fd: its peer's address */
+    bool handshake_failed;
+    int64_t refusal_logged_at;   /* monotonic; refusals are logged once per 10 s */
+    int64_t refusals_quiet;
     struct spawn *spawn;
     /* Platforms this run started (--platforms): whether an expected name's
      * instance is gone (failed to start, or its process ended) so admission

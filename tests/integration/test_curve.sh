@@ -39,6 +39,8 @@ expect_eq "$(sql "SELECT group_concat(name) FROM workers")" w1 "admitted workers
 expect_eq "$(sql "SELECT COUNT(*) FROM (SELECT DISTINCT phase, rep FROM results WHERE status='ok')")" 7 "results"
 grep -q "refused a worker at 127.0.0.1: its CURVE key .* is not in $K/allowed" "$TMP/err" ||
   { cat "$TMP/err"; fail "the unknown key's refusal is not logged with the address"; }
+grep -q "refused a connection from 127.0.0.1: it did not complete the CURVE handshake" "$TMP/err" ||
+  fail "the plain worker's refusal is not logged with the address"
 grep -qE "intruder|plain" <(sql "SELECT name FROM workers") && fail "an intruder was admitted"
 # no application message was read from either: nothing of theirs anywhere
 grep -q "admitted intruder\|admitted plain" "$TMP/err" && fail "an intruder's HELLO was read"
