@@ -67,6 +67,26 @@ static const char *s_ci(const struct stats *st, char *buf, size_t len)
     return buf;
 }
 
+/* The cells of one statistics row, as both tables print them. */
+struct rowcells {
+    char mean[32], sd[32], median[32], min[32], max[32], cv[32], ci[80], ratio[32];
+};
+
+static const struct rowcells *s_cells(const struct rgroup *gr, struct rowcells *rc)
+{
+    const struct stats *st = &gr->st;
+    s_num(st->mean, rc->mean, sizeof rc->mean);
+    s_num(st->stddev, rc->sd, sizeof rc->sd);
+    s_num(st->median, rc->median, sizeof rc->median);
+    s_num(st->min, rc->min, sizeof rc->min);
+    s_num(st->max, rc->max, sizeof rc->max);
+    s_cv(st->cv, rc->cv, sizeof rc->cv);
+    s_ci(st, rc->ci, sizeof rc->ci);
+    s_ratio(gr->ratio, rc->ratio, sizeof rc->ratio);
+    return rc;
+}
+
+
 /* "3 failed, 1 lost" of the groups that have either, or "". */
 static void s_missing(const struct rphase *ph, char *buf, size_t len)
 {
@@ -97,7 +117,7 @@ static const char *s_phase_what(const struct rphase *ph, char *buf, size_t len)
 
 void report_print(const report_t *r, FILE *out)
 {
-    char head[512], a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[80], k[32];
+    char head[512], a[32], b[32], c[32], k[32];
     report_headline(r, head, sizeof head);
     fprintf(out, "lockstep report: %s\n", head);
     fprintf(out, "database %s; ratio = median / median of %s%s\n", r->db, r->baseline,
@@ -114,12 +134,10 @@ void report_print(const report_t *r, FILE *out)
                 "mean", "stddev", "median", "min", "max", "CV", "95% CI of the mean", "ratio");
         for (size_t j = 0; j < ph->ngroups; j++) {
             const struct rgroup *gr = &ph->groups[j];
-            const struct stats *st = &gr->st;
+            struct rowcells rc;
+            s_cells(gr, &rc);
             fprintf(out, "  %-10s %4zu %10s %10s %10s %10s %10s %7s %-23s %7s\n", gr->platform,
-                    st->n, s_num(st->mean, a, sizeof a), s_num(st->stddev, b, sizeof b),
-                    s_num(st->median, c, sizeof c), s_num(st->min, d, sizeof d),
-                    s_num(st->max, e, sizeof e), s_cv(st->cv, f, sizeof f),
-                    s_ci(st, h, sizeof h), s_ratio(gr->ratio, g, sizeof g));
+                    gr->st.n, rc.mean, rc.sd, rc.median, rc.min, rc.max, rc.cv, rc.ci, rc.ratio);
         }
         char miss[512];
         s_missing(ph, miss, sizeof miss);
@@ -193,7 +211,7 @@ static void s_md(FILE *out, const char *s)
 
 void report_markdown(const report_t *r, FILE *out, bool with_plots)
 {
-    char head[512], a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[80];
+    char head[512], a[32], b[32], c[32];
     report_headline(r, head, sizeof head);
     fprintf(out, "# lockstep report: %s\n\n", r->experiment);
     if (r->description)
@@ -234,12 +252,10 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
                      "---: |\n");
         for (size_t j = 0; j < ph->ngroups; j++) {
             const struct rgroup *gr = &ph->groups[j];
-            const struct stats *st = &gr->st;
+            struct rowcells rc;
+            s_cells(gr, &rc);
             fprintf(out, "| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %s |\n", gr->platform,
-                    st->n, s_num(st->mean, a, sizeof a), s_num(st->stddev, b, sizeof b),
-                    s_num(st->median, c, sizeof c), s_num(st->min, d, sizeof d),
-                    s_num(st->max, e, sizeof e), s_cv(st->cv, f, sizeof f),
-                    s_ci(st, h, sizeof h), s_ratio(gr->ratio, g, sizeof g));
+                    gr->st.n, rc.mean, rc.sd, rc.median, rc.min, rc.max, rc.cv, rc.ci, rc.ratio);
         }
         char miss[512];
         s_missing(ph, miss, sizeof miss);
