@@ -1,0 +1,226 @@
+# test_ansible.sh — the Ansible deployment (ansible/) against real targets.
+# ansible-lint (production profile) and --syntax-check on every playbook;
+# then Docker containers running systemd stand in for lab machines — coord
+# (the coordinator), node1 (a native worker and a docker worker, whose
+# engine is this machine's, through its socket) and vm1 (a qemu VM worker,
+# when the VM kernel is there) — and the test runs site.yml --check on the
+# fresh hosts (no failure), site.yml (from the .debs that cpack makes here),
+# site.yml again (changed=0 everywhere), run.yml with experiments/smoke.yaml
+# (database and report fetched back and checked), run.yml with a worker host
+# killed (named with the reason, the others run, the playbook fails), and
+# teardown.yml (nothing of lockstep left but the results).
+# The targets' image is made by tests/ansible/target-image.sh (debootstrap,
+# cached under /var/cache/lockstep/ansible-target).
+. "$(dirname "$0")/lib.sh"
+BUILD=$(cd "$BIN/.." && pwd)
+SRC=$(cd "$SRC" && pwd)
+ANS=$SRC/ansible
+ID=lsa-$$
+NET=$ID
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_CONFIG=$ANS/ansible.cfg
+export ANSIBLE_LOCAL_TEMP=$TMP/ansible-local
+
+# Everything of this run carries $ID: the targets, the docker worker's
+# container and image, the network.  Removed whatever happens.
+ansible_cleanup() {
+  local c
+  c=$(docker ps -aq --filter "name=^$ID-" 2>/dev/null)
+  [ -n "$c" ] && docker rm -f $c >/dev/null 2>&1
+  docker image rm -f "$ID-worker:latest" >/dev/null 2>&1
+  docker network rm "$NET" >/dev/null 2>&1
+  cleanup
+}
+trap ansible_cleanup EXIT
+
+command -v ansible-playbook >/dev/null || skip "ansible not installed (package ansible; scripts/deps.sh)"
+command -v ansible-lint >/dev/null || skip "ansible-lint not installed (package ansible-lint; scripts/deps.sh)"
+t() { date +%s%N; }
+since() { awk -v a="$1" -v b="$(t)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+step() { echo "--- $* ($(since "$T0") s)"; }
+T0=$(t)
+
+# 1. lint and syntax
+cd "$ANS" || fail "no $ANS"
+ansible-lint --profile production --offline -q >"$TMP/lint" 2>&1 || { cat "$TMP/lint"; fail "ansible-lint"; }
+ansible-playbook -i inventory/example --syntax-check site.yml run.yml teardown.yml >"$TMP/syntax" 2>&1 ||
+  { cat "$TMP/syntax"; fail "syntax check"; }
+for pb in site.yml run.yml teardown.yml; do
+  grep -qx "playbook: $pb" "$TMP/syntax" || { cat "$TMP/syntax"; fail "syntax check did not cover $pb"; }
+done
+step "ansible-lint (production) and --syntax-check of site.yml run.yml teardown.yml: clean"
+
+# A sanitizer build's packages would need its runtime on the targets: the
+# default build runs the deployment; lint and syntax above ran in both.
+grep -q '^LOCKSTEP_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null &&
+  skip "deployment run: a sanitizer build's packages are not what lab machines get (the default build runs it)"
+timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
+  skip "deployment run: docker engine not running (scripts/services.sh starts it)"
+
+# 2. the packages, the targets' image
+# into a directory of this test's own (the build tree's packages/ is the
+# user's); the binaries are this build's
+PKG=$TMP/pkg
+(cd "$BUILD" && cpack -G DEB -B "$PKG") >"$TMP/cpack" 2>&1 || { cat "$TMP/cpack"; fail "cpack"; }
+for p in lockstep lockstep-worker; do
+  f=$(ls "$PKG"/${p}_*.deb 2>/dev/null | tail -1)
+  [ -n "$f" ] || fail "cpack made no $p package"
+  dpkg-deb -f "$f" Depends | grep -q libzmq5 || fail "$p: no shared-library dependencies: $(dpkg-deb -f "$f" Depends)"
+done
+dpkg-deb -c "$PKG"/lockstep-worker_*.deb | grep -q './usr/lib/lockstep/lockstep-vm-init$' ||
+  fail "lockstep-vm-init not in the worker package"
+step "cpack: $(cd "$PKG" && ls *.deb | tr '\n' ' ')"
+IMAGE=$("$SRC/tests/ansible/target-image.sh" 2>"$TMP/image") || { cat "$TMP/image"; fail "target image"; }
+sed 's/^/    /' "$TMP/image"
+step "target image $IMAGE"
+
+# 3. the targets: systemd as PID 1 (all capabilities this machine has; the
+# cgroup v1 hierarchy for systemd); the docker host gets this engine's socket
+KERNEL=$(ls /var/cache/lockstep/kernel/*/boot/vmlinuz-* 2>/dev/null | sort | tail -1)
+HOSTS="coord node1"
+if [ -n "$KERNEL" ]; then HOSTS="$HOSTS vm1"; else echo "note: no VM kernel (scripts/fetch-kernel.sh): the qemu worker host is left out"; fi
+docker network create --label "lockstep.test=$ID" "$NET" >/dev/null || fail "docker network create"
+for h in $HOSTS; do
+  extra=()
+  [ "$h" = node1 ] && extra=(-v /var/run/docker.sock:/var/run/docker.sock)
+  docker run -d --name "$ID-$h" --hostname "$h" --network "$NET" --label "lockstep.test=$ID" \
+    --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+    --stop-signal SIGRTMIN+3 "${extra[@]}" "$IMAGE" >/dev/null 2>"$TMP/run-$h" ||
+    { cat "$TMP/run-$h"; fail "starting target $h"; }
+done
+for h in $HOSTS; do
+  wait_for 30 sh -c "docker exec $ID-$h systemctl is-system-running 2>/dev/null | grep -qE '^(running|degraded)$'" ||
+    fail "target $h: systemd did not come up: $(docker exec "$ID-$h" systemctl is-system-running 2>&1)"
+done
+COORD_IP=$(docker inspect -f "{{ (index .NetworkSettings.Networks \"$NET\").IPAddress }}" "$ID-coord")
+[ -n "$COORD_IP" ] || fail "no address for the coordinator target"
+step "targets up: $HOSTS (coordinator at $COORD_IP)"
+
+INV=$TMP/inventory.yml
+{
+  echo "all:"
+  echo "  vars:"
+  echo "    ansible_connection: community.docker.docker"
+  echo "    ansible_python_interpreter: /usr/bin/python3"
+  echo "    lockstep_packages_dir: $PKG"
+  echo "    lockstep_apt_update_cache: false   # the targets reach no archive; the image has the dependencies"
+  echo "    lockstep_docker_container_prefix: $ID-"
+  echo "    lockstep_docker_image: $ID-worker"
+  echo "    lockstep_docker_manage_engine: false   # node1 uses this machine's engine"
+  echo "    lockstep_docker_network: $NET"
+  echo "    lockstep_coordinator_experiments: [$SRC/experiments/smoke.yaml]"
+  echo "  children:"
+  echo "    coordinator:"
+  echo "      hosts:"
+  echo "        coord: {ansible_host: $ID-coord, lockstep_advertise_address: $COORD_IP}"
+  echo "    native:"
+  echo "      hosts:"
+  echo "        node1: {ansible_host: $ID-node1, lockstep_worker_platform: native}   # a container standing for a machine"
+  echo "    docker:"
+  echo "      hosts:"
+  echo "        node1:"
+  echo "    kvm:"
+  echo "      hosts: {}"
+  echo "    qemu:"
+  echo "      hosts:"
+  if [ -n "$KERNEL" ]; then
+    echo "        vm1: {ansible_host: $ID-vm1, lockstep_vm_memory: 512}"
+  else
+    echo "        {}"
+  fi
+} >"$INV"
+
+# PLAY RECAP lines: "host : ok=N changed=N unreachable=N failed=N ..."
+recap() { sed -n '/^PLAY RECAP/,/^$/p' "$1"; }
+changed_total() { recap "$1" | grep -o 'changed=[0-9]*' | awk -F= '{ n += $2 } END { print n + 0 }'; }
+
+# 4. site.yml --check on the fresh hosts, then site.yml twice
+TS=$(t)
+ansible-playbook -i "$INV" site.yml --check >"$TMP/check" 2>&1 || { tail -60 "$TMP/check"; fail "site.yml --check on fresh hosts"; }
+step "site.yml --check on fresh hosts in $(since "$TS") s: no failure"
+TS=$(t)
+ansible-playbook -i "$INV" site.yml >"$TMP/site1" 2>&1 || { tail -60 "$TMP/site1"; fail "site.yml"; }
+SITE1=$(since "$TS")
+recap "$TMP/site1"
+step "site.yml deployed in $SITE1 s"
+TS=$(t)
+ansible-playbook -i "$INV" site.yml >"$TMP/site2" 2>&1 || { tail -60 "$TMP/site2"; fail "site.yml (second run)"; }
+SITE2=$(since "$TS")
+c=$(changed_total "$TMP/site2")
+[ "$c" = 0 ] || { grep -B2 -A6 '^changed:' "$TMP/site2" | head -60; recap "$TMP/site2"; fail "second site.yml changed $c things: not idempotent"; }
+step "site.yml again in $SITE2 s: changed=0 on every host"
+
+# the services are there as a lab machine would have them
+docker exec "$ID-node1" systemctl is-active lockstep-worker.service >/dev/null ||
+  fail "node1: lockstep-worker not active: $(docker exec "$ID-node1" systemctl status lockstep-worker 2>&1 | tail -5)"
+docker exec "$ID-node1" systemctl is-enabled lockstep-worker.service >/dev/null || fail "node1: lockstep-worker not enabled"
+docker exec "$ID-node1" grep -q "^LOCKSTEP_CONNECT=tcp://$COORD_IP:5555$" /etc/lockstep/worker.conf || fail "node1: worker.conf"
+[ "$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.State.Running}}' "$ID-node1-docker" 2>&1)" = "always true" ] ||
+  fail "docker worker container: $(docker inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.State.Status}}' "$ID-node1-docker" 2>&1)"
+if [ -n "$KERNEL" ]; then
+  docker exec "$ID-vm1" systemctl is-active lockstep-vm@vm1-qemu.service >/dev/null ||
+    fail "vm1: VM service not active: $(docker exec "$ID-vm1" journalctl -u lockstep-vm@vm1-qemu --no-pager 2>&1 | tail -5)"
+fi
+
+# 5. run.yml: the smoke experiment, the database fetched back
+WORKERS="node1 node1-docker"; [ -n "$KERNEL" ] && WORKERS="$WORKERS vm1-qemu"
+NW=$(echo $WORKERS | wc -w)
+RES=$TMP/results
+TS=$(t)
+ansible-playbook -i "$INV" run.yml -e "lockstep_results_dir=$RES" >"$TMP/run1" 2>&1 || { tail -60 "$TMP/run1"; fail "run.yml"; }
+RUN1=$(since "$TS")
+DB=$RES/lockstep.db
+[ -s "$DB" ] || fail "run.yml fetched no database to $DB"
+expect_eq "$(sql "SELECT status FROM runs WHERE id=1")" complete "status of the run"
+expect_eq "$(sql "SELECT name || '=' || platform FROM workers WHERE run=1" | LC_ALL=C sort | paste -sd' ')" \
+  "$(for w in $WORKERS; do case $w in *-docker) p=docker;; *-qemu) p=qemu;; *) p=native;; esac; echo "$w=$p"; done | LC_ALL=C sort | paste -sd' ')" \
+  "workers of the run and their platforms"
+expect_eq "$(sql "SELECT COUNT(DISTINCT worker) FROM results WHERE run=1 AND status='ok'")" "$NW" "workers with results"
+expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE run=1 AND status!='ok'")" 0 "failed or lost results"
+expect_eq "$(sql "SELECT COUNT(DISTINCT phase) FROM results WHERE run=1")" 6 "phases with results"
+[ -s "$RES/run-1/report.html" ] && [ -s "$RES/run-1/results.csv" ] || fail "report not fetched: $(ls "$RES" "$RES/run-1" 2>&1)"
+step "run.yml in $RUN1 s: smoke run 1 complete on $WORKERS; database and report fetched"
+
+# 6. a worker host that cannot be reached: named with the reason, the others
+# run.  The host killed is the VM host (its VM dies with it), else node1.
+LOST=node1; [ -n "$KERNEL" ] && LOST=vm1
+LOSTW=node1,node1-docker; [ "$LOST" = vm1 ] && LOSTW=vm1-qemu
+docker kill "$ID-$LOST" >/dev/null || fail "docker kill $LOST"
+TS=$(t)
+ansible-playbook -i "$INV" run.yml -e "lockstep_results_dir=$RES" >"$TMP/run2" 2>&1
+rc=$?
+RUN2=$(since "$TS")
+[ $rc -ne 0 ] || { tail -30 "$TMP/run2"; fail "run.yml succeeded although $LOST was unreachable"; }
+grep -q "left out: $LOST (workers ${LOSTW//,/, }): .*is not running" "$TMP/run2" ||
+  { tail -60 "$TMP/run2"; fail "run.yml did not name $LOST and why"; }
+grep -qE "fatal: \[coord\]: FAILED.*hosts left out: $LOST: " "$TMP/run2" || { tail -40 "$TMP/run2"; fail "no failure naming $LOST at the end"; }
+NLEFT=$(sql "SELECT COUNT(*) FROM workers WHERE run=1") ; NLEFT=$((NLEFT - $(echo "$LOSTW" | tr ',' ' ' | wc -w)))
+if [ "$NLEFT" -gt 0 ]; then
+  expect_eq "$(sql "SELECT status FROM runs WHERE id=2")" complete "status of the run without $LOST"
+  expect_eq "$(sql "SELECT COUNT(DISTINCT worker) FROM results WHERE run=2 AND status='ok'")" "$NLEFT" "workers with results in run 2"
+  inlist="'$(echo "$LOSTW" | sed "s/,/','/g")'"
+  expect_eq "$(sql "SELECT COUNT(*) FROM workers WHERE run=2 AND name IN ($inlist)")" 0 "$LOST's workers in run 2"
+  [ -s "$RES/run-2/report.html" ] || fail "report of run 2 not fetched"
+fi
+step "run.yml with $LOST killed in $RUN2 s: $(grep -o "left out: $LOST[^\"]*" "$TMP/run2" | head -1); the others ran; exit $rc"
+
+# 7. teardown.yml: nothing of lockstep left
+docker start "$ID-$LOST" >/dev/null || fail "docker start $LOST"
+wait_for 30 sh -c "docker exec $ID-$LOST systemctl is-system-running 2>/dev/null | grep -qE '^(running|degraded)$'" || fail "$LOST did not come back"
+TS=$(t)
+ansible-playbook -i "$INV" teardown.yml >"$TMP/down" 2>&1 || { tail -60 "$TMP/down"; fail "teardown.yml"; }
+TEARDOWN=$(since "$TS")
+for h in $HOSTS; do
+  left=$(docker exec "$ID-$h" sh -c 'dpkg-query -W -f="\${Status} \${Package}\n" lockstep lockstep-worker 2>/dev/null | grep "ok installed";
+    ls -d /etc/lockstep /etc/systemd/system/lockstep-* /usr/local/lib/lockstep /var/cache/lockstep 2>/dev/null;
+    ls -A /var/lib/lockstep 2>/dev/null | grep -vx coordinator; id lockstep 2>/dev/null; pgrep -a qemu;
+    systemctl list-units --all --no-legend "lockstep*" 2>/dev/null')
+  [ -z "$left" ] || fail "teardown left on $h: $left"
+done
+[ -z "$(docker ps -aq --filter "name=^$ID-node1-docker$")" ] || fail "teardown left the docker worker container"
+docker image inspect "$ID-worker:latest" >/dev/null 2>&1 && fail "teardown left the worker image"
+docker exec "$ID-coord" test -s /var/lib/lockstep/coordinator/lockstep.db || fail "teardown removed the results database"
+step "teardown.yml in $TEARDOWN s: packages, services, containers, image, VMs and files gone (results kept)"
+
+echo "timings: site.yml ${SITE1} s, again ${SITE2} s, run.yml ${RUN1} s, run.yml with a lost host ${RUN2} s, teardown ${TEARDOWN} s; whole test $(since "$T0") s"
+pass "ansible: lint, syntax, site.yml, idempotence, check mode, run.yml, a lost host, teardown"
