@@ -56,6 +56,19 @@ grep -q '^LOCKSTEP_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null &&
 timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
   skip "deployment run: docker engine not running (scripts/services.sh starts it)"
 
+# A run of this test killed with -9 (a CTest timeout) could not clean up:
+# remove what runs whose process is gone left (their id holds their pid).
+for n in $(docker network ls --filter label=lockstep.test --format '{{.Name}}'); do
+  pid=${n#lsa-}
+  case $pid in ''|*[!0-9]*) continue ;; esac
+  kill -0 "$pid" 2>/dev/null && continue
+  echo "removing what an earlier run ($n) left"
+  c=$(docker ps -aq --filter "name=^$n-")
+  [ -n "$c" ] && docker rm -f $c >/dev/null 2>&1
+  docker image rm -f "$n-worker:latest" >/dev/null 2>&1
+  docker network rm "$n" >/dev/null 2>&1
+done
+
 # 2. the packages, the targets' image
 # into a directory of this test's own (the build tree's packages/ is the
 # user's); the binaries are this build's
