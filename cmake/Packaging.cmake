@@ -32,14 +32,14 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 
 set(CPACK_DEBIAN_COORDINATOR_PACKAGE_NAME lockstep)
 set(CPACK_COMPONENT_COORDINATOR_DESCRIPTION
-  "coordinated benchmark runner: the coordinator\nlockstep runs the same benchmarks on many platforms at once (native, Docker, KVM, QEMU, lab machines) in lockstep and stores every result in SQLite. This package holds the lockstep command: run, validate, report, export.")
+  "coordinated benchmark runner: the coordinator\nlockstep runs the same benchmarks on many platforms at once (native,\nDocker, KVM, QEMU, lab machines) in lockstep and stores every result in\nSQLite. This package holds the lockstep command: run, validate, report,\nexport.")
 # `lockstep report` draws its plots with gnuplot when it is there
 set(CPACK_DEBIAN_COORDINATOR_PACKAGE_RECOMMENDS "gnuplot-nox")
 set(CPACK_DEBIAN_COORDINATOR_PACKAGE_SUGGESTS "lockstep-worker, sqlite3")
 
 set(CPACK_DEBIAN_WORKER_PACKAGE_NAME lockstep-worker)
 set(CPACK_COMPONENT_WORKER_DESCRIPTION
-  "coordinated benchmark runner: the worker\nlockstep-worker registers with a lockstep coordinator and runs the benchmarks it schedules; lockstep-vm-init is the /init of the qemu/kvm worker VMs.")
+  "coordinated benchmark runner: the worker\nlockstep-worker registers with a lockstep coordinator and runs the\nbenchmarks it schedules; lockstep-vm-init is the /init of the qemu/kvm\nworker VMs.")
 # the VM platforms build their guest from the worker with these on the host
 set(CPACK_DEBIAN_WORKER_PACKAGE_SUGGESTS "qemu-system-x86, e2fsprogs, docker.io")
 
