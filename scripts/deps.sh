@@ -14,6 +14,7 @@ packages=(
   iproute2 kmod                               # network namespaces, tc: simulated public iperf servers
   docker.io                                   # docker platform (engine started by scripts/services.sh)
   qemu-system-x86 e2fsprogs                   # qemu/kvm platforms: the VM, its ext4 disk image
+  ansible ansible-lint debootstrap            # ansible/ deployment and its test targets' image
   gnuplot-nox                                 # lockstep report: box plots (SVG, PNG)
   chromium bsdutils                           # report tests: report.html in headless chromium; script(1)
 )
