@@ -243,6 +243,21 @@ void launch_terminate(struct launch *l, int grace_ms)
     s_wait_exit(l, 5000);
 }
 
+int launch_worker_args(char **argv, int n, const struct launch_env *env, const char *connect,
+                       const char *name, const char *spool)
+{
+    argv[n++] = "--connect";
+    argv[n++] = (char *)connect;
+    argv[n++] = "--name";
+    argv[n++] = (char *)name;
+    argv[n++] = "--spool";
+    argv[n++] = (char *)spool;
+    if (env->verbose)
+        argv[n++] = "-v";
+    argv[n] = NULL;
+    return n;
+}
+
 void launch_log_tail(const char *path, char *buf, size_t len)
 {
     if (!len)
@@ -427,18 +442,8 @@ static int s_native_start(const struct launch_env *env, struct launch *l, char *
     snprintf(spool, sizeof spool, "%s/%s-spool", env->state_dir, l->spec->name);
     snprintf(l->log, sizeof l->log, "%s/%s.log", env->state_dir, l->spec->name);
     snprintf(l->id, sizeof l->id, "lockstep-%s-%s", env->key_hex, l->spec->name);
-    char *argv[12];
-    int n = 0;
-    argv[n++] = (char *)env->worker_bin;
-    argv[n++] = "--connect";
-    argv[n++] = connect;
-    argv[n++] = "--name";
-    argv[n++] = l->spec->name;
-    argv[n++] = "--spool";
-    argv[n++] = spool;
-    if (env->verbose)
-        argv[n++] = "-v";
-    argv[n] = NULL;
+    char *argv[12] = { (char *)env->worker_bin };
+    launch_worker_args(argv, 1, env, connect, l->spec->name, spool);
     if (launch_spawn(argv, l->log, &l->pid, err, len) != 0)
         return -1;
     snprintf(l->what, sizeof l->what, "process %d (%s)", (int)l->pid, env->worker_bin);

@@ -50,8 +50,8 @@ struct launch_env {
     char key_hex[20];          /* "%016" PRIx64 of run_key */
     const char *worker_bin;    /* the lockstep-worker to run / ship */
     char state_dir[256];       /* LAUNCH_STATE_ROOT/<key_hex>, created by launch_env_init */
-    int port;                  /* coordinator ROUTER port on every bound address;
-                                  its PUB is on port + 1 */
+    int port;                  /* coordinator ROUTER port on every bound address
+                                  (the worker learns the PUB port from WELCOME) */
     bool verbose;              /* pass -v to workers */
     volatile sig_atomic_t *stop; /* set on Ctrl-C: abandon long steps */
     /* Make the coordinator also listen on host (e.g. the docker0 gateway),
@@ -150,6 +150,11 @@ bool launch_reap(struct launch *l);
 /* Wait up to grace_ms for l's process to end, then SIGTERM, 2 s later
  * SIGKILL; reaps it. */
 void launch_terminate(struct launch *l, int grace_ms);
+/* Append a worker's own arguments to argv[n..] — --connect, --name,
+ * --spool, and -v when env->verbose — and the NULL; returns the new n.
+ * argv needs room for 8 more. */
+int launch_worker_args(char **argv, int n, const struct launch_env *env, const char *connect,
+                       const char *name, const char *spool);
 /* The last non-empty line of a log file, for messages ("" when none). */
 void launch_log_tail(const char *path, char *buf, size_t len);
 /* The shared libraries a dynamically linked binary needs (resolved paths,

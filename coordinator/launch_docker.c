@@ -625,9 +625,9 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     argv[n++] = spec->name;
     argv[n++] = "--network";
     argv[n++] = "bridge";
-    /* as a native worker does, the worker's control thread takes a
-     * real-time policy so that heartbeats keep flowing while a benchmark
-     * loads every CPU (benchmark threads stay SCHED_OTHER); without
+    /* the worker's control thread raises its priority (rt.h: in a
+     * container's cgroup that is nice -15, not a real-time policy) so that
+     * heartbeats keep flowing while a benchmark loads every CPU; without
      * CAP_SYS_NICE a busy container misses heartbeats and is declared lost */
     argv[n++] = "--cap-add";
     argv[n++] = "SYS_NICE";
@@ -646,15 +646,7 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
         argv[n++] = volume;
     }
     argv[n++] = im->tag;
-    argv[n++] = "--connect";
-    argv[n++] = connect;
-    argv[n++] = "--name";
-    argv[n++] = spec->name;
-    argv[n++] = "--spool";
-    argv[n++] = spool;
-    if (env->verbose)
-        argv[n++] = "-v";
-    argv[n] = NULL;
+    launch_worker_args(argv, n, env, connect, spec->name, spool);
     if (launch_spawn(argv, l->log, &l->pid, err, len) != 0)
         goto fail;
     p->spawned = true;
