@@ -49,7 +49,8 @@ static const s_field_t s_hello[] = {
     OPT("caps", F_STRARRAY), OPT("epoch", F_INT),    END
 };
 static const s_field_t s_welcome[] = {
-    REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT), END
+    REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT),
+    OPT("epoch", F_INT), END
 };
 static const s_field_t s_reject[] = { REQ("reason", F_STR), END };
 static const s_field_t s_sync[] = { REQ("run", F_INT), REQ("nonce", F_INT), END };
@@ -62,7 +63,8 @@ static const s_field_t s_prepare[] = {
 };
 static const s_field_t s_ready[] = {
     RUN_PHASE_REP,           REQ("ok", F_BOOL), OPT("error", F_STR),
-    REQ("offset_ns", F_INT), REQ("offset_err_ns", F_INT), OPT("endpoint", F_STR), END
+    REQ("offset_ns", F_INT), REQ("offset_err_ns", F_INT), OPT("endpoint", F_STR),
+    OPT("epoch", F_INT),     END
 };
 static const s_field_t s_go[] = { RUN_PHASE_REP, REQ("start_at", F_INT), END };
 static const s_field_t s_result[] = {
@@ -73,11 +75,12 @@ static const s_field_t s_result[] = {
     REQ("metrics", F_METRICS),
     REQ("details", F_STRMAP),
     OPT("error", F_STR),
+    OPT("epoch", F_INT),
     END
 };
-static const s_field_t s_ack[] = { RUN_PHASE_REP, END };
+static const s_field_t s_ack[] = { RUN_PHASE_REP, OPT("refused", F_STR), END };
 static const s_field_t s_heartbeat[] = { REQ("t", F_INT), OPT("run", F_INT), END };
-static const s_field_t s_quit[] = { OPT("reason", F_STR), END };
+static const s_field_t s_quit[] = { OPT("reason", F_STR), OPT("rejoin", F_BOOL), END };
 
 static const struct {
     const char *name;

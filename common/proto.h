@@ -13,7 +13,9 @@
  * Messages and who sends them (C = coordinator ROUTER/PUB, W = worker DEALER/SUB):
  *   HELLO     W->C  name platform hostname kernel cpu_model cores mem_bytes pid
  *                   [advertise] [caps: array of str] [epoch]
- *   WELCOME   C->W  run rank pub hb_ms
+ *                   (epoch: the one the worker last had in this run, 0 at
+ *                   first; a lost worker that comes back gets a new one)
+ *   WELCOME   C->W  run rank pub hb_ms [epoch]
  *   REJECT    C->W  reason                 (decodable whatever its "v")
  *   SYNC      C=>*  run nonce              (PUB: proves the SUB is live)
  *   SYNC_OK   W->C  nonce
@@ -23,13 +25,18 @@
  *                   [role] [peer]
  *   READY     W->C  run phase rep ok [error] offset_ns offset_err_ns
  *                   [endpoint]             (a server role's "host:port")
+ *                   [epoch]
  *   GO        C=>*  run phase rep start_at (coordinator clock, ns)
  *   RESULT    W->C  run phase rep status("ok"|"failed") started_at finished_at
  *                   metrics(array of {name,unit,value}) details(map str->str)
- *                   [error]
- *   ACK       C->W  run phase rep
+ *                   [error] [epoch]        (a result from an older epoch than
+ *                   the worker's current one is refused)
+ *   ACK       C->W  run phase rep [refused]  (refused: why the result was not
+ *                   stored and never will be; the worker drops it either way)
  *   HEARTBEAT both  t [run]             (run: the sender's run key, on PUB)
- *   QUIT      C->W/C=>*  [reason]
+ *   QUIT      C->W/C=>*  [reason] [rejoin] (rejoin: not the end; this
+ *                   coordinator does not know the worker as it is (declared
+ *                   lost, or restarted): register again with HELLO)
  */
 #ifndef LOCKSTEP_PROTO_H
 #define LOCKSTEP_PROTO_H

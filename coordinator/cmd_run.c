@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -18,6 +19,7 @@
 #include "sched.h"
 #include "platforms.h"
 #include "progress.h"
+#include "resume.h"
 #include "spawn.h"
 #include "store.h"
 
@@ -30,9 +32,13 @@ static void s_on_signal(int sig)
 
 static const char *s_usage =
     "usage: lockstep run FILE [options]\n"
+    "       lockstep run --resume RUN [options]\n"
     "\n"
     "Run the experiment in FILE: admit workers, run every phase and repetition\n"
-    "with its schedule, store every result, print a summary.\n"
+    "with its schedule, store every result, print a summary.  When the database\n"
+    "holds a run of the same experiment that was cut short (its coordinator\n"
+    "died), that run is resumed instead: the repetitions it stored are not run\n"
+    "again, its workers register again and re-send the results they spooled.\n"
     "\n"
     "  -b, --bind ENDPOINT   ROUTER endpoint (default tcp://127.0.0.1:5555; with\n"
     "                        --local, tcp://127.0.0.1:* picks a free port); the PUB\n"
@@ -54,6 +60,9 @@ static const char *s_usage =
     "                        (lockstep keygen DIR makes them); needed to bind a\n"
     "                        non-loopback address\n"
     "      --insecure        allow binding a non-loopback address without CURVE\n"
+    "  -r, --resume RUN      finish run RUN of the database (FILE optional: the run\n"
+    "                        goes on with the experiment it began with)\n"
+    "      --new             a new run, even if one of this experiment was cut short\n"
     "  -q, --quiet           no progress: only errors and the final summary\n"
     "  -v, --verbose         debug logging, and a log line per repetition\n"
     "  -h, --help            this help\n"
@@ -119,8 +128,9 @@ struct run_args {
     int expect_count;
     char **expect_names;
     size_t nexpect;
-    bool insecure;
+    bool insecure, fresh;
     const char *keys;
+    int64_t resume;
 };
 
 static int s_parse_args(int argc, char **argv, struct run_args *a)
@@ -129,7 +139,8 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
         { "bind", required_argument, NULL, 'b' },   { "local", required_argument, NULL, 'l' },
         { "expect", required_argument, NULL, 'e' }, { "db", required_argument, NULL, 'd' },
         { "timeout", required_argument, NULL, 't' }, { "insecure", no_argument, NULL, 'I' },
-        { "keys", required_argument, NULL, 'k' },
+        { "keys", required_argument, NULL, 'k' },   { "resume", required_argument, NULL, 'r' },
+        { "new", no_argument, NULL, 'N' },
         { "quiet", no_argument, NULL, 'q' },        { "verbose", no_argument, NULL, 'v' },
         { "platforms", required_argument, NULL, 'P' }, { "require-all", no_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
@@ -139,7 +150,7 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
     int ch;
     char *end;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "b:l:e:d:t:P:k:qvh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "b:l:e:d:t:P:k:r:qvh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'b':
             a->bind = optarg;
@@ -177,6 +188,17 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
         case 'k':
             a->keys = optarg;
             break;
+        case 'r':
+            a->resume = strtoll(optarg, &end, 10);
+            if (*end || a->resume < 1) {
+                fprintf(stderr, "lockstep run: --resume '%s': expected a run number (lockstep "
+                                "list shows them)\n", optarg);
+                return EXIT_INVALID;
+            }
+            break;
+        case 'N':
+            a->fresh = true;
+            break;
         case 'P':
             a->platforms = optarg;
             break;
@@ -199,12 +221,16 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
             return EXIT_INVALID;
         }
     }
-    if (optind != argc - 1) {
+    if (optind != argc - 1 && !(a->resume && optind == argc)) {
         fprintf(stderr, "lockstep run: %s\n%s",
                 optind >= argc ? "missing experiment FILE" : "too many arguments", s_usage);
         return EXIT_INVALID;
     }
-    a->file = argv[optind];
+    a->file = optind < argc ? argv[optind] : NULL;
+    if (a->resume && a->fresh) {
+        fprintf(stderr, "lockstep run: --resume and --new contradict each other\n");
+        return EXIT_INVALID;
+    }
     if (a->platforms && (a->local || a->expect_count || a->nexpect)) {
         fprintf(stderr, "lockstep run: --platforms starts its own workers; it does not go with "
                         "--local or --expect\n");
@@ -218,6 +244,12 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
                 "lockstep keygen) so that only your workers get in, or --insecure to accept "
                 "anyone who connects\n",
                 a->bind);
+        return EXIT_INVALID;
+    }
+    if (a->resume && a->platforms) {
+        fprintf(stderr, "lockstep run: --resume does not go with --platforms yet (started "
+                        "platforms are removed with their coordinator; resume with --local, "
+                        "--expect or the experiment's workers)\n");
         return EXIT_INVALID;
     }
     if (a->keys && a->platforms) {
@@ -236,20 +268,42 @@ int cmd_run(int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
 
     struct experiment *exp = NULL;
-    int nerr = experiment_load(a.file, &exp, stderr);
-    if (nerr != 0)
+    if (a.file && experiment_load(a.file, &exp, stderr) != 0)
         return EXIT_INVALID;
 
     char err[1024];
+    /* a run to finish?  Decided before anything is started, with the
+     * database (the run's own experiment replaces FILE's) */
+    struct store_run_info prev = { 0 };
+    int resuming = 0;
+    store_t *store = store_open(a.db, err, sizeof err);
+    if (!store) {
+        fprintf(stderr, "lockstep run: %s\n", err);
+        experiment_destroy(&exp);
+        return EXIT_FAIL;
+    }
+    if ((resuming = resume_find(store, a.resume, a.fresh, &exp, &prev)) < 0) {
+        store_destroy(&store);
+        experiment_destroy(&exp);
+        return -resuming;
+    }
+    if (!a.file)
+        a.file = prev.file;
     /* the experiment's own platforms, when nothing else says which workers */
     bool use_platforms = a.platforms ||
                          (exp->nplatforms && !a.local && !a.expect_count && !a.nexpect);
     platforms_t *plats = NULL;
+    if (use_platforms && resuming) {
+        fprintf(stderr, "lockstep run: run %" PRId64 " started platforms; resuming it is not "
+                        "supported yet (give --new for a new run)\n", prev.id);
+        rc = EXIT_INVALID;
+        goto early;
+    }
     if (use_platforms) {
         if (!(plats = platforms_new(exp, a.platforms, err, sizeof err))) {
             fprintf(stderr, "lockstep run: %s\n", err);
-            experiment_destroy(&exp);
-            return EXIT_INVALID;
+            rc = EXIT_INVALID;
+            goto early;
         }
         /* co-located platforms take turns unless the experiment says otherwise */
         for (size_t i = 0; i < exp->nphases; i++)
@@ -258,23 +312,17 @@ int cmd_run(int argc, char **argv)
     }
     if (!a.bind)
         a.bind = use_platforms ? "tcp://127.0.0.1:*" : "tcp://127.0.0.1:5555";
-    store_t *store = store_open(a.db, err, sizeof err);
-    if (!store) {
-        fprintf(stderr, "lockstep run: %s\n", err);
-        platforms_destroy(&plats);
-        experiment_destroy(&exp);
-        return EXIT_FAIL;
-    }
     coord_t *c = coord_new(a.bind, a.keys, err, sizeof err);
     if (!c) {
         fprintf(stderr, "lockstep run: %s\n", err);
-        platforms_destroy(&plats);
-        store_destroy(&store);
-        experiment_destroy(&exp);
-        return EXIT_FAIL;
+        rc = EXIT_FAIL;
+        goto early;
     }
     c->store = store;
     c->exp = exp;
+    c->hb_ms = (int)(exp->heartbeat_ns / NS_PER_MS);
+    c->miss_beats = exp->missed_beats;
+    c->rejoin = exp->rejoin;
     c->interrupted = &s_interrupted;
     /* the command line wins over the file; --local N means exactly those N
      * workers, whatever names the experiment lists for lab machines */
@@ -285,6 +333,11 @@ int cmd_run(int argc, char **argv)
     } else if (!a.local && !a.expect_count) {
         c->expect_names = exp->expect_names;
         c->nexpect_names = exp->nexpect_names;
+    }
+    if (resuming && resume_apply(c, &prev, err, sizeof err) != 0) {
+        fprintf(stderr, "lockstep run: %s\n", err);
+        rc = EXIT_FAIL;
+        goto out;
     }
     if (!c->expect_count && !c->nexpect_names && !plats) {
         fprintf(stderr, "lockstep run: %s: how many workers? give --local N, --expect N, or "
@@ -297,7 +350,12 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    c->run = store_run_begin(store, exp->name, a.file, exp->source, clock_wall_ns(), &c->run_key);
+    if (!resuming) {
+        char owner[320];
+        resume_owner(owner, sizeof owner);
+        c->run = store_run_begin(store, exp->name, a.file, exp->source, clock_wall_ns(), owner,
+                                 &c->run_key);
+    }
     if (c->run <= 0) {
         fprintf(stderr, "lockstep run: %s: cannot record the run: %s\n", a.db,
                 store_errmsg(store));
@@ -307,12 +365,16 @@ int cmd_run(int argc, char **argv)
     log_info("run %" PRId64 ": experiment %s, %zu phases, ROUTER %s, PUB %s", c->run, exp->name,
              exp->nphases, c->endpoint, c->pub_endpoint);
 
-    /* /var/tmp: a disk, where /tmp may be tmpfs (no O_DIRECT, and RAM) */
-    char spool_root[] = "/var/tmp/lockstep-spool-XXXXXX";
+    /* /var/tmp: a disk, where /tmp may be tmpfs (no O_DIRECT, and RAM);
+     * named after the run, so that the local workers of a resumed run find
+     * the results their predecessors spooled */
+    char spool_root[64];
+    snprintf(spool_root, sizeof spool_root, "/var/tmp/lockstep-spool-%016" PRIx64,
+             (uint64_t)c->run_key);
     bool have_spool = false;
     if (a.local) {
         c->spawn = spawn_new();
-        if (!mkdtemp(spool_root)) {
+        if (mkdir(spool_root, 0700) != 0 && errno != EEXIST) {
             fprintf(stderr, "lockstep run: cannot create %s: %s\n", spool_root, strerror(errno));
             rc = EXIT_FAIL;
             goto finish;
@@ -407,10 +469,12 @@ finish:
                a.db, c->run);
     }
 out:
-    platforms_destroy(&plats);
     coord_destroy(&c);
+early:
+    platforms_destroy(&plats);
     store_destroy(&store);
     experiment_destroy(&exp);
+    store_run_info_free(&prev);
     for (size_t i = 0; i < a.nexpect; i++)
         free(a.expect_names[i]);
     free(a.expect_names);

@@ -169,6 +169,8 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
     c->hb_ms = 1000;
     c->miss_beats = 3;
     c->cur_phase = c->cur_rep = -1;
+    c->resume_phase = -1;
+    c->rejoin = true;
     const char *gm = getenv("LOCKSTEP_GO_MODE");
     c->go_mode = !gm                         ? GO_PUB
                  : strcmp(gm, "naive") == 0  ? GO_NAIVE
@@ -266,6 +268,12 @@ void coord_destroy(coord_t **c_p)
     zhash_destroy(&h);
     h = c->expect_set;
     zhash_destroy(&h);
+    h = c->prior; /* its items are freed with it (zhash_freefn) */
+    zhash_destroy(&h);
+    for (size_t i = 0; c->own_expect_names && i < c->nexpect_names; i++)
+        free(c->expect_names[i]);
+    if (c->own_expect_names)
+        free(c->expect_names);
     if (c->router)
         zmq_close(c->router);
     if (c->pub)
@@ -342,6 +350,43 @@ static const char *s_admissible(coord_t *c, const char *name, char *buf, size_t 
     return NULL;
 }
 
+/* Tell a worker this coordinator does not know it as it is (declared lost,
+ * or never registered here: the coordinator restarted) and that it should
+ * register again.  At most once per heartbeat per worker. */
+static void s_tell_rejoin(coord_t *c, struct cworker *w, const char *to, const char *reason)
+{
+    int64_t now = clock_mono_ns();
+    if (w) {
+        if (now - w->told_rejoin < (int64_t)c->hb_ms * NS_PER_MS)
+            return;
+        w->told_rejoin = now;
+    }
+    proto_builder_t *b = proto_begin(PROTO_QUIT);
+    proto_put_str(b, "reason", reason);
+    proto_put_bool(b, "rejoin", true);
+    s_send_msg(c, to, b);
+}
+
+/* A lost worker is back: admit it again with the next epoch. */
+static void s_rejoin(coord_t *c, struct cworker *w, const proto_msg_t *m)
+{
+    w->lost = false;
+    w->rejoined = true;
+    w->epoch++;
+    w->step = STEP_NONE;
+    w->synced = true; /* its SUB stayed subscribed; GO reaches it */
+    w->pid = proto_int(m, "pid", w->pid);
+    w->last_seen = clock_mono_ns();
+    c->nlive++;
+    log_warn("worker %s is back: admitted again with epoch %" PRId64 "%s", w->name, w->epoch,
+             c->rejoin ? "; it takes part in the repetitions still to run"
+                       : "; it sits out the rest of the run (rejoin: false)");
+    if (w->rank >= 0 &&
+        store_worker_rejoined(c->store, c->run, w->name, w->epoch, clock_wall_ns()) != 0)
+        log_warn("%s: cannot record that %s rejoined: %s", store_path(c->store), w->name,
+                 store_errmsg(c->store));
+}
+
 static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
 {
     const char *name = proto_str(m, "name");
@@ -354,8 +399,8 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
     struct cworker *w = coord_worker(c, name);
     if (w) {
         if (w->lost) {
-            s_reject(c, id, "this worker was declared lost in this run");
-            return;
+            s_rejoin(c, w, m);
+            goto welcome;
         }
         /* Another process under a live worker's name (a cloned VM; the
          * transport let it in because the first connection dropped for a
@@ -394,6 +439,14 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
         w->last_seen = clock_mono_ns();
         w->rank = -1;
         w->phase = w->rep = -1;
+        w->epoch = 1;
+        /* a worker of the run being resumed keeps its epoch, or gets the
+         * next one if that run had lost it */
+        const struct coord_prior *pw = c->prior ? zhash_lookup(c->prior, name) : NULL;
+        if (pw) {
+            w->epoch = pw->epoch + (pw->lost ? 1 : 0);
+            w->rejoined = pw->lost;
+        }
         if (c->nworkers == c->capworkers) {
             c->capworkers = c->capworkers ? c->capworkers * 2 : 16;
             c->workers = realloc(c->workers, c->capworkers * sizeof *c->workers);
@@ -404,17 +457,19 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
         log_info("admitted %s (%s, %s, %" PRId64 " cores)", w->name, w->platform, w->hostname,
                  w->cores);
     }
+welcome:;
     proto_builder_t *b = proto_begin(PROTO_WELCOME);
     proto_put_int(b, "run", c->run_key);
     proto_put_int(b, "rank", w->rank);
     proto_put_str(b, "pub", c->pub_endpoint);
     proto_put_int(b, "hb_ms", c->hb_ms);
+    proto_put_int(b, "epoch", w->epoch);
     s_send_msg(c, id, b);
 }
 
 static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
 {
-    if (proto_int(m, "run", -1) != c->run_key || proto_int(m, "phase", -1) != w->phase ||
+    if (proto_int(m, "epoch", 1) != w->epoch || proto_int(m, "run", -1) != c->run_key || proto_int(m, "phase", -1) != w->phase ||
         proto_int(m, "rep", -1) != w->rep || w->step != STEP_PREPARED) {
         log_debug("%s: stale READY ignored", w->name);
         return;
@@ -444,13 +499,35 @@ static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
     }
 }
 
-static void s_ack(coord_t *c, const char *to, int64_t run, int64_t phase, int64_t rep)
+static void s_ack(coord_t *c, const char *to, int64_t run, int64_t phase, int64_t rep,
+                  const char *refused)
 {
     proto_builder_t *b = proto_begin(PROTO_ACK);
     proto_put_int(b, "run", run);
     proto_put_int(b, "phase", phase);
     proto_put_int(b, "rep", rep);
+    if (refused)
+        proto_put_str(b, "refused", refused);
     s_send_msg(c, to, b);
+}
+
+/* A result from an epoch the worker has left: never stored; the ACK tells
+ * the worker to drop it from its spool. */
+static void s_refuse_stale(coord_t *c, struct cworker *w, const proto_msg_t *m)
+{
+    int64_t ep = proto_int(m, "epoch", 1), phase = proto_int(m, "phase", -1);
+    char why[160];
+    if (w->lost)
+        snprintf(why, sizeof why, "from epoch %" PRId64 ", after %s was declared lost", ep,
+                 w->name);
+    else
+        snprintf(why, sizeof why, "from epoch %" PRId64 "; %s is in epoch %" PRId64 " now", ep,
+                 w->name, w->epoch);
+    c->stale++;
+    log_warn("%s: refused its result of phase %s rep %" PRId64 ": %s", w->name,
+             phase >= 0 && (size_t)phase < c->exp->nphases ? c->exp->phases[phase].name : "?",
+             proto_int(m, "rep", -1), why);
+    s_ack(c, w->name, proto_int(m, "run", -1), phase, proto_int(m, "rep", -1), why);
 }
 
 /* A result in the open batch: ACKed after the commit.  current: it ended
@@ -483,7 +560,7 @@ static void s_batch_close(coord_t *c)
     for (size_t i = 0; i < c->nacks; i++) {
         struct pending_ack *a = &c->acks[i];
         if (rc == 0) {
-            s_ack(c, a->w->name, a->run, a->phase, a->rep);
+            s_ack(c, a->w->name, a->run, a->phase, a->rep, NULL);
         } else if (a->current && a->w->step == STEP_DONE) {
             a->w->step = STEP_GO;
             a->w->started_at = 0;
@@ -513,11 +590,17 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
                  w->name, run, phase, rep);
         return;
     }
+    if (proto_int(m, "epoch", 1) != w->epoch) {
+        s_refuse_stale(c, w, m);
+        return;
+    }
     /* the repetition in progress, or one this worker finished before (a
-     * re-send after a lost ACK); never one it has not been told to run */
+     * re-send after a lost ACK, or from its spool to the coordinator that
+     * resumed the run); never one it has not been told to run */
     bool current = phase == w->phase && rep == w->rep && w->step == STEP_GO;
     bool earlier = phase < w->phase || (phase == w->phase && rep < w->rep) ||
-                   (phase == w->phase && rep == w->rep && w->step == STEP_DONE);
+                   (phase == w->phase && rep == w->rep && w->step == STEP_DONE) ||
+                   phase <= c->resume_phase;
     if (!current && !earlier) {
         c->dropped++;
         log_warn("%s: RESULT for phase %" PRId64 " rep %" PRId64 " it was not asked to run; dropped",
@@ -646,10 +729,16 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
     } else if (!w) {
         c->dropped++;
         log_debug("%s from unknown peer '%s' dropped", proto_type_name(t), id);
+        /* a worker of a coordinator that died (or of this run before it
+         * was resumed) heartbeats to the next one on its port: ask it to
+         * register, rather than leave it waiting for a silence that the
+         * new coordinator's heartbeats never let it hear */
+        if (t == PROTO_HEARTBEAT || t == PROTO_RESULT || t == PROTO_READY)
+            s_tell_rejoin(c, NULL, id, "not registered with this coordinator");
     } else if (w->lost) {
-        proto_builder_t *b = proto_begin(PROTO_QUIT);
-        proto_put_str(b, "reason", "declared lost in this run");
-        s_send_msg(c, id, b);
+        if (t == PROTO_RESULT)
+            s_refuse_stale(c, w, m);
+        s_tell_rejoin(c, w, id, "declared lost in this run");
     } else {
         w->last_seen = clock_mono_ns();
         switch (t) {
@@ -761,9 +850,8 @@ void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason)
         store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), reason, phase);
     if (w->phase >= 0 && (w->step == STEP_PREPARED || w->step == STEP_READY || w->step == STEP_GO))
         coord_store_unfinished(c, w, "lost", reason);
-    proto_builder_t *b = proto_begin(PROTO_QUIT);
-    proto_put_str(b, "reason", "declared lost in this run");
-    s_send_msg(c, w->name, b);
+    w->told_rejoin = 0;
+    s_tell_rejoin(c, w, w->name, "declared lost in this run");
 }
 
 int coord_store_unfinished(coord_t *c, struct cworker *w, const char *status, const char *error)

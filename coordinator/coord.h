@@ -29,6 +29,12 @@ struct cworker {
     int64_t joined_at;           /* coordinator wall clock */
     int64_t last_seen;           /* monotonic */
     bool lost;
+    /* Epochs: 1 at admission; a lost worker that comes back is admitted
+     * again with the next one, and whatever it sends from an older epoch
+     * (a result it finished while frozen, its spool) is refused. */
+    int64_t epoch;
+    bool rejoined;               /* came back after a loss (this run or before a resume) */
+    int64_t told_rejoin;         /* monotonic: when it was last told to register again */
     bool synced;
     /* coordinator clock - worker clock and its +/- bound, as the worker last
      * measured it (Cristian, at admission and every ~10 s between
@@ -49,6 +55,12 @@ struct cworker {
 
 struct spawn;
 struct pending_ack;
+
+/* A worker of the run being resumed, as the database has it. */
+struct coord_prior {
+    int64_t epoch;
+    bool lost;
+};
 
 /* Start skew of a phase's lockstep repetitions, for the run's summary. */
 struct phase_skew {
@@ -79,6 +91,7 @@ typedef struct coord {
     int expect_count;
     char **expect_names;
     size_t nexpect_names;
+    bool own_expect_names;       /* expect_names are c's to free (a resume) */
     int64_t sync_nonce;
     int64_t last_sync_pub;       /* monotonic */
     void *expect_set;            /* zhash_t of expect_names, for admission */
@@ -98,6 +111,15 @@ typedef struct coord {
     int64_t last_hb_pub, last_liveness;
     /* what is running, for loss records */
     int cur_phase, cur_rep;
+    /* whether a lost worker that comes back runs the remaining repetitions
+     * (the experiment's `rejoin`) */
+    bool rejoin;
+    /* Resuming a run whose coordinator died: the phases up to resume_phase
+     * were started before (-1: a fresh run), so results re-sent from
+     * workers' spools for any of their repetitions are taken; prior holds
+     * what the database knew of each worker (name -> struct coord_prior). */
+    int resume_phase;
+    void *prior;
     /* fewer workers came than expected, or a phase found nobody to run it:
      * the run cannot be complete */
     bool shortfall;
@@ -105,6 +127,7 @@ typedef struct coord {
     bool store_failed;
     char store_err[512];
     int64_t dropped;             /* malformed or unexpected frames */
+    int64_t stale;               /* results refused: from an epoch left behind */
     volatile sig_atomic_t *interrupted;
     struct auth *auth;           /* CURVE admission (--keys), or NULL */
     void *monitor;               /* the ROUTER's monitor (with --keys) */

@@ -26,9 +26,10 @@
 static const char *const s_top_keys[] = {"name",        "description", "workers",
                                          "schedule",    "repetitions", "start_delay",
                                          "grace",       "phases",      "platforms",
-                                         "expectations", "skew_tolerance", NULL};
+                                         "expectations", "skew_tolerance", "heartbeat",
+                                         "missed_beats", "rejoin", NULL};
 enum { T_NAME, T_DESCRIPTION, T_WORKERS, T_SCHEDULE, T_REPS, T_START_DELAY, T_GRACE, T_PHASES,
-       T_PLATFORMS, T_EXPECTATIONS, T_SKEW_TOL, T_COUNT };
+       T_PLATFORMS, T_EXPECTATIONS, T_SKEW_TOL, T_HEARTBEAT, T_MISSED, T_REJOIN, T_COUNT };
 
 /* A platform instance's settings (struct launch_spec). */
 static const char *const s_plat_keys[] = {"name",  "kind",   "cpus",   "memory", "disk",
@@ -309,6 +310,24 @@ static int s_duration(loader_t *ld, const yaml_node_t *n, const char *what, int6
     }
     *out = ns;
     return 0;
+}
+
+/* true/false (YAML 1.1's yes/no/on/off too); reports and returns -1 otherwise. */
+static int s_bool(loader_t *ld, const yaml_node_t *n, const char *what, bool *out)
+{
+    static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", "On", NULL };
+    static const char *const no[] = { "false", "False", "FALSE", "no", "No", "off", "Off", NULL };
+    const char *s = s_key_scalar(ld, n, what, "true or false");
+    if (!s)
+        return -1;
+    for (size_t i = 0; yes[i]; i++)
+        if (strcmp(s, yes[i]) == 0)
+            return *out = true, 0;
+    for (size_t i = 0; no[i]; i++)
+        if (strcmp(s, no[i]) == 0)
+            return *out = false, 0;
+    s_problem(ld, n, "%s: '%s' is not true or false", what, s);
+    return -1;
 }
 
 static int s_schedule(loader_t *ld, const yaml_node_t *n, sched_kind_t *out)
@@ -1039,6 +1058,14 @@ static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *
     if (v[T_SKEW_TOL])
         s_duration(ld, v[T_SKEW_TOL], "skew_tolerance", 1000, 60 * NS_PER_S, "1us..60s",
                    &exp->skew_tolerance_ns);
+    if (v[T_HEARTBEAT])
+        s_duration(ld, v[T_HEARTBEAT], "heartbeat", 50 * NS_PER_MS, 60 * NS_PER_S, "50ms..60s",
+                   &exp->heartbeat_ns);
+    long long missed;
+    if (v[T_MISSED] && s_int(ld, v[T_MISSED], "missed_beats", 1, 100, &missed) == 0)
+        exp->missed_beats = (int)missed;
+    if (v[T_REJOIN])
+        s_bool(ld, v[T_REJOIN], "rejoin", &exp->rejoin);
     if (v[T_PLATFORMS])
         s_platforms_section(ld, exp, v[T_PLATFORMS]);
     if (!v[T_PHASES])
@@ -1126,6 +1153,9 @@ int experiment_parse(const char *name, const char *text, size_t len, struct expe
     exp->reps = 1;
     exp->start_delay_ns = 200 * NS_PER_MS;
     exp->grace_ns = 10 * NS_PER_S;
+    exp->heartbeat_ns = NS_PER_S;
+    exp->missed_beats = 3;
+    exp->rejoin = true;
 
     if (!yaml_parser_initialize(&parser)) {
         s_problem_at(&ld, 1, 1, "out of memory");

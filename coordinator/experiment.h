@@ -59,6 +59,13 @@ struct experiment {
     int64_t start_delay_ns;       /* GO start_at = now + this (default 200ms) */
     int64_t grace_ns;             /* added to expected_ns for deadlines (default 10s) */
     int64_t skew_tolerance_ns;    /* default for phases; 0 = none */
+    /* liveness: heartbeats both ways every heartbeat_ns; a worker silent for
+     * missed_beats of them is lost (defaults 1 s and 3) */
+    int64_t heartbeat_ns;
+    int missed_beats;
+    /* a lost worker that comes back (new epoch) takes part in the
+     * repetitions still to run (default), or only waits for the end */
+    bool rejoin;
     struct exp_phase *phases;
     size_t nphases;
     /* `platforms:`: instances this host can start (lockstep run starts them

@@ -324,7 +324,7 @@ int launch_ldd(const char *bin, char *buf, size_t len, char *err, size_t errlen)
 
 /* Field 22 of /proc/PID/stat: when the process started, in clock ticks
  * since boot.  With the pid it names a process uniquely (pids are reused). */
-static unsigned long long s_start_time(pid_t pid)
+unsigned long long launch_proc_start(pid_t pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -362,7 +362,7 @@ int launch_env_init(struct launch_env *env, uint64_t run_key, char *err, size_t 
     char path[320];
     snprintf(path, sizeof path, "%s/owner", env->state_dir);
     FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%d %llu\n", (int)getpid(), s_start_time(getpid())) < 0 ||
+    if (!f || fprintf(f, "%d %llu\n", (int)getpid(), launch_proc_start(getpid())) < 0 ||
         fclose(f) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
@@ -397,7 +397,7 @@ bool launch_run_alive(const char *key_hex)
     fclose(f);
     if (n != 2 || pid <= 0)
         return false;
-    return s_start_time(pid) == start && start != 0;
+    return launch_proc_start(pid) == start && start != 0;
 }
 
 void launch_sweep(void)

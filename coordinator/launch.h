@@ -127,6 +127,9 @@ void launch_env_cleanup(struct launch_env *env);
 void launch_sweep(void);
 /* Is the run with this key still owned by a live coordinator? */
 bool launch_run_alive(const char *key_hex);
+/* When process pid started (field 22 of /proc/PID/stat, clock ticks since
+ * boot), 0 if there is no such process: with the pid it names a process. */
+unsigned long long launch_proc_start(pid_t pid);
 
 /* ---- helpers for the launchers ---- */
 

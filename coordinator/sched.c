@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <czmq.h>
+
 #include "clock.h"
 #include "log.h"
 #include "pairing.h"
@@ -105,6 +107,7 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
             .clock_offset_ns = w->offset_ns, .clock_err_ns = w->offset_err_ns,
             .joined_at = w->joined_at,
             .launched_as = c->launched_as ? c->launched_as(c->launch_ctx, w->name) : NULL,
+            .epoch = w->epoch,
         };
         if (store_worker_put(c->store, c->run, &sw) != 0) {
             if (batch)
@@ -117,6 +120,19 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
         if (w->lost)
             store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), "lost during admission",
                               NULL);
+        else if (w->rejoined) /* lost before the run was resumed, back now */
+            store_worker_rejoined(c->store, c->run, w->name, w->epoch, clock_wall_ns());
+    }
+    /* a worker of the resumed run that did not come back is lost now */
+    if (c->prior) {
+        zlist_t *names = zhash_keys(c->prior);
+        for (const char *k = zlist_first(names); k; k = zlist_next(names))
+            if (!coord_worker(c, k)) {
+                c->shortfall = true;
+                store_worker_lost(c->store, c->run, k, clock_wall_ns(),
+                                  "did not come back when the run was resumed", NULL);
+            }
+        zlist_destroy(&names);
     }
     if (batch && store_batch_commit(c->store) != 0) {
         c->store_failed = true;
@@ -329,6 +345,8 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
     int64_t send0 = clock_mono_ns();
     int64_t go_at = clock_wall_ns() + (c->go_mode == GO_NAIVE ? 0 : c->exp->start_delay_ns);
     for (size_t i = 0; i < n; i++) {
+        if (set[i]->step != STEP_READY) /* lost and back since its READY: not in this one */
+            continue;
         set[i]->step = STEP_GO;
         set[i]->go_at = go_at;
     }
@@ -583,6 +601,40 @@ void sched_skew_summary(coord_t *c, FILE *out)
     }
 }
 
+static void s_mark_done(const char *name, void *arg)
+{
+    zhash_insert(arg, name, (void *)1);
+}
+
+/* Resuming: take out of set the workers the database already has a row
+ * for at (p, rep) — stored before the coordinator died, or re-sent from a
+ * spool since (every spooled result arrives before its worker's SYNC_OK, so
+ * all are in by now).  True when nobody who measures is left: the
+ * repetition was done before. */
+static bool s_resume_done(coord_t *c, const struct exp_phase *ph, int p, int rep,
+                          struct cworker **set, size_t *n)
+{
+    zhash_t *done = zhash_new();
+    if (store_rep_workers(c->store, c->run, p, rep, s_mark_done, done) < 0)
+        log_warn("%s: cannot read what phase %s rep %d stored: %s", store_path(c->store),
+                 ph->name, rep, store_errmsg(c->store));
+    size_t k = 0, measurers = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (zhash_lookup(done, set[i]->name))
+            continue;
+        set[k++] = set[i];
+        /* a network phase's servers have no rows of their own */
+        measurers += !(ph->nservers && s_in_list(ph->servers, ph->nservers, set[i]));
+    }
+    bool skip = zhash_size(done) > 0 && measurers == 0;
+    if (zhash_size(done) && !skip)
+        log_info("resumed: phase %s rep %d runs again for the %zu workers without a result",
+                 ph->name, rep, measurers);
+    zhash_destroy(&done);
+    *n = k;
+    return skip;
+}
+
 run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
 {
     const struct experiment *exp = c->exp;
@@ -603,9 +655,13 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
         for (int rep = 1; rep <= ph->reps; rep++) {
             c->cur_rep = rep;
             size_t n = 0;
-            for (size_t i = 0; i < c->nworkers; i++)
-                if (!c->workers[i]->lost && s_selected(ph, c->workers[i]))
-                    set[n++] = c->workers[i];
+            for (size_t i = 0; i < c->nworkers; i++) {
+                struct cworker *w = c->workers[i];
+                if (!w->lost && !(w->rejoined && !c->rejoin) && s_selected(ph, w))
+                    set[n++] = w;
+            }
+            if ((int)p <= c->resume_phase && s_resume_done(c, ph, (int)p, rep, set, &n))
+                continue;
             progress_rep(rep, set, n);
             if (n == 0) {
                 log_warn("phase %s: no live worker takes part", ph->name);

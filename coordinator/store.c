@@ -9,13 +9,9 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
-struct store {
-    sqlite3 *db;
-    char *path;
-    bool batch;       /* inside store_batch_begin .. store_batch_commit */
-};
+#include "store_int.h"
+
 
 /* Schema, version 1.
  * runs     one row per `lockstep run`; status running|complete|partial|failed;
@@ -109,6 +105,13 @@ static const struct {
       "ALTER TABLE rep_timing ADD COLUMN skew_tolerance_ns INTEGER" },
     { 3, "rep_timing", "over_tolerance",
       "ALTER TABLE rep_timing ADD COLUMN over_tolerance INTEGER" },
+    /* 4: epochs of workers that came back after a loss, and which
+     * coordinator process owns a run (so that a dead one's run is resumed,
+     * a live one's never) */
+    { 4, "workers", "epoch", "ALTER TABLE workers ADD COLUMN epoch INTEGER NOT NULL DEFAULT 1" },
+    { 4, "workers", "rejoined_at", "ALTER TABLE workers ADD COLUMN rejoined_at INTEGER" },
+    { 4, "runs", "coordinator", "ALTER TABLE runs ADD COLUMN coordinator TEXT" },
+    { 4, "runs", "resumes", "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0" },
 };
 
 static bool s_has_column(store_t *s, const char *table, const char *column)
@@ -186,8 +189,8 @@ const char *store_path(const store_t *s) { return s->path; }
 const char *store_errmsg(const store_t *s) { return sqlite3_errmsg(s->db); }
 struct sqlite3 *store_handle(store_t *s) { return s->db; }
 
-/* Bind helpers: NULL text binds SQL NULL; ints of 0 stay 0. */
-static void s_text(sqlite3_stmt *st, int i, const char *v)
+/* Bind helpers (store_int.h): NULL text binds SQL NULL; ints of 0 stay 0. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -195,7 +198,7 @@ static void s_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static int s_step_done(store_t *s, sqlite3_stmt *st)
+int store_step_done(store_t *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -203,7 +206,7 @@ static int s_step_done(store_t *s, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static sqlite3_stmt *s_prepare(store_t *s, const char *sql)
+sqlite3_stmt *store_prepare(store_t *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -211,130 +214,54 @@ static sqlite3_stmt *s_prepare(store_t *s, const char *sql)
     return st;
 }
 
-int64_t store_run_begin(store_t *s, const char *experiment, const char *file, const char *source,
-                        int64_t started_at, int64_t *key_p)
-{
-    uint64_t key = 0;
-    while (key == 0) {
-        if (getrandom(&key, sizeof key, 0) != (ssize_t)sizeof key)
-            sqlite3_randomness(sizeof key, &key);
-        key &= (1ULL << 62) - 1;
-    }
-    sqlite3_stmt *st = s_prepare(
-        s, "INSERT INTO runs(key, experiment, file, source, started_at) VALUES(?,?,?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, (int64_t)key);
-    s_text(st, 2, experiment);
-    s_text(st, 3, file);
-    s_text(st, 4, source);
-    sqlite3_bind_int64(st, 5, started_at);
-    *key_p = (int64_t)key;
-    if (s_step_done(s, st))
-        return -1;
-    return sqlite3_last_insert_rowid(s->db);
-}
-
-int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_at)
-{
-    sqlite3_stmt *st = s_prepare(s, "UPDATE runs SET status=?, finished_at=? WHERE id=?");
-    if (!st)
-        return -1;
-    s_text(st, 1, status);
-    sqlite3_bind_int64(st, 2, finished_at);
-    sqlite3_bind_int64(st, 3, run);
-    return s_step_done(s, st);
-}
-
 int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
                     const char *schedule, int reps, const char *params_json)
 {
-    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO phases VALUES(?,?,?,?,?,?,?)");
+    sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO phases VALUES(?,?,?,?,?,?,?)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_int(st, 2, idx);
-    s_text(st, 3, name);
-    s_text(st, 4, bench);
-    s_text(st, 5, schedule);
+    store_bind_text(st, 3, name);
+    store_bind_text(st, 4, bench);
+    store_bind_text(st, 5, schedule);
     sqlite3_bind_int(st, 6, reps);
-    s_text(st, 7, params_json);
-    return s_step_done(s, st);
-}
-
-int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
-{
-    sqlite3_stmt *st = s_prepare(
-        s, "INSERT OR REPLACE INTO workers(run, name, rank, platform, hostname, kernel, cpu_model,"
-           " cores, mem_bytes, pid, advertise, clock_offset_ns, clock_err_ns, joined_at,"
-           " launched_as) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    s_text(st, 2, w->name);
-    sqlite3_bind_int(st, 3, w->rank);
-    s_text(st, 4, w->platform);
-    s_text(st, 5, w->hostname);
-    s_text(st, 6, w->kernel);
-    s_text(st, 7, w->cpu_model);
-    sqlite3_bind_int64(st, 8, w->cores);
-    sqlite3_bind_int64(st, 9, w->mem_bytes);
-    sqlite3_bind_int64(st, 10, w->pid);
-    s_text(st, 11, w->advertise);
-    sqlite3_bind_int64(st, 12, w->clock_offset_ns);
-    sqlite3_bind_int64(st, 13, w->clock_err_ns);
-    sqlite3_bind_int64(st, 14, w->joined_at);
-    s_text(st, 15, w->launched_as);
-    return s_step_done(s, st);
+    store_bind_text(st, 7, params_json);
+    return store_step_done(s, st);
 }
 
 int store_platform_put(store_t *s, int64_t run, const char *name, const char *kind,
                        const char *status, const char *detail, const char *what)
 {
-    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO platforms(run, name, kind, status,"
+    sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO platforms(run, name, kind, status,"
                                     " detail, what) VALUES(?,?,?,?,?,?)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, run);
-    s_text(st, 2, name);
-    s_text(st, 3, kind);
-    s_text(st, 4, status);
-    s_text(st, 5, detail);
-    s_text(st, 6, what);
-    return s_step_done(s, st);
+    store_bind_text(st, 2, name);
+    store_bind_text(st, 3, kind);
+    store_bind_text(st, 4, status);
+    store_bind_text(st, 5, detail);
+    store_bind_text(st, 6, what);
+    return store_step_done(s, st);
 }
 
 int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset_ns, int64_t err_ns)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = store_prepare(
         s, "UPDATE workers SET clock_offset_ns=?, clock_err_ns=? WHERE run=? AND name=?");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, offset_ns);
     sqlite3_bind_int64(st, 2, err_ns);
     sqlite3_bind_int64(st, 3, run);
-    s_text(st, 4, name);
-    return s_step_done(s, st);
-}
-
-int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
-                      const char *phase)
-{
-    sqlite3_stmt *st = s_prepare(s, "UPDATE workers SET status='lost', lost_at=?, lost_reason=?,"
-                                    " lost_phase=? WHERE run=? AND name=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, at);
-    s_text(st, 2, reason);
-    s_text(st, 3, phase);
-    sqlite3_bind_int64(st, 4, run);
-    s_text(st, 5, name);
-    return s_step_done(s, st);
+    store_bind_text(st, 4, name);
+    return store_step_done(s, st);
 }
 
 static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = store_prepare(
         s, "INSERT OR IGNORE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return -1;
@@ -344,15 +271,15 @@ static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
         sqlite3_bind_int64(st, 1, run);
         sqlite3_bind_int(st, 2, r->phase);
         sqlite3_bind_int(st, 3, r->rep);
-        s_text(st, 4, r->worker);
-        s_text(st, 5, m->name);
-        s_text(st, 6, m->unit);
+        store_bind_text(st, 4, r->worker);
+        store_bind_text(st, 5, m->name);
+        store_bind_text(st, 6, m->unit);
         if (strcmp(r->status, "ok") == 0)
             sqlite3_bind_double(st, 7, m->value);
         else
             sqlite3_bind_null(st, 7);
-        s_text(st, 8, r->status);
-        s_text(st, 9, r->error);
+        store_bind_text(st, 8, r->status);
+        store_bind_text(st, 9, r->error);
         sqlite3_bind_int64(st, 10, r->scheduled_at);
         sqlite3_bind_int64(st, 11, r->started_at);
         sqlite3_bind_int64(st, 12, r->finished_at);
@@ -362,7 +289,7 @@ static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
         }
     }
     sqlite3_finalize(st);
-    st = s_prepare(s, "INSERT OR IGNORE INTO result_details VALUES(?,?,?,?,?,?)");
+    st = store_prepare(s, "INSERT OR IGNORE INTO result_details VALUES(?,?,?,?,?,?)");
     if (!st)
         return -1;
     for (size_t i = 0; i < r->ndetails; i++) {
@@ -370,9 +297,9 @@ static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
         sqlite3_bind_int64(st, 1, run);
         sqlite3_bind_int(st, 2, r->phase);
         sqlite3_bind_int(st, 3, r->rep);
-        s_text(st, 4, r->worker);
-        s_text(st, 5, r->details[i].key);
-        s_text(st, 6, r->details[i].value);
+        store_bind_text(st, 4, r->worker);
+        store_bind_text(st, 5, r->details[i].key);
+        store_bind_text(st, 6, r->details[i].value);
         if (sqlite3_step(st) != SQLITE_DONE) {
             sqlite3_finalize(st);
             return -1;
@@ -441,7 +368,7 @@ int store_result_put(store_t *s, int64_t run, const struct store_result *r)
 int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at, int64_t skew_ns,
                      int64_t skew_err_ns)
 {
-    sqlite3_stmt *st = s_prepare(s, "INSERT OR REPLACE INTO rep_timing(run, phase, rep, go_at,"
+    sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO rep_timing(run, phase, rep, go_at,"
                                     " skew_ns, skew_err_ns) VALUES(?,?,?,?,?,?)");
     if (!st)
         return -1;
@@ -451,12 +378,12 @@ int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at,
     sqlite3_bind_int64(st, 4, go_at);
     sqlite3_bind_int64(st, 5, skew_ns);
     sqlite3_bind_int64(st, 6, skew_err_ns);
-    return s_step_done(s, st);
+    return store_step_done(s, st);
 }
 
 int store_rep_cost(store_t *s, int64_t run, int phase, int rep, const struct store_rep_cost *rc)
 {
-    sqlite3_stmt *st = s_prepare(s, "UPDATE rep_timing SET barrier_ns=?, go_send_ns=?,"
+    sqlite3_stmt *st = store_prepare(s, "UPDATE rep_timing SET barrier_ns=?, go_send_ns=?,"
                                     " collect_ns=?, coord_cpu_ns=?, skew_tolerance_ns=?,"
                                     " over_tolerance=? WHERE run=? AND phase=? AND rep=?");
     if (!st)
@@ -475,7 +402,7 @@ int store_rep_cost(store_t *s, int64_t run, int phase, int rep, const struct sto
     sqlite3_bind_int64(st, 7, run);
     sqlite3_bind_int(st, 8, phase);
     sqlite3_bind_int(st, 9, rep);
-    return s_step_done(s, st);
+    return store_step_done(s, st);
 }
 
 int store_clocks_put(store_t *s, int64_t run, const struct store_clock *v, size_t n)
@@ -484,19 +411,19 @@ int store_clocks_put(store_t *s, int64_t run, const struct store_clock *v, size_
         return 0;
     if (s_exec(s, "BEGIN IMMEDIATE"))
         return s_busy(s) ? STORE_BUSY : -1;
-    sqlite3_stmt *up = s_prepare(
+    sqlite3_stmt *up = store_prepare(
         s, "UPDATE workers SET clock_offset_ns=?, clock_err_ns=? WHERE run=? AND name=?");
-    sqlite3_stmt *ins = s_prepare(s, "INSERT OR REPLACE INTO clock_offsets VALUES(?,?,?,?,?,?)");
+    sqlite3_stmt *ins = store_prepare(s, "INSERT OR REPLACE INTO clock_offsets VALUES(?,?,?,?,?,?)");
     int rc = up && ins ? 0 : -1;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_reset(up);
         sqlite3_bind_int64(up, 1, v[i].offset_ns);
         sqlite3_bind_int64(up, 2, v[i].err_ns);
         sqlite3_bind_int64(up, 3, run);
-        s_text(up, 4, v[i].worker);
+        store_bind_text(up, 4, v[i].worker);
         sqlite3_reset(ins);
         sqlite3_bind_int64(ins, 1, run);
-        s_text(ins, 2, v[i].worker);
+        store_bind_text(ins, 2, v[i].worker);
         sqlite3_bind_int64(ins, 3, v[i].n);
         sqlite3_bind_int64(ins, 4, v[i].at);
         sqlite3_bind_int64(ins, 5, v[i].offset_ns);
@@ -517,7 +444,7 @@ int store_clocks_put(store_t *s, int64_t run, const struct store_clock *v, size_
 int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int64_t *lost)
 {
     /* counted per (phase, rep, worker), not per metric row */
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = store_prepare(
         s, "SELECT status, COUNT(*) FROM (SELECT DISTINCT phase, rep, worker, status FROM results"
            " WHERE run=?) GROUP BY status");
     if (!st)
@@ -540,7 +467,7 @@ int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int6
 
 int64_t store_last_run(store_t *s)
 {
-    sqlite3_stmt *st = s_prepare(s, "SELECT MAX(id) FROM runs");
+    sqlite3_stmt *st = store_prepare(s, "SELECT MAX(id) FROM runs");
     if (!st)
         return 0;
     int64_t id = 0;

@@ -24,6 +24,7 @@ struct store_worker {
     int64_t clock_offset_ns, clock_err_ns;
     int64_t joined_at;
     const char *launched_as;      /* the launcher's platform, NULL when not launched */
+    int64_t epoch;                /* 1, or more after it came back from a loss */
 };
 
 struct store_result {
@@ -45,9 +46,10 @@ const char *store_path(const store_t *store);
 /* Last SQLite error text, for messages. */
 const char *store_errmsg(const store_t *store);
 
-/* A new run; *key_p receives its random wire key (positive, 62 bits). */
+/* A new run; *key_p receives its random wire key (positive, 62 bits).
+ * coordinator: who owns it ("HOST PID STARTTIME"), see store_run_resume. */
 int64_t store_run_begin(store_t *s, const char *experiment, const char *file, const char *source,
-                        int64_t started_at, int64_t *key_p);
+                        int64_t started_at, const char *coordinator, int64_t *key_p);
 int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_at);
 int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
                     const char *schedule, int reps, const char *params_json);
@@ -60,6 +62,31 @@ int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset
                        int64_t err_ns);
 int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
                       const char *phase);
+/* A lost worker came back with a new epoch (its loss stays recorded). */
+int store_worker_rejoined(store_t *s, int64_t run, const char *name, int64_t epoch, int64_t at);
+
+/* ---- resuming a run whose coordinator died (store_run.c) ---- */
+struct store_run_info {
+    int64_t id, key, resumes;
+    char *experiment, *file, *source, *status, *coordinator; /* malloc'd */
+};
+/* Run `run`, or the newest run of `experiment` still marked running: 0 and
+ * *ri (free with store_run_info_free), 1 when there is none, -1 on error. */
+int store_run_get(store_t *s, int64_t run, struct store_run_info *ri);
+int store_run_unfinished(store_t *s, const char *experiment, struct store_run_info *ri);
+void store_run_info_free(struct store_run_info *ri);
+/* Mark run running again under coordinator, counting the resume. */
+int store_run_resume(store_t *s, int64_t run, const char *coordinator);
+/* fn for every worker of run: its name, epoch, and whether it is lost.
+ * Returns how many, or -1. */
+int store_run_workers(store_t *s, int64_t run,
+                      void (*fn)(const char *name, int64_t epoch, bool lost, void *arg), void *arg);
+/* The highest phase index the run started (-1: none; -2: error). */
+int store_run_last_phase(store_t *s, int64_t run);
+/* fn for every worker with a row (ok, failed or lost) for (phase, rep).
+ * Returns how many, or -1. */
+int store_rep_workers(store_t *s, int64_t run, int phase, int rep,
+                      void (*fn)(const char *name, void *arg), void *arg);
 #define STORE_BUSY (-2) /* another writer holds the database; try again later */
 /* One transaction: every metric row and detail row.  0 after COMMIT,
  * STORE_BUSY when another process holds the write lock, -1 on failure. */

@@ -56,6 +56,7 @@ struct job {
     bool thread_live;
     int64_t run;
     int phase, rep;
+    int64_t epoch;              /* ours when it was prepared: its RESULT says so */
     const struct bench_ops *ops;
     void *opts;
     struct bench_ctx ctx;
@@ -76,6 +77,7 @@ struct wk {
     char workdir[4096];
     bool welcomed;
     int64_t run;
+    int64_t epoch;              /* from WELCOME: 1, more after we were declared lost */
     int hb_ms;
     int64_t last_heard, last_hb, hello_next, hello_backoff, last_resend;
     int hellos;                 /* sent since the last WELCOME */
@@ -122,6 +124,8 @@ static int s_send_hello(struct wk *w)
     proto_put_int(b, "cores", w->facts.cores);
     proto_put_int(b, "mem_bytes", w->facts.mem_bytes);
     proto_put_int(b, "pid", getpid());
+    if (w->epoch)
+        proto_put_int(b, "epoch", w->epoch);
     if (w->advertise[0])
         proto_put_str(b, "advertise", w->advertise);
     const char *caps[64];
@@ -327,6 +331,7 @@ static void s_ready_ep(struct wk *w, int64_t run, int64_t phase, int64_t rep, co
     proto_put_int(b, "offset_n", w->clk_n);
     if (endpoint)
         proto_put_str(b, "endpoint", endpoint);
+    proto_put_int(b, "epoch", w->epoch);
     s_send(w, b);
 }
 
@@ -373,6 +378,7 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
     j->run = run;
     j->phase = (int)phase;
     j->rep = (int)rep;
+    j->epoch = w->epoch;
     j->pipe_w = w->pipe_w;
     j->ctx.opts = opts;
     j->ctx.workdir = w->workdir;
@@ -413,6 +419,7 @@ static void s_send_result(struct wk *w)
         proto_put_str(b, "error", j->ctx.err[0] ? j->ctx.err : "benchmark failed");
     proto_put_int(b, "started_at", started);
     proto_put_int(b, "finished_at", finished);
+    proto_put_int(b, "epoch", j->epoch);
     proto_metric_t pm[BENCH_MAX_METRICS];
     for (size_t i = 0; i < j->res.nmetrics; i++)
         pm[i] = (proto_metric_t){ j->res.metrics[i].name, j->res.metrics[i].unit,
@@ -502,11 +509,29 @@ static void s_resend_one(const void *data, size_t len, void *arg)
     zmq_send(w->dealer, data, len, ZMQ_DONTWAIT);
 }
 
+/* Register with the coordinator again (HELLO with our epoch): it has not
+ * heard from us for too long, or it says it does not know us as we are (we
+ * were declared lost, or it restarted).  A job in progress finishes first
+ * (s_periodic waits for it): its result goes out under the epoch it ran in,
+ * and the coordinator decides whether to keep it. */
+static void s_register_again(struct wk *w, const char *why)
+{
+    log_warn("%s; registering again", why);
+    w->welcomed = false;
+    w->hello_backoff = 250 * NS_PER_MS;
+    w->hello_next = w->hello_first = clock_mono_ns();
+    w->hellos = 0;
+}
+
 static void s_on_dealer(struct wk *w, const proto_msg_t *m)
 {
     switch (proto_msg_type(m)) {
     case PROTO_WELCOME:
         if (!w->welcomed || proto_int(m, "run", 0) != w->run) {
+            int64_t ep = proto_int(m, "epoch", 1);
+            if (w->epoch && ep != w->epoch && proto_int(m, "run", 0) == w->run)
+                log_warn("admitted again with epoch %" PRId64 " (was %" PRId64 ")", ep, w->epoch);
+            w->epoch = ep;
             w->run = proto_int(m, "run", 0);
             w->hb_ms = (int)proto_int(m, "hb_ms", 1000);
             if (w->hb_ms < 50 || w->hb_ms > 60000)
@@ -544,10 +569,21 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
         s_on_prepare(w, m);
         break;
     case PROTO_ACK:
+        /* stored, or refused for good: either way not ours to keep */
+        if (proto_str(m, "refused"))
+            log_warn("the coordinator refused our result of phase %" PRId64 " rep %" PRId64
+                     ": %s; dropped",
+                     proto_int(m, "phase", 0), proto_int(m, "rep", 0), proto_str(m, "refused"));
         spool_del(w->o->spool, proto_int(m, "run", 0), (int)proto_int(m, "phase", 0),
                   (int)proto_int(m, "rep", 0));
         break;
     case PROTO_QUIT:
+        if (proto_bool(m, "rejoin", false)) {
+            if (w->welcomed)
+                s_register_again(w, proto_str(m, "reason") ? proto_str(m, "reason")
+                                                           : "the coordinator asks");
+            break;
+        }
         log_info("coordinator says quit: %s", proto_str(m, "reason") ? proto_str(m, "reason") : "");
         w->done = true;
         break;
@@ -609,6 +645,13 @@ static void s_periodic(struct wk *w)
 {
     int64_t now = clock_mono_ns();
     if (!w->welcomed) {
+        /* a benchmark in progress ends before we register again */
+        if (w->job.state == JOB_RUNNING || w->job.state == JOB_PREPARING)
+            return;
+        if (w->job.state == JOB_PREPARED) { /* for a GO that will not come */
+            s_job_abandon(&w->job);
+            s_job_reset(&w->job);
+        }
         if (now >= w->hello_next) {
             /* Not connected yet (ZMQ_IMMEDIATE drops the HELLO): try again
              * soon without backing off; a thousand workers connecting at
@@ -665,11 +708,10 @@ static void s_periodic(struct wk *w)
     if (!w->ping_want && w->job.state != JOB_RUNNING && now - w->clk_at >= every)
         s_measure_start(w, REPINGS);
     if (now - w->last_heard > 5LL * w->hb_ms * NS_PER_MS) {
-        log_warn("coordinator silent for %.1f s; registering again",
+        char why[96];
+        snprintf(why, sizeof why, "coordinator silent for %.1f s",
                  (double)(now - w->last_heard) / NS_PER_SEC);
-        w->welcomed = false;
-        w->hello_backoff = 250 * NS_PER_MS;
-        w->hello_next = w->hello_first = now;
+        s_register_again(w, why);
     }
 }
 

@@ -163,6 +163,29 @@ static void test_skew_tolerance(void **state)
              "t.yaml:2:17: skew_tolerance: 0s is out of range (allowed 1us..60s)\n");
 }
 
+/* liveness settings: heartbeat, missed_beats, rejoin (issue 7) */
+static void test_liveness(void **state)
+{
+    (void)state;
+    struct experiment *exp = s_ok("name: t\nphases:\n  - name: a\n    bench: null\n");
+    assert_int_equal(exp->heartbeat_ns, 1000 * MS);
+    assert_int_equal(exp->missed_beats, 3);
+    assert_true(exp->rejoin);
+    experiment_destroy(&exp);
+    exp = s_ok("name: t\nheartbeat: 250ms\nmissed_beats: 5\nrejoin: false\n"
+               "phases:\n  - name: a\n    bench: null\n");
+    assert_int_equal(exp->heartbeat_ns, 250 * MS);
+    assert_int_equal(exp->missed_beats, 5);
+    assert_false(exp->rejoin);
+    experiment_destroy(&exp);
+    s_expect("name: t\nheartbeat: 10ms\nmissed_beats: 0\nrejoin: maybe\n"
+             "phases:\n  - name: a\n    bench: null\n",
+             3,
+             "t.yaml:2:12: heartbeat: 10ms is out of range (allowed 50ms..60s)\n"
+             "t.yaml:3:15: missed_beats: 0 is out of range (allowed 1..100)\n"
+             "t.yaml:4:9: rejoin: 'maybe' is not true or false\n");
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -390,7 +413,7 @@ static void test_unknown_top_key(void **state)
              "t.yaml:1:1: missing required key 'phases'\n"
              "t.yaml:2:1: unknown key 'phazes' (expected one of: name, description, workers, "
              "schedule, repetitions, start_delay, grace, phases, platforms, expectations, "
-             "skew_tolerance)\n");
+             "skew_tolerance, heartbeat, missed_beats, rejoin)\n");
 }
 
 static void test_unknown_phase_key(void **state)
@@ -685,7 +708,7 @@ static void test_many_errors_at_once(void **state)
              "round-robin)\n"
              "t.yaml:3:1: unknown key 'colour' (expected one of: name, description, workers, "
              "schedule, repetitions, start_delay, grace, phases, platforms, expectations, "
-             "skew_tolerance)\n"
+             "skew_tolerance, heartbeat, missed_beats, rejoin)\n"
              "t.yaml:8:18: max_prime: 1 is out of range (allowed 3..1000000000)\n"
              "t.yaml:9:13: time: '4Q' is not a duration (seconds, or a number with an ns, us, "
              "ms, s, m or h suffix)\n"
@@ -898,6 +921,7 @@ int main(void)
         cmocka_unit_test(test_smoke_loads),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_skew_tolerance),
+        cmocka_unit_test(test_liveness),
         cmocka_unit_test(test_fields_and_overrides),
         cmocka_unit_test(test_sched_name),
         cmocka_unit_test(test_workers_count_and_list),

@@ -50,7 +50,7 @@ static store_t *s_fixture(int64_t *run)
     store_t *s = store_open(s_db, err, sizeof err);
     assert_non_null(s);
     int64_t key = 0;
-    *run = store_run_begin(s, "exp", "exp.yaml", "name: exp\n", 1000, &key);
+    *run = store_run_begin(s, "exp", "exp.yaml", "name: exp\n", 1000, "test 1 1", &key);
     assert_true(key > 0);
     assert_true(*run > 0);
     assert_int_equal(store_phase_put(s, *run, 0, "p0", "cpu", "lockstep", 2, "{}"), 0);
@@ -168,7 +168,7 @@ static void test_reopen_keeps_runs(void **state)
     assert_non_null(s);
     assert_int_equal(store_last_run(s), run);
     int64_t key1 = s_count(s, "SELECT key FROM runs"), key2;
-    assert_int_equal(store_run_begin(s, "exp", NULL, NULL, 3000, &key2), run + 1);
+    assert_int_equal(store_run_begin(s, "exp", NULL, NULL, 3000, NULL, &key2), run + 1);
     assert_true(key2 > 0 && key2 != key1);
     assert_int_equal(s_count(s, "SELECT COUNT(*) FROM runs WHERE status='complete'"), 1);
     sqlite3_stmt *st;

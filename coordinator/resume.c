@@ -1,0 +1,181 @@
+/* resume.c — finishing a run whose coordinator died (resume.h).
+ *
+ * A run is owned by the coordinator process that began or resumed it,
+ * recorded as "HOST PID STARTTIME" in runs.coordinator; the pid with its
+ * start time names one process even after pids are reused.  A run still
+ * marked running whose owner is gone from this host was cut short by a
+ * crash (SIGKILL, power, OOM): `lockstep run` on the same database takes it
+ * up again under the same wire key, so that its workers' spooled results are
+ * accepted, and sched.c skips every repetition already stored. */
+#include "resume.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "launch.h"
+#include "log.h"
+
+void resume_owner(char *buf, size_t len)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    snprintf(buf, len, "%s %d %llu", host, (int)getpid(), launch_proc_start(getpid()));
+}
+
+/* 1: the owner is alive on this host; 0: gone; -1: another host's (or not
+ * recorded), so this one cannot tell. */
+static int s_owner_alive(const char *owner, int *pid_p)
+{
+    char host[256] = "", mine[256] = "";
+    int pid = 0;
+    unsigned long long start = 0;
+    if (!owner || sscanf(owner, "%255s %d %llu", host, &pid, &start) != 3)
+        return -1;
+    *pid_p = pid;
+    gethostname(mine, sizeof mine - 1);
+    if (strcmp(host, mine) != 0)
+        return -1;
+    return start != 0 && launch_proc_start(pid) == start ? 1 : 0;
+}
+
+static int s_load(struct store_run_info *ri, struct experiment **exp_p)
+{
+    char name[64];
+    snprintf(name, sizeof name, "run %" PRId64 " (stored experiment)", ri->id);
+    struct experiment *exp = NULL;
+    if (experiment_parse(name, ri->source, strlen(ri->source), &exp, stderr) != 0) {
+        fprintf(stderr, "lockstep run: run %" PRId64 ": its stored experiment no longer "
+                        "loads; it cannot be resumed\n", ri->id);
+        return -1;
+    }
+    experiment_destroy(exp_p);
+    *exp_p = exp;
+    return 0;
+}
+
+int resume_find(store_t *store, int64_t resume_id, bool fresh, struct experiment **exp_p,
+                struct store_run_info *ri)
+{
+    int pid = 0, alive;
+    if (resume_id > 0) {
+        int rc = store_run_get(store, resume_id, ri);
+        if (rc != 0) {
+            fprintf(stderr, "lockstep run: --resume %" PRId64 ": %s\n", resume_id,
+                    rc > 0 ? "no such run in the database" : store_errmsg(store));
+            return rc > 0 ? -EXIT_INVALID : -EXIT_FAIL;
+        }
+        if (strcmp(ri->status, "complete") == 0) {
+            fprintf(stderr, "lockstep run: --resume %" PRId64 ": the run is complete; "
+                            "nothing to resume\n", resume_id);
+            store_run_info_free(ri);
+            return -EXIT_INVALID;
+        }
+        if (strcmp(ri->status, "running") == 0 && s_owner_alive(ri->coordinator, &pid) == 1) {
+            fprintf(stderr, "lockstep run: --resume %" PRId64 ": the run is in progress "
+                            "(coordinator pid %d)\n", resume_id, pid);
+            store_run_info_free(ri);
+            return -EXIT_FAIL;
+        }
+        if (*exp_p && strcmp((*exp_p)->source, ri->source) != 0)
+            log_warn("run %" PRId64 " goes on with the experiment it began with, not with the "
+                     "file given now", ri->id);
+        if (s_load(ri, exp_p) != 0) {
+            store_run_info_free(ri);
+            return -EXIT_FAIL;
+        }
+        return 1;
+    }
+    if (fresh || store_run_unfinished(store, (*exp_p)->name, ri) != 0)
+        return 0;
+    alive = s_owner_alive(ri->coordinator, &pid);
+    if (alive != 0) {
+        if (alive > 0)
+            log_warn("run %" PRId64 " of %s is in progress (coordinator pid %d); this is a "
+                     "new run beside it", ri->id, ri->experiment, pid);
+        else
+            log_warn("run %" PRId64 " of %s is marked running by %s%s; starting a new run "
+                     "(--resume %" PRId64 " takes it over)", ri->id, ri->experiment,
+                     ri->coordinator[0] ? "a coordinator on another host: " : "a coordinator "
+                     "this lockstep cannot identify", ri->coordinator, ri->id);
+        store_run_info_free(ri);
+        return 0;
+    }
+    if (strcmp((*exp_p)->source, ri->source) != 0) {
+        log_warn("run %" PRId64 " of %s was cut short, but %s has changed since; starting a "
+                 "new run (--resume %" PRId64 " finishes the old one as it began)",
+                 ri->id, ri->experiment, (*exp_p)->path, ri->id);
+        store_run_info_free(ri);
+        return 0;
+    }
+    log_warn("run %" PRId64 " of %s was cut short (its coordinator is gone): resuming it; "
+             "--new starts a new run instead", ri->id, ri->experiment);
+    if (s_load(ri, exp_p) != 0) {
+        store_run_info_free(ri);
+        return -EXIT_FAIL;
+    }
+    return 1;
+}
+
+struct prior_ctx {
+    coord_t *c;
+    char **names;
+    size_t n;
+};
+
+static void s_prior(const char *name, int64_t epoch, bool lost, void *arg)
+{
+    struct prior_ctx *pc = arg;
+    struct coord_prior *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    p->epoch = epoch > 0 ? epoch : 1;
+    p->lost = lost;
+    zhash_insert(pc->c->prior, name, p);
+    zhash_freefn(pc->c->prior, name, free);
+    char **names = realloc(pc->names, (pc->n + 1) * sizeof *names);
+    if (names && (names[pc->n] = strdup(name))) {
+        pc->names = names;
+        pc->n++;
+    } else if (names) {
+        pc->names = names;
+    }
+}
+
+int resume_apply(coord_t *c, const struct store_run_info *ri, char *err, size_t errlen)
+{
+    char owner[320];
+    resume_owner(owner, sizeof owner);
+    c->run = ri->id;
+    c->run_key = ri->key;
+    c->resume_phase = store_run_last_phase(c->store, ri->id);
+    c->prior = zhash_new();
+    struct prior_ctx pc = { c, NULL, 0 };
+    if (c->resume_phase < -1 || store_run_workers(c->store, ri->id, s_prior, &pc) < 0 ||
+        store_run_resume(c->store, ri->id, owner) != 0) {
+        snprintf(err, errlen, "%s: cannot resume run %" PRId64 ": %s", store_path(c->store),
+                 ri->id, store_errmsg(c->store));
+        for (size_t i = 0; i < pc.n; i++)
+            free(pc.names[i]);
+        free(pc.names);
+        return -1;
+    }
+    /* whom to wait for: the command line's choice stands; otherwise the
+     * workers the run had (names owned by c from here on) */
+    if (!c->expect_count && !c->nexpect_names && pc.n) {
+        c->expect_names = pc.names;
+        c->nexpect_names = pc.n;
+        c->own_expect_names = true;
+    } else {
+        for (size_t i = 0; i < pc.n; i++)
+            free(pc.names[i]);
+        free(pc.names);
+    }
+    log_info("run %" PRId64 ": resumed (phases 1..%d were started before; %zu workers)", ri->id,
+             c->resume_phase + 1, pc.n);
+    return 0;
+}

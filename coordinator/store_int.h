@@ -1,0 +1,25 @@
+/* store_int.h — what the store's source files share (store.c: schema,
+ * results, batches; store_run.c: runs and workers, resuming).  Not for the
+ * rest of the coordinator, which goes through store.h. */
+#ifndef LOCKSTEP_STORE_INT_H
+#define LOCKSTEP_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "store.h"
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    bool batch;       /* inside store_batch_begin .. store_batch_commit */
+};
+
+/* A prepared statement, or NULL (the error is in store_errmsg). */
+sqlite3_stmt *store_prepare(store_t *s, const char *sql);
+/* Bind text, or SQL NULL for a NULL pointer. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Step a statement that returns no row, and finalize it: 0 or -1. */
+int store_step_done(store_t *s, sqlite3_stmt *st);
+
+#endif
