@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_int.h"
 
@@ -74,11 +76,45 @@ static const char *s_schema =
     "  run INTEGER NOT NULL, worker TEXT NOT NULL, n INTEGER NOT NULL, at INTEGER,"
     "  offset_ns INTEGER, err_ns INTEGER, PRIMARY KEY(run, worker, n));";
 
+/* Keep the message of a failure: the ROLLBACK that follows it would
+ * replace SQLite's own with "cannot rollback - no transaction is active". */
+void store_note_error(store_t *s)
+{
+    int e = sqlite3_system_errno(s->db), code = sqlite3_extended_errcode(s->db) & 0xff;
+    const char *msg = sqlite3_errmsg(s->db), *why = NULL;
+    /* SQLite says "disk I/O error" and often keeps no errno: try to create
+     * a file beside the database and let the file system say what is wrong */
+    char probe[4200];
+    if ((code == SQLITE_IOERR || code == SQLITE_READONLY || code == SQLITE_FULL) &&
+        snprintf(probe, sizeof probe, "%s.probe-XXXXXX", s->path) < (int)sizeof probe) {
+        int fd = mkstemp(probe);
+        if (fd >= 0) {
+            if (write(fd, "x", 1) != 1 || fsync(fd) != 0)
+                e = errno;
+            close(fd);
+            unlink(probe);
+        } else {
+            e = errno;
+        }
+        why = e == EROFS    ? "the file system holding it is read-only"
+              : e == ENOSPC ? "the file system holding it is full"
+                            : NULL;
+    }
+    if (!why && e && !strstr(msg, strerror(e)))
+        why = strerror(e);
+    if (why)
+        snprintf(s->errbuf, sizeof s->errbuf, "%s (%s)", msg, why);
+    else
+        snprintf(s->errbuf, sizeof s->errbuf, "%s", msg);
+}
+
 static int s_exec(store_t *s, const char *sql)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     sqlite3_free(msg);
+    if (rc != SQLITE_OK && strncmp(sql, "ROLLBACK", 8) != 0)
+        store_note_error(s);
     return rc == SQLITE_OK ? 0 : -1;
 }
 
@@ -186,7 +222,12 @@ void store_destroy(store_t **store_p)
 }
 
 const char *store_path(const store_t *s) { return s->path; }
-const char *store_errmsg(const store_t *s) { return sqlite3_errmsg(s->db); }
+/* The last failure's message, with the operating system's reason when
+ * there is one ("database or disk is full (No space left on device)"). */
+const char *store_errmsg(const store_t *s)
+{
+    return s->errbuf[0] ? s->errbuf : sqlite3_errmsg(s->db);
+}
 struct sqlite3 *store_handle(store_t *s) { return s->db; }
 
 /* Bind helpers (store_int.h): NULL text binds SQL NULL; ints of 0 stay 0. */
@@ -201,16 +242,19 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 int store_step_done(store_t *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        store_note_error(s);
     sqlite3_finalize(st);
-    (void)s;
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
 sqlite3_stmt *store_prepare(store_t *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        store_note_error(s);
         return NULL;
+    }
     return st;
 }
 
@@ -284,6 +328,7 @@ static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
         sqlite3_bind_int64(st, 11, r->started_at);
         sqlite3_bind_int64(st, 12, r->finished_at);
         if (sqlite3_step(st) != SQLITE_DONE) {
+            store_note_error(s);
             sqlite3_finalize(st);
             return -1;
         }
@@ -301,6 +346,7 @@ static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
         store_bind_text(st, 5, r->details[i].key);
         store_bind_text(st, 6, r->details[i].value);
         if (sqlite3_step(st) != SQLITE_DONE) {
+            store_note_error(s);
             sqlite3_finalize(st);
             return -1;
         }
@@ -428,8 +474,10 @@ int store_clocks_put(store_t *s, int64_t run, const struct store_clock *v, size_
         sqlite3_bind_int64(ins, 4, v[i].at);
         sqlite3_bind_int64(ins, 5, v[i].offset_ns);
         sqlite3_bind_int64(ins, 6, v[i].err_ns);
-        if (sqlite3_step(up) != SQLITE_DONE || sqlite3_step(ins) != SQLITE_DONE)
+        if (sqlite3_step(up) != SQLITE_DONE || sqlite3_step(ins) != SQLITE_DONE) {
+            store_note_error(s);
             rc = -1;
+        }
     }
     sqlite3_finalize(up);
     sqlite3_finalize(ins);

@@ -13,12 +13,15 @@ struct store {
     sqlite3 *db;
     char *path;
     bool batch;       /* inside store_batch_begin .. store_batch_commit */
+    char errbuf[512]; /* store_errmsg's */
 };
 
 /* A prepared statement, or NULL (the error is in store_errmsg). */
 sqlite3_stmt *store_prepare(store_t *s, const char *sql);
 /* Bind text, or SQL NULL for a NULL pointer. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Remember the current SQLite error (with errno's text) for store_errmsg. */
+void store_note_error(store_t *s);
 /* Step a statement that returns no row, and finalize it: 0 or -1. */
 int store_step_done(store_t *s, sqlite3_stmt *st);
 
