@@ -456,12 +456,17 @@ finish:
                     store_errmsg(store));
         int64_t ok = 0, failed = 0, lost = 0;
         store_run_counts(store, c->run, &ok, &failed, &lost);
-        size_t nlost = 0;
-        for (size_t i = 0; i < c->nworkers; i++)
+        size_t nlost = 0, nback = 0;
+        for (size_t i = 0; i < c->nworkers; i++) {
             nlost += c->workers[i]->lost;
-        printf("run %" PRId64 " %s: %zu workers (%zu lost), %zu phases, results %" PRId64
+            nback += c->workers[i]->rejoined;
+        }
+        char back[48] = "";
+        if (nback)
+            snprintf(back, sizeof back, ", %zu lost and back", nback);
+        printf("run %" PRId64 " %s: %zu workers (%zu lost%s), %zu phases, results %" PRId64
                " ok, %" PRId64 " failed, %" PRId64 " lost\n",
-               c->run, st, c->nworkers, nlost, exp->nphases, ok, failed, lost);
+               c->run, st, c->nworkers, nlost, back, exp->nphases, ok, failed, lost);
         store_summary(store, c->run, stdout);
         sched_skew_summary(c, stdout);
         platforms_summary(plats, c, stdout);

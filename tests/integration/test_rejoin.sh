@@ -30,6 +30,7 @@ run_case() { # $1: experiment file, $2: tag
   wait $COORD; rc=$?
   cat "$TMP/$tag.out"
   expect_eq "$rc" 3 "$tag: coordinator exit status (a loss makes the run partial)"
+  grep -q "^run 1 partial: 2 workers (0 lost, 1 lost and back)" "$TMP/$tag.out" || fail "$tag: summary line"
   grep -q "worker w2 lost in phase long" "$TMP/$tag.err" || fail "$tag: loss not logged"
   lost_after=$(( ($(sql "SELECT lost_at FROM workers WHERE name='w2'") - stopped_at) / 1000000 ))
   echo "$tag: w2 declared lost ${lost_after} ms after SIGSTOP"
