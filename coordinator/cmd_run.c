@@ -60,6 +60,8 @@ static const char *s_usage =
     "                        (lockstep keygen DIR makes them); needed to bind a\n"
     "                        non-loopback address\n"
     "      --insecure        allow binding a non-loopback address without CURVE\n"
+    "                        (then anyone who reaches the ports can register, and\n"
+    "                        use up the coordinator's memory: docs/guarantees.md)\n"
     "  -r, --resume RUN      finish run RUN of the database (FILE optional: the run\n"
     "                        goes on with the experiment it began with)\n"
     "      --new             a new run, even if one of this experiment was cut short\n"

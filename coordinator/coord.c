@@ -25,6 +25,11 @@
 #include "spawn.h"
 
 #define COORD_RCVHWM 100000 /* a barrier of 1024 workers must not be dropped */
+/* A PUB receives only subscriptions and handshake commands (a CURVE
+ * handshake's are the longest, a few hundred bytes).  libzmq keeps a
+ * subscription as a tree of about 120 bytes per byte of it: a 1 MiB
+ * subscription would cost 100 MiB, so a frame above this drops the peer. */
+#define COORD_PUB_MAXMSG 1024
 #define COORD_MAX_CLOCK_NS (86400 * NS_PER_SEC)
 
 static int s_setopt_int(void *sock, int opt, int v) { return zmq_setsockopt(sock, opt, &v, sizeof v); }
@@ -176,9 +181,9 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
                  : strcmp(gm, "naive") == 0  ? GO_NAIVE
                  : strcmp(gm, "router") == 0 ? GO_ROUTER
                                              : GO_PUB;
-    int64_t maxmsg = PROTO_MAX_FRAME;
+    int64_t maxmsg = PROTO_MAX_FRAME, pubmax = COORD_PUB_MAXMSG;
     zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(c->pub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(c->pub, ZMQ_MAXMSGSIZE, &pubmax, sizeof pubmax);
     s_setopt_int(c->router, ZMQ_RCVHWM, COORD_RCVHWM);
     s_setopt_int(c->router, ZMQ_SNDHWM, COORD_RCVHWM);
     s_setopt_int(c->pub, ZMQ_SNDHWM, COORD_RCVHWM);

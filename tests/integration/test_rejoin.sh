@@ -19,7 +19,7 @@ run_case() { # $1: experiment file, $2: tag
   done
   in_long() { [ -f "$DB" ] && [ "$(sql "SELECT COUNT(*) FROM phases WHERE name='long'" 2>/dev/null)" = 1 ]; }
   wait_for 30 in_long || { cat "$TMP/$tag.err"; fail "$tag: phase 'long' never started"; }
-  sleep 1 # w2 is now in the middle of its 5 s repetition
+  sleep 1 # w2 is now in the middle of its 6 s repetition
   kill -STOP "$PID_w2"
   stopped_at=$(date +%s%N)
   # frozen until declared lost (3 missed heartbeats of 1 s), then thawed
@@ -52,8 +52,13 @@ run_case() { # $1: experiment file, $2: tag
 }
 
 run_case "$SRC/tests/integration/data/five.yaml" rejoin
-# phases 4 and 5 (after: 2 reps, last: 2 reps) with w2 in its new epoch
-expect_eq "$(sql "SELECT COUNT(*) FROM (SELECT DISTINCT phase, rep FROM results WHERE worker='w2' AND status='ok' AND phase >= 3)")" 4 "w2 rejoined phases 4-5"
+# phases 4 and 5 (after: 2 reps, last: 2 reps) with w2 in its new epoch; it
+# is back long before 'long' ends unless the host is overloaded, so at least
+# the whole of phase 5 must be its
+echo "w2 in its new epoch: $(sql "SELECT group_concat(phase || '/' || rep, ' ') FROM results WHERE worker='w2' AND status='ok' AND phase >= 3 AND metric IN ('ok', 'events_per_sec')")"
+expect_eq "$(sql "SELECT COUNT(*) FROM (SELECT DISTINCT rep FROM results WHERE worker='w2' AND status='ok' AND phase = 4)")" 2 "w2 rejoined phase 5"
+[ "$(sql "SELECT COUNT(*) FROM (SELECT DISTINCT phase, rep FROM results WHERE worker='w2' AND status='ok' AND phase >= 3)")" -ge 3 ] ||
+  fail "w2 took part in less than 3 of the 4 repetitions after it came back"
 
 sed 's/^grace: 5s$/grace: 5s\nrejoin: false/' "$SRC/tests/integration/data/five.yaml" > "$TMP/sitout.yaml"
 grep -q "^rejoin: false" "$TMP/sitout.yaml" || fail "could not write the rejoin: false variant"
