@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -258,49 +259,71 @@ sqlite3_stmt *store_prepare(store_t *s, const char *sql)
     return st;
 }
 
+/* Bind by a type string, one letter a value: i int64_t, n int, t text
+ * (NULL binds SQL NULL), d double. */
+static void s_vbind(sqlite3_stmt *st, const char *types, va_list ap)
+{
+    for (int i = 1; *types; types++, i++) {
+        switch (*types) {
+        case 'i':
+            sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+            break;
+        case 'n':
+            sqlite3_bind_int(st, i, va_arg(ap, int));
+            break;
+        case 't':
+            store_bind_text(st, i, va_arg(ap, const char *));
+            break;
+        case 'd':
+            sqlite3_bind_double(st, i, va_arg(ap, double));
+            break;
+        }
+    }
+}
+
+sqlite3_stmt *store_query(store_t *s, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *st = store_prepare(s, sql);
+    if (st) {
+        va_list ap;
+        va_start(ap, types);
+        s_vbind(st, types, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+int store_exec(store_t *s, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *st = store_prepare(s, sql);
+    if (!st)
+        return -1;
+    va_list ap;
+    va_start(ap, types);
+    s_vbind(st, types, ap);
+    va_end(ap);
+    return store_step_done(s, st);
+}
+
 int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
                     const char *schedule, int reps, const char *params_json)
 {
-    sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO phases VALUES(?,?,?,?,?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int(st, 2, idx);
-    store_bind_text(st, 3, name);
-    store_bind_text(st, 4, bench);
-    store_bind_text(st, 5, schedule);
-    sqlite3_bind_int(st, 6, reps);
-    store_bind_text(st, 7, params_json);
-    return store_step_done(s, st);
+    return store_exec(s, "INSERT OR REPLACE INTO phases VALUES(?,?,?,?,?,?,?)", "intttnt", run,
+                      idx, name, bench, schedule, reps, params_json);
 }
 
 int store_platform_put(store_t *s, int64_t run, const char *name, const char *kind,
                        const char *status, const char *detail, const char *what)
 {
-    sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO platforms(run, name, kind, status,"
-                                    " detail, what) VALUES(?,?,?,?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    store_bind_text(st, 2, name);
-    store_bind_text(st, 3, kind);
-    store_bind_text(st, 4, status);
-    store_bind_text(st, 5, detail);
-    store_bind_text(st, 6, what);
-    return store_step_done(s, st);
+    return store_exec(s, "INSERT OR REPLACE INTO platforms(run, name, kind, status, detail, what)"
+                         " VALUES(?,?,?,?,?,?)",
+                      "ittttt", run, name, kind, status, detail, what);
 }
 
 int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset_ns, int64_t err_ns)
 {
-    sqlite3_stmt *st = store_prepare(
-        s, "UPDATE workers SET clock_offset_ns=?, clock_err_ns=? WHERE run=? AND name=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, offset_ns);
-    sqlite3_bind_int64(st, 2, err_ns);
-    sqlite3_bind_int64(st, 3, run);
-    store_bind_text(st, 4, name);
-    return store_step_done(s, st);
+    return store_exec(s, "UPDATE workers SET clock_offset_ns=?, clock_err_ns=? WHERE run=? AND name=?",
+                      "iiit", offset_ns, err_ns, run, name);
 }
 
 static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
@@ -414,17 +437,9 @@ int store_result_put(store_t *s, int64_t run, const struct store_result *r)
 int store_rep_timing(store_t *s, int64_t run, int phase, int rep, int64_t go_at, int64_t skew_ns,
                      int64_t skew_err_ns)
 {
-    sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO rep_timing(run, phase, rep, go_at,"
-                                    " skew_ns, skew_err_ns) VALUES(?,?,?,?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int(st, 2, phase);
-    sqlite3_bind_int(st, 3, rep);
-    sqlite3_bind_int64(st, 4, go_at);
-    sqlite3_bind_int64(st, 5, skew_ns);
-    sqlite3_bind_int64(st, 6, skew_err_ns);
-    return store_step_done(s, st);
+    return store_exec(s, "INSERT OR REPLACE INTO rep_timing(run, phase, rep, go_at, skew_ns,"
+                         " skew_err_ns) VALUES(?,?,?,?,?,?)",
+                      "inniii", run, phase, rep, go_at, skew_ns, skew_err_ns);
 }
 
 int store_rep_cost(store_t *s, int64_t run, int phase, int rep, const struct store_rep_cost *rc)

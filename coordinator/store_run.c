@@ -16,37 +16,23 @@ int64_t store_run_begin(store_t *s, const char *experiment, const char *file, co
             sqlite3_randomness(sizeof key, &key);
         key &= (1ULL << 62) - 1;
     }
-    sqlite3_stmt *st = store_prepare(
-        s, "INSERT INTO runs(key, experiment, file, source, started_at, coordinator)"
-           " VALUES(?,?,?,?,?,?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, (int64_t)key);
-    store_bind_text(st, 2, experiment);
-    store_bind_text(st, 3, file);
-    store_bind_text(st, 4, source);
-    sqlite3_bind_int64(st, 5, started_at);
-    store_bind_text(st, 6, coordinator);
     *key_p = (int64_t)key;
-    if (store_step_done(s, st))
+    if (store_exec(s, "INSERT INTO runs(key, experiment, file, source, started_at, coordinator)"
+                      " VALUES(?,?,?,?,?,?)",
+                   "itttit", (int64_t)key, experiment, file, source, started_at, coordinator))
         return -1;
     return sqlite3_last_insert_rowid(s->db);
 }
 
 int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_at)
 {
-    sqlite3_stmt *st = store_prepare(s, "UPDATE runs SET status=?, finished_at=? WHERE id=?");
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, status);
-    sqlite3_bind_int64(st, 2, finished_at);
-    sqlite3_bind_int64(st, 3, run);
-    return store_step_done(s, st);
+    return store_exec(s, "UPDATE runs SET status=?, finished_at=? WHERE id=?", "tii", status,
+                      finished_at, run);
 }
 
 int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
 {
-    sqlite3_stmt *st = store_prepare(
+    return store_exec(
         s, "INSERT INTO workers(run, name, rank, platform, hostname, kernel, cpu_model,"
            " cores, mem_bytes, pid, advertise, clock_offset_ns, clock_err_ns, joined_at,"
            " launched_as, epoch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -57,54 +43,25 @@ int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
            " cpu_model=excluded.cpu_model, cores=excluded.cores, mem_bytes=excluded.mem_bytes,"
            " pid=excluded.pid, advertise=excluded.advertise,"
            " clock_offset_ns=excluded.clock_offset_ns, clock_err_ns=excluded.clock_err_ns,"
-           " launched_as=excluded.launched_as, epoch=excluded.epoch");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    store_bind_text(st, 2, w->name);
-    sqlite3_bind_int(st, 3, w->rank);
-    store_bind_text(st, 4, w->platform);
-    store_bind_text(st, 5, w->hostname);
-    store_bind_text(st, 6, w->kernel);
-    store_bind_text(st, 7, w->cpu_model);
-    sqlite3_bind_int64(st, 8, w->cores);
-    sqlite3_bind_int64(st, 9, w->mem_bytes);
-    sqlite3_bind_int64(st, 10, w->pid);
-    store_bind_text(st, 11, w->advertise);
-    sqlite3_bind_int64(st, 12, w->clock_offset_ns);
-    sqlite3_bind_int64(st, 13, w->clock_err_ns);
-    sqlite3_bind_int64(st, 14, w->joined_at);
-    store_bind_text(st, 15, w->launched_as);
-    sqlite3_bind_int64(st, 16, w->epoch > 0 ? w->epoch : 1);
-    return store_step_done(s, st);
+           " launched_as=excluded.launched_as, epoch=excluded.epoch",
+        "itnttttiiitiiiti", run, w->name, w->rank, w->platform, w->hostname, w->kernel,
+        w->cpu_model, w->cores, w->mem_bytes, w->pid, w->advertise, w->clock_offset_ns,
+        w->clock_err_ns, w->joined_at, w->launched_as, w->epoch > 0 ? w->epoch : (int64_t)1);
 }
 
 int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
                       const char *phase)
 {
-    sqlite3_stmt *st = store_prepare(s, "UPDATE workers SET status='lost', lost_at=?, lost_reason=?,"
-                                    " lost_phase=? WHERE run=? AND name=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, at);
-    store_bind_text(st, 2, reason);
-    store_bind_text(st, 3, phase);
-    sqlite3_bind_int64(st, 4, run);
-    store_bind_text(st, 5, name);
-    return store_step_done(s, st);
+    return store_exec(s, "UPDATE workers SET status='lost', lost_at=?, lost_reason=?, lost_phase=?"
+                         " WHERE run=? AND name=?",
+                      "ittit", at, reason, phase, run, name);
 }
 
 int store_worker_rejoined(store_t *s, int64_t run, const char *name, int64_t epoch, int64_t at)
 {
-    sqlite3_stmt *st = store_prepare(s, "UPDATE workers SET status='rejoined', epoch=?,"
-                                        " rejoined_at=? WHERE run=? AND name=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, epoch);
-    sqlite3_bind_int64(st, 2, at);
-    sqlite3_bind_int64(st, 3, run);
-    store_bind_text(st, 4, name);
-    return store_step_done(s, st);
+    return store_exec(s, "UPDATE workers SET status='rejoined', epoch=?, rejoined_at=?"
+                         " WHERE run=? AND name=?",
+                      "iiit", epoch, at, run, name);
 }
 
 static char *s_col_dup(sqlite3_stmt *st, int i)
@@ -139,21 +96,16 @@ static int s_run_row(sqlite3_stmt *st, struct store_run_info *ri)
 
 int store_run_get(store_t *s, int64_t run, struct store_run_info *ri)
 {
-    sqlite3_stmt *st = store_prepare(s, "SELECT " RUN_COLUMNS " FROM runs WHERE id=?");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    return s_run_row(st, ri);
+    sqlite3_stmt *st = store_query(s, "SELECT " RUN_COLUMNS " FROM runs WHERE id=?", "i", run);
+    return st ? s_run_row(st, ri) : -1;
 }
 
 int store_run_unfinished(store_t *s, const char *experiment, struct store_run_info *ri)
 {
-    sqlite3_stmt *st = store_prepare(s, "SELECT " RUN_COLUMNS " FROM runs WHERE experiment=?"
-                                        " AND status='running' ORDER BY id DESC LIMIT 1");
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, experiment);
-    return s_run_row(st, ri);
+    sqlite3_stmt *st = store_query(s, "SELECT " RUN_COLUMNS " FROM runs WHERE experiment=? AND"
+                                      " status='running' ORDER BY id DESC LIMIT 1",
+                                   "t", experiment);
+    return st ? s_run_row(st, ri) : -1;
 }
 
 void store_run_info_free(struct store_run_info *ri)
@@ -168,23 +120,18 @@ void store_run_info_free(struct store_run_info *ri)
 
 int store_run_resume(store_t *s, int64_t run, const char *coordinator)
 {
-    sqlite3_stmt *st = store_prepare(s, "UPDATE runs SET status='running', finished_at=NULL,"
-                                        " coordinator=?, resumes=resumes+1 WHERE id=?");
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, coordinator);
-    sqlite3_bind_int64(st, 2, run);
-    return store_step_done(s, st);
+    return store_exec(s, "UPDATE runs SET status='running', finished_at=NULL, coordinator=?,"
+                         " resumes=resumes+1 WHERE id=?",
+                      "ti", coordinator, run);
 }
 
 int store_run_workers(store_t *s, int64_t run,
                       void (*fn)(const char *name, int64_t epoch, bool lost, void *arg), void *arg)
 {
-    sqlite3_stmt *st = store_prepare(s, "SELECT name, epoch, status FROM workers WHERE run=?"
-                                        " ORDER BY name");
+    sqlite3_stmt *st = store_query(s, "SELECT name, epoch, status FROM workers WHERE run=?"
+                                      " ORDER BY name", "i", run);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, run);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *status = (const char *)sqlite3_column_text(st, 2);
@@ -198,10 +145,9 @@ int store_run_workers(store_t *s, int64_t run,
 
 int store_run_last_phase(store_t *s, int64_t run)
 {
-    sqlite3_stmt *st = store_prepare(s, "SELECT MAX(idx) FROM phases WHERE run=?");
+    sqlite3_stmt *st = store_query(s, "SELECT MAX(idx) FROM phases WHERE run=?", "i", run);
     if (!st)
         return -2;
-    sqlite3_bind_int64(st, 1, run);
     int idx = -2;
     if (sqlite3_step(st) == SQLITE_ROW)
         idx = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 0);
@@ -212,13 +158,10 @@ int store_run_last_phase(store_t *s, int64_t run)
 int store_rep_workers(store_t *s, int64_t run, int phase, int rep,
                       void (*fn)(const char *name, void *arg), void *arg)
 {
-    sqlite3_stmt *st = store_prepare(s, "SELECT DISTINCT worker FROM results WHERE run=? AND"
-                                        " phase=? AND rep=?");
+    sqlite3_stmt *st = store_query(s, "SELECT DISTINCT worker FROM results WHERE run=? AND"
+                                      " phase=? AND rep=?", "inn", run, phase, rep);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int(st, 2, phase);
-    sqlite3_bind_int(st, 3, rep);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fn((const char *)sqlite3_column_text(st, 0), arg);
