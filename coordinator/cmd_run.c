@@ -450,9 +450,11 @@ finish:
     {
         const char *st = rc == EXIT_OK ? "complete" : rc == EXIT_PARTIAL ? "partial" : "failed";
         if (s_interrupted)
-            fprintf(stderr, "lockstep run: interrupted\n");
+            fprintf(stderr, "lockstep run: interrupted; 'lockstep run --resume %" PRId64
+                            " --db %s' finishes the run later\n", c->run, a.db);
         if (c->store_failed)
-            fprintf(stderr, "lockstep run: %s\n", c->store_err);
+            fprintf(stderr, "lockstep run: %s\nlockstep run: once the database is writable, "
+                            "the same command resumes the run\n", c->store_err);
         if (store_run_end(store, c->run, st, clock_wall_ns()) != 0 && !c->store_failed)
             fprintf(stderr, "lockstep run: %s: cannot record the run's end: %s\n", a.db,
                     store_errmsg(store));

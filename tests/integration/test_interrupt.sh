@@ -1,6 +1,8 @@
 # Ctrl-C on the coordinator mid-run: exit 1, the run recorded as failed,
 # healthy workers not blamed (no loss recorded), local workers gone, what was
-# committed before the interrupt kept.
+# committed before the interrupt kept.  The same command starts a new run
+# (an interrupt is a decision, not a crash); `--resume 1` (no FILE) finishes
+# the interrupted one without repeating what it stored.
 . "$(dirname "$0")/lib.sh"
 DB=$TMP/i.db
 "$LOCKSTEP" run "$SRC/tests/integration/data/long.yaml" --local 2 --db "$DB" >"$TMP/out" 2>"$TMP/err" &
@@ -18,4 +20,16 @@ expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE status != 'ok'")" 0 "lost o
 for pid in $(sql "SELECT pid FROM workers"); do
   wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || fail "worker $pid outlived the interrupted run"
 done
-pass "interrupt ends the run without blaming workers"
+grep -q "lockstep run --resume 1 --db $DB' finishes the run later" "$TMP/err" || fail "no hint how to finish it"
+sql "SELECT phase, rep, worker, started_at FROM results WHERE metric IN ('events_per_sec', 'ok') ORDER BY 1,2,3" | sort > "$TMP/before"
+"$LOCKSTEP" run --resume 1 --local 2 --db "$DB" >"$TMP/out2" 2>"$TMP/err2"
+rc=$?
+[ $rc -eq 0 ] || { tail -20 "$TMP/err2"; fail "--resume 1: exit $rc"; }
+expect_eq "$(sql "SELECT COUNT(*) || ',' || status || ',' || resumes FROM runs")" "1,complete,1" "runs after --resume"
+expect_eq "$(sql "SELECT COUNT(*) FROM (SELECT DISTINCT phase, rep, worker FROM results WHERE status='ok')")" 20 "every repetition once"
+sql "SELECT phase, rep, worker, started_at FROM results WHERE metric IN ('events_per_sec', 'ok') ORDER BY 1,2,3" | sort > "$TMP/after"
+expect_eq "$(comm -23 "$TMP/before" "$TMP/after" | wc -l)" 0 "stored rows changed by the resume"
+"$LOCKSTEP" run --resume 1 --db "$DB" >/dev/null 2>"$TMP/err3"
+expect_eq "$?" 2 "--resume of a complete run"
+grep -q "the run is complete; nothing to resume" "$TMP/err3" || fail "no reason given: $(cat "$TMP/err3")"
+pass "interrupt ends the run without blaming workers; --resume finishes it"
