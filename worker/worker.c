@@ -556,9 +556,28 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
     }
 }
 
+/* Our heartbeat.  Sent as the answer to the coordinator's own (at most
+ * one a half beat), so that all its workers' beats reach it together, once a
+ * beat, and it wakes once for them all instead of once for each; on our
+ * own timer, a beat after the last one, when its heartbeats do not come. */
+static void s_heartbeat(struct wk *w, int64_t now)
+{
+    w->last_hb = now;
+    proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
+    proto_put_int(b, "t", clock_wall_ns());
+    s_send(w, b);
+}
+
 static void s_on_sub(struct wk *w, const proto_msg_t *m)
 {
+    int64_t now;
     switch (proto_msg_type(m)) {
+    case PROTO_HEARTBEAT:
+        now = clock_mono_ns();
+        if (w->welcomed && proto_int(m, "run", -1) == w->run &&
+            now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS / 2)
+            s_heartbeat(w, now);
+        break;
     case PROTO_SYNC:
         if (proto_int(m, "run", -1) == w->run) {
             proto_builder_t *b = proto_begin(PROTO_SYNC_OK);
@@ -570,7 +589,7 @@ static void s_on_sub(struct wk *w, const proto_msg_t *m)
         s_on_go(w, m);
         break;
     default:
-        break; /* HEARTBEAT: hearing it is the point */
+        break;
     }
 }
 
@@ -635,12 +654,8 @@ static void s_periodic(struct wk *w)
         }
         return;
     }
-    if (now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS) {
-        w->last_hb = now;
-        proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
-        proto_put_int(b, "t", clock_wall_ns());
-        s_send(w, b);
-    }
+    if (now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS)
+        s_heartbeat(w, now);
     if (now - w->last_resend >= RESEND_NS) {
         w->last_resend = now;
         spool_each(w->o->spool, w->run, s_resend_one, w);
