@@ -846,8 +846,27 @@ static void s_periodic(coord_t *c)
     }
 }
 
+/* Milliseconds until s_periodic has something to do: the pump sleeps that
+ * long at most, and no longer wakes 20 times a second for nothing. */
+static int s_ms_to_duty(const coord_t *c)
+{
+    int64_t next = c->last_hb_pub + c->hb_ms * NS_PER_MS;
+    int64_t live = c->last_liveness + c->hb_ms * NS_PER_MS / 4;
+    next = live < next ? live : next;
+    for (size_t i = 0; i < c->nworkers; i++) {
+        if (!c->workers[i]->lost && !c->workers[i]->synced) {
+            int64_t sync = c->last_sync_pub + 100 * NS_PER_MS;
+            next = sync < next ? sync : next;
+            break;
+        }
+    }
+    return clock_ms_until(next);
+}
+
 void coord_pump(coord_t *c, int timeout_ms)
 {
+    int due = s_ms_to_duty(c);
+    timeout_ms = timeout_ms < 0 || due < timeout_ms ? due : timeout_ms;
     zmq_pollitem_t items[3] = { { .socket = c->router, .events = ZMQ_POLLIN },
                                 { .socket = c->auth ? auth_socket(c->auth) : NULL,
                                   .events = ZMQ_POLLIN },
