@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -109,4 +111,26 @@ bool clock_est_prefer(const clock_est_t *old, int64_t age_ns, const clock_est_t 
     /* the old bound as it stands now: plus the worst drift since */
     int64_t grown = old->err_ns + age_ns / 1000000 * CLOCK_DRIFT_PPM;
     return fresh->err_ns <= grown;
+}
+
+void clock_boot_id(char *out, size_t len)
+{
+    if (len == 0)
+        return;
+    out[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (!f)
+        return;
+    if (!fgets(out, (int)len, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+void clock_est_same(clock_est_t *e)
+{
+    e->offset_ns = 0;
+    e->err_ns = 1;
+    e->best_rtt_ns = 0;
+    e->samples = 1;
 }

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define NS_PER_MS 1000000LL
@@ -31,6 +32,16 @@ typedef struct {
 void clock_est_init(clock_est_t *e);
 /* t0: local send, tr: remote clock at reply, t1: local receive (all ns). */
 void clock_est_add(clock_est_t *e, int64_t t0, int64_t tr, int64_t t1);
+
+/* This kernel's boot id (/proc/sys/kernel/random/boot_id), "" when it
+ * cannot be read.  Two processes that read the same one run on the same
+ * kernel and so read the same CLOCK_REALTIME (time namespaces offset only
+ * the monotonic and boot clocks): a container and its host, two workers on
+ * one machine.  Their offset is 0, exactly, with nothing to measure. */
+void clock_boot_id(char *out, size_t len);
+/* The estimate of a clock known to be the same one: offset 0, bound 1 ns
+ * (the clock's resolution). */
+void clock_est_same(clock_est_t *e);
 
 /* Clocks drift apart between measurements; this bounds how fast (NTP keeps
  * a disciplined clock within ~15 ppm; a quartz without it, ~50 ppm). */

@@ -49,7 +49,8 @@ static const s_field_t s_hello[] = {
     OPT("caps", F_STRARRAY), OPT("epoch", F_INT),    END
 };
 static const s_field_t s_welcome[] = {
-    REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT), END
+    REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT),
+    OPT("boot_id", F_STR), END
 };
 static const s_field_t s_reject[] = { REQ("reason", F_STR), END };
 static const s_field_t s_sync[] = { REQ("run", F_INT), REQ("nonce", F_INT), END };

@@ -13,7 +13,9 @@
  * Messages and who sends them (C = coordinator ROUTER/PUB, W = worker DEALER/SUB):
  *   HELLO     W->C  name platform hostname kernel cpu_model cores mem_bytes pid
  *                   [advertise] [caps: array of str] [epoch]
- *   WELCOME   C->W  run rank pub hb_ms
+ *   WELCOME   C->W  run rank pub hb_ms [boot_id]
+ *                   (boot_id: the coordinator's kernel; a worker on the same
+ *                   kernel shares its clock and measures no offset)
  *   REJECT    C->W  reason                 (decodable whatever its "v")
  *   SYNC      C=>*  run nonce              (PUB: proves the SUB is live)
  *   SYNC_OK   W->C  nonce

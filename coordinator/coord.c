@@ -166,6 +166,7 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
     c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
     c->pub = zmq_socket(c->zctx, ZMQ_PUB);
     c->byname = zhash_new();
+    clock_boot_id(c->boot_id, sizeof c->boot_id);
     c->hb_ms = 1000;
     c->miss_beats = 3;
     c->cur_phase = c->cur_rep = -1;
@@ -419,6 +420,8 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
     proto_put_int(b, "rank", w->rank);
     proto_put_str(b, "pub", c->pub_endpoint);
     proto_put_int(b, "hb_ms", c->hb_ms);
+    if (c->boot_id[0])
+        proto_put_str(b, "boot_id", c->boot_id);
     s_send_msg(c, id, b);
 }
 
