@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -26,7 +27,15 @@ int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop)
      * 1 ns for this thread, sleep to within spin_ns, and spin the rest.  The
      * spin is short on purpose: with many workers on few cores, every
      * spinning thread takes a core from one that has still to wake up. */
-    const int64_t spin_ns = 30 * 1000;
+    int64_t spin_ns = 30 * 1000;
+    /* Many waiters for one instant on one machine (a swarm, --local N):
+     * woken all in one timer interrupt, 30 us before it, they were still
+     * being woken at the instant (64 on 2 cores: the first start 50-100 us
+     * late).  Each wakes a random 0..CLOCK_WAKE_SPREAD_NS earlier and spins
+     * from there: the first start is on time, the rest follow one context
+     * switch apart as before. */
+    unsigned seed = (unsigned)clock_mono_ns() ^ (unsigned)(uintptr_t)&seed;
+    spin_ns += (int64_t)(rand_r(&seed) % (CLOCK_WAKE_SPREAD_NS / 1000)) * 1000;
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     for (;;) {
         int64_t now = clock_wall_ns(), left = t_ns - now;
