@@ -24,9 +24,10 @@ int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop)
 {
     /* An absolute sleep on CLOCK_REALTIME wakes within the timer slack of the
      * instant (50 us by default, more under load): take the slack down to
-     * 1 ns for this thread, sleep to within spin_ns, and spin the rest.  The
-     * spin is short on purpose: with many workers on few cores, every
-     * spinning thread takes a core from one that has still to wake up. */
+     * 1 ns for this thread, sleep to within spin_ns, and spin the rest.  A
+     * spinning thread holds its core, but at real-time priority the others
+     * waiting for the same instant could not start before it anyway: on a
+     * core they start one after another, a context switch apart. */
     int64_t spin_ns = 30 * 1000;
     /* Many waiters for one instant on one machine (a swarm, --local N):
      * woken all in one timer interrupt, 30 us before it, they were still

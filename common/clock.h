@@ -15,12 +15,11 @@
 int64_t clock_wall_ns(void);   /* CLOCK_REALTIME */
 int64_t clock_mono_ns(void);   /* CLOCK_MONOTONIC */
 /* Sleep until the wall clock reaches t: an absolute-time sleep with a 1 ns
- * timer slack to a random 30 us .. 1 ms short of t, then a spin.  Returns early, with
- * -1, when *stop becomes non-zero (stop may be NULL). */
+ * timer slack to a random 30 us .. 30 us + CLOCK_WAKE_SPREAD_NS short of t,
+ * then a spin.  Returns early, with -1, when *stop becomes non-zero (stop
+ * may be NULL). */
 int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop);
-#ifndef CLOCK_WAKE_SPREAD_NS
-#define CLOCK_WAKE_SPREAD_NS (1000 * 1000) /* clock_wait_wall's early wake-up, at most */
-#endif
+#define CLOCK_WAKE_SPREAD_NS (1000 * 1000)
 /* Milliseconds from now (monotonic) to deadline, clamped to [0, INT32_MAX]. */
 int clock_ms_until(int64_t deadline_mono_ns);
 

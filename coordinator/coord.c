@@ -187,7 +187,7 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
      * connected is refused, so a cloned VM with the same host name cannot
      * steal a live worker's identity (its worker says so after a few HELLOs).
      * A restarted worker gets its name back once the old connection closes,
-     * at once on a process exit, within the ZMTP heartbeat timeout on a
+     * at once on a process exit, within ~5 s (TCP keepalive, below) on a
      * host crash. */
     /* sending to a peer that is gone fails instead of vanishing silently */
     s_setopt_int(c->router, ZMQ_ROUTER_MANDATORY, 1);
