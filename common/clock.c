@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -21,10 +24,19 @@ int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop)
 {
     /* An absolute sleep on CLOCK_REALTIME wakes within the timer slack of the
      * instant (50 us by default, more under load): take the slack down to
-     * 1 ns for this thread, sleep to within spin_ns, and spin the rest.  The
-     * spin is short on purpose: with many workers on few cores, every
-     * spinning thread takes a core from one that has still to wake up. */
-    const int64_t spin_ns = 30 * 1000;
+     * 1 ns for this thread, sleep to within spin_ns, and spin the rest.  A
+     * spinning thread holds its core, but at real-time priority the others
+     * waiting for the same instant could not start before it anyway: on a
+     * core they start one after another, a context switch apart. */
+    int64_t spin_ns = 30 * 1000;
+    /* Many waiters for one instant on one machine (a swarm, --local N):
+     * woken all in one timer interrupt, 30 us before it, they were still
+     * being woken at the instant (64 on 2 cores: the first start 50-100 us
+     * late).  Each wakes a random 0..CLOCK_WAKE_SPREAD_NS earlier and spins
+     * from there: the first start is on time, the rest follow one context
+     * switch apart as before. */
+    unsigned seed = (unsigned)clock_mono_ns() ^ (unsigned)(uintptr_t)&seed;
+    spin_ns += (int64_t)(rand_r(&seed) % (CLOCK_WAKE_SPREAD_NS / 1000)) * 1000;
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     for (;;) {
         int64_t now = clock_wall_ns(), left = t_ns - now;
@@ -109,4 +121,26 @@ bool clock_est_prefer(const clock_est_t *old, int64_t age_ns, const clock_est_t 
     /* the old bound as it stands now: plus the worst drift since */
     int64_t grown = old->err_ns + age_ns / 1000000 * CLOCK_DRIFT_PPM;
     return fresh->err_ns <= grown;
+}
+
+void clock_boot_id(char *out, size_t len)
+{
+    if (len == 0)
+        return;
+    out[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (!f)
+        return;
+    if (!fgets(out, (int)len, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+void clock_est_same(clock_est_t *e)
+{
+    e->offset_ns = 0;
+    e->err_ns = 1;
+    e->best_rtt_ns = 0;
+    e->samples = 1;
 }

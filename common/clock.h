@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define NS_PER_MS 1000000LL
@@ -14,9 +15,11 @@
 int64_t clock_wall_ns(void);   /* CLOCK_REALTIME */
 int64_t clock_mono_ns(void);   /* CLOCK_MONOTONIC */
 /* Sleep until the wall clock reaches t: an absolute-time sleep with a 1 ns
- * timer slack to just short of t, then a short spin.  Returns early, with
- * -1, when *stop becomes non-zero (stop may be NULL). */
+ * timer slack to a random 30 us .. 30 us + CLOCK_WAKE_SPREAD_NS short of t,
+ * then a spin.  Returns early, with -1, when *stop becomes non-zero (stop
+ * may be NULL). */
 int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop);
+#define CLOCK_WAKE_SPREAD_NS (1000 * 1000)
 /* Milliseconds from now (monotonic) to deadline, clamped to [0, INT32_MAX]. */
 int clock_ms_until(int64_t deadline_mono_ns);
 
@@ -31,6 +34,16 @@ typedef struct {
 void clock_est_init(clock_est_t *e);
 /* t0: local send, tr: remote clock at reply, t1: local receive (all ns). */
 void clock_est_add(clock_est_t *e, int64_t t0, int64_t tr, int64_t t1);
+
+/* This kernel's boot id (/proc/sys/kernel/random/boot_id), "" when it
+ * cannot be read.  Two processes that read the same one run on the same
+ * kernel and so read the same CLOCK_REALTIME (time namespaces offset only
+ * the monotonic and boot clocks): a container and its host, two workers on
+ * one machine.  Their offset is 0, exactly, with nothing to measure. */
+void clock_boot_id(char *out, size_t len);
+/* The estimate of a clock known to be the same one: offset 0, bound 1 ns
+ * (the clock's resolution). */
+void clock_est_same(clock_est_t *e);
 
 /* Clocks drift apart between measurements; this bounds how fast (NTP keeps
  * a disciplined clock within ~15 ppm; a quartz without it, ~50 ppm). */

@@ -50,7 +50,7 @@ static const s_field_t s_hello[] = {
 };
 static const s_field_t s_welcome[] = {
     REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT),
-    OPT("epoch", F_INT), END
+    OPT("epoch", F_INT), OPT("boot_id", F_STR), END
 };
 static const s_field_t s_reject[] = { REQ("reason", F_STR), END };
 static const s_field_t s_sync[] = { REQ("run", F_INT), REQ("nonce", F_INT), END };

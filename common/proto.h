@@ -15,7 +15,9 @@
  *                   [advertise] [caps: array of str] [epoch]
  *                   (epoch: the one the worker last had in this run, 0 at
  *                   first; a lost worker that comes back gets a new one)
- *   WELCOME   C->W  run rank pub hb_ms [epoch]
+ *   WELCOME   C->W  run rank pub hb_ms [epoch] [boot_id]
+ *                   (boot_id: the coordinator's kernel; a worker on the same
+ *                   kernel shares its clock and measures no offset)
  *   REJECT    C->W  reason                 (decodable whatever its "v")
  *   SYNC      C=>*  run nonce              (PUB: proves the SUB is live)
  *   SYNC_OK   W->C  nonce

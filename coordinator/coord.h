@@ -77,6 +77,7 @@ typedef struct coord {
     void *zctx, *router, *pub;
     char endpoint[256];          /* ROUTER, as bound (wildcard port resolved) */
     char pub_endpoint[256];
+    char boot_id[64];            /* this kernel's (clock_boot_id), for WELCOME */
     store_t *store;
     const struct experiment *exp;
     int64_t run;                 /* id in the database */

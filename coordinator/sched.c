@@ -43,7 +43,8 @@ static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
         int ms = clock_ms_until(deadline);
         if (ms <= 0)
             return cond(c, arg);
-        coord_pump(c, ms < 50 ? ms : 50);
+        /* the pump wakes sooner for its own duties (heartbeats, SYNC) */
+        coord_pump(c, ms < 200 ? ms : 200);
         progress_tick();
     }
 }

@@ -92,6 +92,7 @@ struct wk {
     int64_t ping_sent;          /* wall clock */
     int64_t ping_next;          /* monotonic: the next ping of the burst, 0 = none due */
     int64_t remeasure_ns;       /* REMEASURE_NS, jittered per worker */
+    bool same_clock;            /* on the coordinator's kernel: offset 0, no pings */
     unsigned rnd;               /* rand_r state */
     bool rt;                    /* the control thread runs at real-time priority */
     int pipe_r, pipe_w;
@@ -171,6 +172,27 @@ static void s_measure_end(struct wk *w)
     w->clk_n++;
     log_debug("clock offset %" PRId64 " ns +/- %" PRId64 " ns (measurement %d)", w->clk.offset_ns,
               w->clk.err_ns, w->clk_n);
+}
+
+/* A new coordinator: on its kernel we read its very clock (a container on
+ * its host, a swarm or --local workers), and pings could only add their
+ * error to the recorded starts; elsewhere, measure the offset. */
+static void s_clock_welcome(struct wk *w, const proto_msg_t *m)
+{
+    char mine[64];
+    const char *theirs = proto_str(m, "boot_id");
+    clock_boot_id(mine, sizeof mine);
+    w->same_clock = theirs && mine[0] && strcmp(theirs, mine) == 0;
+    if (!w->same_clock) {
+        s_measure_start(w, PINGS);
+        return;
+    }
+    w->ping_want = 0; /* a measurement for an earlier coordinator */
+    w->ping_next = 0;
+    clock_est_same(&w->clk);
+    w->clk_n = 1;
+    w->clk_at = clock_mono_ns();
+    log_debug("same kernel as the coordinator (boot id %s): its clock, offset 0", mine);
 }
 
 /* The SUB connects to the coordinator's PUB port on the host we connect to:
@@ -539,7 +561,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
             log_info("welcomed to run %" PRId64 " by %s", w->run, w->o->connect);
             clock_est_init(&w->clk);
             w->clk_n = w->clk_tries = 0;
-            s_measure_start(w, PINGS);
+            s_clock_welcome(w, m);
             spool_each(w->o->spool, w->run, s_resend_one, w);
         }
         w->welcomed = true;
@@ -592,9 +614,28 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
     }
 }
 
+/* Our heartbeat.  Sent as the answer to the coordinator's own (at most
+ * one a half beat), so that all its workers' beats reach it together, once a
+ * beat, and it wakes once for them all instead of once for each; on our
+ * own timer, a beat after the last one, when its heartbeats do not come. */
+static void s_heartbeat(struct wk *w, int64_t now)
+{
+    w->last_hb = now;
+    proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
+    proto_put_int(b, "t", clock_wall_ns());
+    s_send(w, b);
+}
+
 static void s_on_sub(struct wk *w, const proto_msg_t *m)
 {
+    int64_t now;
     switch (proto_msg_type(m)) {
+    case PROTO_HEARTBEAT:
+        now = clock_mono_ns();
+        if (w->welcomed && proto_int(m, "run", -1) == w->run &&
+            now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS / 2)
+            s_heartbeat(w, now);
+        break;
     case PROTO_SYNC:
         if (proto_int(m, "run", -1) == w->run) {
             proto_builder_t *b = proto_begin(PROTO_SYNC_OK);
@@ -606,7 +647,7 @@ static void s_on_sub(struct wk *w, const proto_msg_t *m)
         s_on_go(w, m);
         break;
     default:
-        break; /* HEARTBEAT: hearing it is the point */
+        break;
     }
 }
 
@@ -678,12 +719,8 @@ static void s_periodic(struct wk *w)
         }
         return;
     }
-    if (now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS) {
-        w->last_hb = now;
-        proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
-        proto_put_int(b, "t", clock_wall_ns());
-        s_send(w, b);
-    }
+    if (now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS)
+        s_heartbeat(w, now);
     if (now - w->last_resend >= RESEND_NS) {
         w->last_resend = now;
         spool_each(w->o->spool, w->run, s_resend_one, w);
@@ -705,7 +742,7 @@ static void s_periodic(struct wk *w)
     int64_t every = w->clk.samples && w->clk.err_ns > POOR_ERR_NS && w->clk_tries < POOR_TRIES
                         ? REMEASURE_POOR_NS
                         : w->remeasure_ns;
-    if (!w->ping_want && w->job.state != JOB_RUNNING && now - w->clk_at >= every)
+    if (!w->ping_want && !w->same_clock && w->job.state != JOB_RUNNING && now - w->clk_at >= every)
         s_measure_start(w, REPINGS);
     if (now - w->last_heard > 5LL * w->hb_ms * NS_PER_MS) {
         char why[96];

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -144,6 +145,30 @@ static void test_wait_wall(void **state)
     assert_int_equal(clock_wait_wall(clock_wall_ns() + NS_PER_SEC, &stop), -1);
 }
 
+/* One kernel, one boot id (read twice, the same); its clock is the
+ * coordinator's: offset 0 within 1 ns, and conversions are the identity. */
+static void test_same_clock(void **state)
+{
+    (void)state;
+    char a[64], b[64];
+    clock_boot_id(a, sizeof a);
+    clock_boot_id(b, sizeof b);
+    assert_string_equal(a, b);
+    assert_true(strlen(a) > 0); /* Linux with /proc */
+    clock_est_t e;
+    clock_est_same(&e);
+    assert_int_equal(e.offset_ns, 0);
+    assert_int_equal(e.err_ns, 1);
+    int64_t out = 0;
+    assert_int_equal(clock_to_local(&e, 1700000000LL * NS_PER_SEC, &out), 0);
+    assert_int_equal(out, 1700000000LL * NS_PER_SEC);
+    /* a measurement made later never beats an exact one, whatever its age */
+    clock_est_t m;
+    clock_est_init(&m);
+    clock_est_add(&m, 0, 50 * US, 100 * US);
+    assert_false(clock_est_prefer(&e, 0, &m));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_prefer),
         cmocka_unit_test(test_conversion),
         cmocka_unit_test(test_wait_wall),
+        cmocka_unit_test(test_same_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
