@@ -7,8 +7,13 @@
 # fresh hosts (no failure), site.yml (from the .debs that cpack makes here),
 # site.yml again (changed=0 everywhere), run.yml with experiments/smoke.yaml
 # (database and report fetched back and checked), run.yml with a worker host
-# killed (named with the reason, the others run, the playbook fails), and
-# teardown.yml (nothing of lockstep left but the results).
+# killed (named with the reason, the others run, the playbook fails); then
+# CURVE: site.yml with lockstep_curve_enabled (certificates made on this
+# control node by the build's `lockstep keygen`, installed on the hosts;
+# again changed=0) and run.yml with the coordinator on --keys, while a worker
+# without a key and one with an unknown key try to get in (refused, with
+# their address, and not in the run); last teardown.yml (nothing of lockstep
+# left but the results).
 # The targets' image is made by tests/ansible/target-image.sh (debootstrap,
 # cached under /var/cache/lockstep/ansible-target).
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +22,11 @@ SRC=$(cd "$SRC" && pwd)
 ANS=$SRC/ansible
 ID=lsa-$$
 NET=$ID
+# node1's engine is this machine's: the certificates its docker worker
+# bind-mounts must be at the same path here and in node1, so node1's CURVE
+# directory is in a directory of this machine mounted at the same path
+# (outside $TMP, which node1's lockstep user could not traverse)
+NODE1_SHARED=/tmp/$ID-node1
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_CONFIG=$ANS/ansible.cfg
 export ANSIBLE_LOCAL_TEMP=$TMP/ansible-local
 
@@ -28,6 +38,7 @@ ansible_cleanup() {
   [ -n "$c" ] && docker rm -f $c >/dev/null 2>&1
   docker image rm -f "$ID-worker:latest" >/dev/null 2>&1
   docker network rm "$NET" >/dev/null 2>&1
+  rm -rf "$NODE1_SHARED"
   cleanup
 }
 trap ansible_cleanup EXIT
@@ -67,6 +78,7 @@ for n in $(docker network ls --filter label=lockstep.test --format '{{.Name}}');
   [ -n "$c" ] && docker rm -f $c >/dev/null 2>&1
   docker image rm -f "$n-worker:latest" >/dev/null 2>&1
   docker network rm "$n" >/dev/null 2>&1
+  rm -rf "/tmp/$n-node1"
 done
 
 # 2. the packages, the targets' image
@@ -92,9 +104,10 @@ KERNEL=$(ls /var/cache/lockstep/kernel/*/boot/vmlinuz-* 2>/dev/null | sort | tai
 HOSTS="coord node1"
 if [ -n "$KERNEL" ]; then HOSTS="$HOSTS vm1"; else echo "note: no VM kernel (scripts/fetch-kernel.sh): the qemu worker host is left out"; fi
 docker network create --label "lockstep.test=$ID" "$NET" >/dev/null || fail "docker network create"
+mkdir -m 0755 "$NODE1_SHARED" || fail "mkdir $NODE1_SHARED"
 for h in $HOSTS; do
   extra=()
-  [ "$h" = node1 ] && extra=(-v /var/run/docker.sock:/var/run/docker.sock)
+  [ "$h" = node1 ] && extra=(-v /var/run/docker.sock:/var/run/docker.sock -v "$NODE1_SHARED:$NODE1_SHARED")
   docker run -d --name "$ID-$h" --hostname "$h" --network "$NET" --label "lockstep.test=$ID" \
     --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
     --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
@@ -105,12 +118,16 @@ for h in $HOSTS; do
   wait_for 30 sh -c "docker exec $ID-$h systemctl is-system-running 2>/dev/null | grep -qE '^(running|degraded)$'" ||
     fail "target $h: systemd did not come up: $(docker exec "$ID-$h" systemctl is-system-running 2>&1)"
 done
-COORD_IP=$(docker inspect -f "{{ (index .NetworkSettings.Networks \"$NET\").IPAddress }}" "$ID-coord")
-[ -n "$COORD_IP" ] || fail "no address for the coordinator target"
+ip_of() { docker inspect -f "{{ (index .NetworkSettings.Networks \"$NET\").IPAddress }}" "$ID-$1"; }
+COORD_IP=$(ip_of coord)
+NODE1_IP=$(ip_of node1)
+[ -n "$COORD_IP" ] && [ -n "$NODE1_IP" ] || fail "no address for the coordinator or node1 target"
 step "targets up: $HOSTS (coordinator at $COORD_IP)"
 
-INV=$TMP/inventory.yml
-{
+# The lab: INV as deployed first (no CURVE, with the VM host); INV_CURVE
+# with CURVE on, which VM workers cannot use (the VM host is left out)
+inventory() {  # CURVE(true|false)
+  local curve=$1
   echo "all:"
   echo "  vars:"
   echo "    ansible_connection: community.docker.docker"
@@ -122,13 +139,19 @@ INV=$TMP/inventory.yml
   echo "    lockstep_docker_manage_engine: false   # node1 uses this machine's engine"
   echo "    lockstep_docker_network: $NET"
   echo "    lockstep_coordinator_experiments: [$SRC/experiments/smoke.yaml]"
+  echo "    lockstep_curve_enabled: $curve"
+  echo "    lockstep_curve_control_dir: $TMP/curve   # the certificates of this test, made by this build"
+  echo "    lockstep_curve_keygen: $LOCKSTEP"
   echo "  children:"
   echo "    coordinator:"
   echo "      hosts:"
   echo "        coord: {ansible_host: $ID-coord, lockstep_advertise_address: $COORD_IP}"
   echo "    native:"
   echo "      hosts:"
-  echo "        node1: {ansible_host: $ID-node1, lockstep_worker_platform: native}   # a container standing for a machine"
+  echo "        node1:   # a container standing for a machine"
+  echo "          ansible_host: $ID-node1"
+  echo "          lockstep_worker_platform: native"
+  echo "          lockstep_curve_dir: $NODE1_SHARED/curve   # seen by this machine's engine too"
   echo "    docker:"
   echo "      hosts:"
   echo "        node1:"
@@ -136,12 +159,16 @@ INV=$TMP/inventory.yml
   echo "      hosts: {}"
   echo "    qemu:"
   echo "      hosts:"
-  if [ -n "$KERNEL" ]; then
+  if [ -n "$KERNEL" ] && [ "$curve" = false ]; then
     echo "        vm1: {ansible_host: $ID-vm1, lockstep_vm_memory: 512}"
   else
     echo "        {}"
   fi
-} >"$INV"
+}
+INV=$TMP/inventory.yml
+INV_CURVE=$TMP/inventory-curve.yml
+inventory false >"$INV"
+inventory true >"$INV_CURVE"
 
 # PLAY RECAP lines: "host : ok=N changed=N unreachable=N failed=N ..."
 recap() { sed -n '/^PLAY RECAP/,/^$/p' "$1"; }
@@ -229,9 +256,92 @@ if [ "$NLEFT" -gt 0 ]; then
 fi
 step "run.yml with $LOST killed in $RUN2 s: $(grep -o "left out: $LOST[^\"]*" "$TMP/run2" | head -1); the others ran; exit $rc"
 
-# 7. teardown.yml: nothing of lockstep left
+# 7. CURVE: the lab goes over to CURVE (INV_CURVE); the certificates are
+# made on this control node by this build's `lockstep keygen`
 docker start "$ID-$LOST" >/dev/null || fail "docker start $LOST"
 wait_for 30 sh -c "docker exec $ID-$LOST systemctl is-system-running 2>/dev/null | grep -qE '^(running|degraded)$'" || fail "$LOST did not come back"
+CURVE=$TMP/curve
+if [ -n "$KERNEL" ]; then
+  # a VM worker cannot use CURVE: asked for, site.yml stops before anything
+  # is made or touched, naming the VM host
+  ansible-playbook -i "$INV" site.yml -e lockstep_curve_enabled=true >"$TMP/site-vm" 2>&1 &&
+    { tail -30 "$TMP/site-vm"; fail "site.yml deployed CURVE with a VM worker"; }
+  grep -q "VM workers cannot use CURVE yet.*: vm1 in group" "$TMP/site-vm" || { tail -30 "$TMP/site-vm"; fail "no reason given for refusing CURVE with a VM worker"; }
+  [ ! -e "$CURVE" ] || fail "site.yml made certificates although it refused CURVE"
+  # INV_CURVE leaves vm1 out; its VM (deployed above, removed by teardown.yml
+  # with INV) is stopped, so that only the intruders below knock without a key
+  docker exec "$ID-vm1" systemctl stop lockstep-vm@vm1-qemu.service || fail "stopping vm1's VM"
+fi
+# the public key of a worker no longer in the inventory: site.yml removes it
+docker exec "$ID-coord" sh -c 'mkdir -p /etc/lockstep/curve/allowed && echo stale >/etc/lockstep/curve/allowed/gone.cert' ||
+  fail "planting a stale certificate"
+TS=$(t)
+ansible-playbook -i "$INV_CURVE" site.yml >"$TMP/site3" 2>&1 || { tail -60 "$TMP/site3"; fail "site.yml with CURVE"; }
+SITE3=$(since "$TS")
+TS=$(t)
+ansible-playbook -i "$INV_CURVE" site.yml >"$TMP/site4" 2>&1 || { tail -60 "$TMP/site4"; fail "site.yml with CURVE (second run)"; }
+SITE4=$(since "$TS")
+c=$(changed_total "$TMP/site4")
+[ "$c" = 0 ] || { grep -B2 -A6 '^changed:' "$TMP/site4" | head -60; recap "$TMP/site4"; fail "second site.yml with CURVE changed $c things: not idempotent"; }
+# the certificates: made once here, each host has what it needs, secrets 0600
+expect_eq "$(cd "$CURVE" && stat -c '%n %a' coordinator.cert_secret workers/node1.cert_secret workers/node1-docker.cert_secret 2>&1 | paste -sd' ')" \
+  "coordinator.cert_secret 600 workers/node1.cert_secret 600 workers/node1-docker.cert_secret 600" "certificates on the control node"
+expect_eq "$(docker exec "$ID-coord" sh -c 'cd /etc/lockstep/curve && stat -c "%n %a %U" coordinator.cert_secret && ls allowed' 2>&1 | paste -sd' ')" \
+  "coordinator.cert_secret 600 root node1-docker.cert node1.cert" "coordinator: its secret certificate, the inventory's workers admitted"
+expect_eq "$(docker exec -w "$NODE1_SHARED/curve" "$ID-node1" stat -c '%n %a %U' node1.cert_secret node1-docker.cert_secret coordinator.cert 2>&1 | paste -sd' ')" \
+  "node1.cert_secret 600 lockstep node1-docker.cert_secret 600 root coordinator.cert 644 root" "node1: its workers' secret certificates, the coordinator's public one"
+cmp -s "$CURVE/coordinator.cert" "$NODE1_SHARED/curve/coordinator.cert" || fail "node1 has another coordinator certificate"
+CERTS="--cert $NODE1_SHARED/curve/node1.cert_secret --server-cert $NODE1_SHARED/curve/coordinator.cert"
+docker exec "$ID-node1" pgrep -af lockstep-worker | grep -qF -- "$CERTS" ||
+  fail "node1: the worker does not run with its certificates: $(docker exec "$ID-node1" pgrep -af lockstep-worker)"
+docker inspect -f '{{json .Config.Cmd}} {{range .HostConfig.Mounts}}{{.Source}}:{{.Target}}:{{.ReadOnly}} {{end}}{{.State.Running}}' "$ID-node1-docker" >"$TMP/dw" 2>&1
+grep -qF -- '"--cert","/etc/lockstep/curve/worker.cert_secret","--server-cert","/etc/lockstep/curve/coordinator.cert"' "$TMP/dw" &&
+  grep -qF "$NODE1_SHARED/curve/node1-docker.cert_secret:/etc/lockstep/curve/worker.cert_secret:true" "$TMP/dw" &&
+  grep -q ' true$' "$TMP/dw" || fail "docker worker container without its certificates, or not running: $(cat "$TMP/dw")"
+step "site.yml with CURVE in $SITE3 s, again in $SITE4 s (changed=0): certificates made here, installed with their modes, the stale key gone"
+
+# run.yml with --keys, while two intruders on node1 knock: a worker with no
+# key, and one with a key of its own (and the coordinator's public one)
+"$LOCKSTEP" keygen "$NODE1_SHARED/rogue" --workers intruder-rogue >/dev/null || fail "keygen of the intruder's key"
+intruder() {  # NAME [ARGS]: a lockstep-worker on node1 in the background; prints its pid there
+  docker exec "$ID-node1" sh -c "timeout 300 lockstep-worker --connect tcp://$COORD_IP:5555 --name $1 --spool /tmp/$1 ${*:2} \
+    >$NODE1_SHARED/$1.log 2>&1 & echo \$!"
+}
+INTRUDERS="$(intruder intruder-nokey) $(intruder intruder-rogue --cert "$NODE1_SHARED/rogue/workers/intruder-rogue.cert_secret" \
+  --server-cert "$NODE1_SHARED/curve/coordinator.cert")"
+cat >"$TMP/knock.yaml" <<'EOF2'
+name: knock
+description: "one null phase long enough for the intruders to knock (they retry at least every 5 s)"
+start_delay: 100ms
+grace: 10s
+phases:
+  - name: knock
+    bench: null
+    params:
+      sleep: 8s
+EOF2
+BEFORE=$(sql "SELECT COALESCE(MAX(id), 0) FROM runs")
+TS=$(t)
+ansible-playbook -i "$INV_CURVE" run.yml -e "lockstep_results_dir=$RES" -e "lockstep_experiment=$TMP/knock.yaml" >"$TMP/run3" 2>&1 ||
+  { tail -60 "$TMP/run3"; fail "run.yml with CURVE"; }
+RUN3=$(since "$TS")
+docker exec "$ID-node1" kill $INTRUDERS 2>/dev/null
+R=$((BEFORE + 1))
+grep -q '"\$ lockstep run .* --keys /etc/lockstep/curve' "$TMP/run3" && ! grep -q -- '--insecure' "$TMP/run3" ||
+  { grep -A3 "TASK \[Show lockstep" "$TMP/run3"; fail "the coordinator did not run with --keys /etc/lockstep/curve"; }
+grep -qF 'CURVE: 2 worker key(s) allowed (/etc/lockstep/curve/allowed)' "$TMP/run3" ||
+  { grep -A20 "TASK \[Show lockstep" "$TMP/run3"; fail "the coordinator did not say it admits the 2 workers' keys"; }
+grep -q "refused a connection from $NODE1_IP: it did not complete the CURVE handshake" "$TMP/run3" ||
+  { grep -A20 "TASK \[Show lockstep" "$TMP/run3"; fail "no refusal of the worker without a key from $NODE1_IP"; }
+grep -q "refused a worker at $NODE1_IP: its CURVE key [^ ]* is not in /etc/lockstep/curve/allowed" "$TMP/run3" ||
+  { grep -A20 "TASK \[Show lockstep" "$TMP/run3"; fail "no refusal of the worker with an unknown key from $NODE1_IP"; }
+expect_eq "$(sql "SELECT status FROM runs WHERE id=$R")" complete "status of the CURVE run"
+expect_eq "$(sql "SELECT name FROM workers WHERE run=$R" | LC_ALL=C sort | paste -sd' ')" "node1 node1-docker" "workers of the CURVE run"
+expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE run=$R AND status='ok'")" 2 "results of the CURVE run"
+grep -oE '(CURVE: [0-9]+ worker key|refused a )[^"]*' "$TMP/run3" | sed 's/^/    /'
+step "run.yml with CURVE in $RUN3 s: run $R complete on node1, node1-docker (--keys); the intruders from $NODE1_IP refused (no key; unknown key)"
+
+# 8. teardown.yml (the first inventory: every host): nothing of lockstep left
 TS=$(t)
 ansible-playbook -i "$INV" teardown.yml >"$TMP/down" 2>&1 || { tail -60 "$TMP/down"; fail "teardown.yml"; }
 TEARDOWN=$(since "$TS")
@@ -244,8 +354,10 @@ for h in $HOSTS; do
 done
 [ -z "$(docker ps -aq --filter "name=^$ID-node1-docker$")" ] || fail "teardown left the docker worker container"
 docker image inspect "$ID-worker:latest" >/dev/null 2>&1 && fail "teardown left the worker image"
+[ ! -e "$NODE1_SHARED/curve" ] || fail "teardown left node1's certificates: $(ls -A "$NODE1_SHARED/curve")"
 docker exec "$ID-coord" test -s /var/lib/lockstep/coordinator/lockstep.db || fail "teardown removed the results database"
-step "teardown.yml in $TEARDOWN s: packages, services, containers, image, VMs and files gone (results kept)"
+step "teardown.yml in $TEARDOWN s: packages, services, containers, image, VMs, certificates and files gone (results kept)"
 
-echo "timings: site.yml ${SITE1} s, again ${SITE2} s, run.yml ${RUN1} s, run.yml with a lost host ${RUN2} s, teardown ${TEARDOWN} s; whole test $(since "$T0") s"
-pass "ansible: lint, syntax, site.yml, idempotence, check mode, run.yml, a lost host, teardown"
+echo "timings: site.yml ${SITE1} s, again ${SITE2} s, run.yml ${RUN1} s, run.yml with a lost host ${RUN2} s," \
+  "site.yml with CURVE ${SITE3} s, again ${SITE4} s, run.yml with CURVE ${RUN3} s, teardown ${TEARDOWN} s; whole test $(since "$T0") s"
+pass "ansible: lint, syntax, site.yml, idempotence, check mode, run.yml, a lost host, CURVE (certificates, --keys, intruders refused), teardown"
