@@ -9,7 +9,7 @@
 #include "curve.h"
 
 static const char *s_usage =
-    "usage: lockstep keygen DIR --workers NAME[,NAME...]\n"
+    "usage: lockstep keygen DIR [--workers NAME[,NAME...]]\n"
     "\n"
     "Make the CURVE certificates that let only these workers in:\n"
     "  DIR/coordinator.cert, .cert_secret   the coordinator's key pair (made once;\n"
@@ -20,7 +20,8 @@ static const char *s_usage =
     "Then: lockstep run FILE --keys DIR --bind tcp://ADDR:PORT, and on each worker\n"
     "lockstep-worker --server-cert coordinator.cert --cert NAME.cert_secret ...\n"
     "(copy only those two files to the worker's host; secret files are 0600).\n"
-    "An existing worker's certificate is never overwritten.\n"
+    "An existing worker's certificate is never overwritten.  Without --workers,\n"
+    "only the coordinator's key pair is made (if DIR has none): add workers later.\n"
     "\n"
     "  -w, --workers NAMES   comma-separated worker names\n"
     "  -h, --help            this help\n";
@@ -48,13 +49,12 @@ int cmd_keygen(int argc, char **argv)
             return EXIT_INVALID;
         }
     }
-    if (optind != argc - 1 || !list || !*list) {
+    if (optind != argc - 1 || (list && !*list)) {
         fprintf(stderr, "lockstep keygen: %s\n%s",
-                optind != argc - 1 ? "give one directory" : "--workers NAMES is required",
-                s_usage);
+                optind != argc - 1 ? "give one directory" : "--workers: no name given", s_usage);
         return EXIT_INVALID;
     }
-    char *copy = strdup(list), *names[1024];
+    char *copy = strdup(list ? list : ""), *names[1024];
     size_t n = 0;
     for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (n == sizeof names / sizeof names[0]) {

@@ -15,6 +15,12 @@ expect_eq "$(stat -c %a "$K/workers/w1.cert_secret")" 600 "secret file mode"
 # an existing worker key is never overwritten
 "$LOCKSTEP" keygen "$K" --workers w1 >/dev/null 2>"$TMP/kg2" && fail "keygen overwrote w1"
 grep -q "exists" "$TMP/kg2" || fail "keygen overwrite message"
+# a lost coordinator key is made again on its own, the workers' kept
+w1pub=$(cat "$K/allowed/w1.cert")
+mv "$K/coordinator.cert_secret" "$TMP/lost_secret"
+"$LOCKSTEP" keygen "$K" >/dev/null || fail "keygen of the coordinator key alone"
+[ -f "$K/coordinator.cert_secret" ] || fail "coordinator key not made again"
+expect_eq "$(cat "$K/allowed/w1.cert")" "$w1pub" "w1's allowed key after remaking the coordinator's"
 
 PORT=$(free_port)
 DB=$TMP/c.db
