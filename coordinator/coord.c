@@ -487,8 +487,9 @@ welcome:;
 
 static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
 {
-    if (proto_int(m, "epoch", 1) != w->epoch || proto_int(m, "run", -1) != c->run_key || proto_int(m, "phase", -1) != w->phase ||
-        proto_int(m, "rep", -1) != w->rep || w->step != STEP_PREPARED) {
+    if (proto_int(m, "epoch", 1) != w->epoch || proto_int(m, "run", -1) != c->run_key ||
+        proto_int(m, "phase", -1) != w->phase || proto_int(m, "rep", -1) != w->rep ||
+        w->step != STEP_PREPARED) {
         log_debug("%s: stale READY ignored", w->name);
         return;
     }
@@ -541,7 +542,6 @@ static void s_refuse_stale(coord_t *c, struct cworker *w, const proto_msg_t *m)
     else
         snprintf(why, sizeof why, "from epoch %" PRId64 "; %s is in epoch %" PRId64 " now", ep,
                  w->name, w->epoch);
-    c->stale++;
     log_warn("%s: refused its result of phase %s rep %" PRId64 ": %s", w->name,
              phase >= 0 && (size_t)phase < c->exp->nphases ? c->exp->phases[phase].name : "?",
              proto_int(m, "rep", -1), why);

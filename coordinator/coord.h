@@ -128,7 +128,6 @@ typedef struct coord {
     bool store_failed;
     char store_err[512];
     int64_t dropped;             /* malformed or unexpected frames */
-    int64_t stale;               /* results refused: from an epoch left behind */
     volatile sig_atomic_t *interrupted;
     struct auth *auth;           /* CURVE admission (--keys), or NULL */
     void *monitor;               /* the ROUTER's monitor (with --keys) */

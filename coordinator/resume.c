@@ -121,29 +121,16 @@ int resume_find(store_t *store, int64_t resume_id, bool fresh, struct experiment
     return 1;
 }
 
-struct prior_ctx {
-    coord_t *c;
-    char **names;
-    size_t n;
-};
-
 static void s_prior(const char *name, int64_t epoch, bool lost, void *arg)
 {
-    struct prior_ctx *pc = arg;
+    zhash_t *prior = arg;
     struct coord_prior *p = calloc(1, sizeof *p);
     if (!p)
         return;
     p->epoch = epoch > 0 ? epoch : 1;
     p->lost = lost;
-    zhash_insert(pc->c->prior, name, p);
-    zhash_freefn(pc->c->prior, name, free);
-    char **names = realloc(pc->names, (pc->n + 1) * sizeof *names);
-    if (names && (names[pc->n] = strdup(name))) {
-        pc->names = names;
-        pc->n++;
-    } else if (names) {
-        pc->names = names;
-    }
+    zhash_insert(prior, name, p);
+    zhash_freefn(prior, name, free);
 }
 
 int resume_apply(coord_t *c, const struct store_run_info *ri, char *err, size_t errlen)
@@ -154,28 +141,24 @@ int resume_apply(coord_t *c, const struct store_run_info *ri, char *err, size_t 
     c->run_key = ri->key;
     c->resume_phase = store_run_last_phase(c->store, ri->id);
     c->prior = zhash_new();
-    struct prior_ctx pc = { c, NULL, 0 };
-    if (c->resume_phase < -1 || store_run_workers(c->store, ri->id, s_prior, &pc) < 0 ||
+    if (c->resume_phase < -1 || store_run_workers(c->store, ri->id, s_prior, c->prior) < 0 ||
         store_run_resume(c->store, ri->id, owner) != 0) {
         snprintf(err, errlen, "%s: cannot resume run %" PRId64 ": %s", store_path(c->store),
                  ri->id, store_errmsg(c->store));
-        for (size_t i = 0; i < pc.n; i++)
-            free(pc.names[i]);
-        free(pc.names);
         return -1;
     }
     /* whom to wait for: the command line's choice stands; otherwise the
      * workers the run had (names owned by c from here on) */
-    if (!c->expect_count && !c->nexpect_names && pc.n) {
-        c->expect_names = pc.names;
-        c->nexpect_names = pc.n;
+    size_t n = zhash_size(c->prior);
+    if (!c->expect_count && !c->nexpect_names && n) {
+        zlist_t *keys = zhash_keys(c->prior);
+        c->expect_names = calloc(n, sizeof *c->expect_names);
+        for (const char *k = zlist_first(keys); k && c->expect_names; k = zlist_next(keys))
+            c->expect_names[c->nexpect_names++] = strdup(k);
         c->own_expect_names = true;
-    } else {
-        for (size_t i = 0; i < pc.n; i++)
-            free(pc.names[i]);
-        free(pc.names);
+        zlist_destroy(&keys);
     }
     log_info("run %" PRId64 ": resumed (phases 1..%d were started before; %zu workers)", ri->id,
-             c->resume_phase + 1, pc.n);
+             c->resume_phase + 1, n);
     return 0;
 }
