@@ -27,21 +27,22 @@ static const char *const s_top_keys[] = {"name",        "description", "workers"
                                          "schedule",    "repetitions", "start_delay",
                                          "grace",       "phases",      "platforms",
                                          "expectations", "skew_tolerance", "heartbeat",
-                                         "missed_beats", "rejoin", NULL};
+                                         "missed_beats", "rejoin", "interleave", "tools", NULL};
 enum { T_NAME, T_DESCRIPTION, T_WORKERS, T_SCHEDULE, T_REPS, T_START_DELAY, T_GRACE, T_PHASES,
-       T_PLATFORMS, T_EXPECTATIONS, T_SKEW_TOL, T_HEARTBEAT, T_MISSED, T_REJOIN, T_COUNT };
+       T_PLATFORMS, T_EXPECTATIONS, T_SKEW_TOL, T_HEARTBEAT, T_MISSED, T_REJOIN, T_INTERLEAVE,
+       T_TOOLS, T_COUNT };
 
 /* A platform instance's settings (struct launch_spec). */
 static const char *const s_plat_keys[] = {"name",  "kind",   "cpus",   "memory", "disk",
-                                          "image", "kernel", "accel",  "volume", NULL};
-enum { L_NAME, L_KIND, L_CPUS, L_MEMORY, L_DISK, L_IMAGE, L_KERNEL, L_ACCEL, L_VOLUME,
+                                          "image", "kernel", "accel",  "volume", "tools", NULL};
+enum { L_NAME, L_KIND, L_CPUS, L_MEMORY, L_DISK, L_IMAGE, L_KERNEL, L_ACCEL, L_VOLUME, L_TOOLS,
        L_COUNT };
 
 static const char *const s_phase_keys[] = {"name",    "bench",   "schedule", "repetitions",
                                            "timeout", "workers", "params",   "servers",
-                                           "targets", "skew_tolerance", NULL};
+                                           "targets", "skew_tolerance", "reference_for", NULL};
 enum { P_NAME, P_BENCH, P_SCHEDULE, P_REPS, P_TIMEOUT, P_WORKERS, P_PARAMS, P_SERVERS,
-       P_TARGETS, P_SKEW_TOL, P_COUNT };
+       P_TARGETS, P_SKEW_TOL, P_REFERENCE_FOR, P_COUNT };
 
 /* Options of a network benchmark that the coordinator sets, per client. */
 static const char *const s_paired_opts[] = {"role", "peers", "port", NULL};
@@ -406,7 +407,9 @@ static int s_name_list(loader_t *ld, const yaml_node_t *seq, const char *what, c
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = s_node(ld, it[i]);
-        const char *s = s_scalar(ld, item, "each entry of 'workers'", "a name");
+        char each[64];
+        snprintf(each, sizeof each, "each entry of '%s'", what);
+        const char *s = s_scalar(ld, item, each, "a name");
         if (!s) {
             bad = 1;
         } else if (!s_token_ok(s)) {
@@ -729,6 +732,12 @@ static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_
     if (v[P_SKEW_TOL])
         s_duration(ld, v[P_SKEW_TOL], "skew_tolerance", 1000, 60 * NS_PER_S, "1us..60s",
                    &ph->skew_tolerance_ns);
+    const char *ref;
+    if (v[P_REFERENCE_FOR] && (ref = s_name(ld, v[P_REFERENCE_FOR], "reference_for"))) {
+        ph->reference_for = s_strdup(ld, v[P_REFERENCE_FOR], ref);
+        ph->reference_line = (int)v[P_REFERENCE_FOR]->start_mark.line + 1;
+        ph->reference_col = (int)v[P_REFERENCE_FOR]->start_mark.column + 1;
+    }
     if (v[P_TIMEOUT] &&
         s_duration(ld, v[P_TIMEOUT], "timeout", NS_PER_MS, 7 * 24 * 3600 * NS_PER_S, "1ms..168h",
                    &ph->timeout_ns) == 0 &&
@@ -741,6 +750,32 @@ static void s_phase(loader_t *ld, const struct experiment *exp, const yaml_node_
             s_problem(ld, v[P_TIMEOUT], "timeout: %s is not longer than the %s the benchmark is "
                                         "expected to run; every repetition would time out", a, b);
         }
+    }
+}
+
+/* A calibration phase's reference_for names another phase of the file, one
+ * that runs a built-in (a reference of a reference compares nothing). */
+static void s_references(loader_t *ld, struct experiment *exp)
+{
+    for (size_t i = 0; i < exp->nphases; i++) {
+        const struct exp_phase *ph = &exp->phases[i];
+        if (!ph->reference_for)
+            continue;
+        const struct exp_phase *to = NULL;
+        for (size_t j = 0; j < exp->nphases; j++)
+            if (exp->phases[j].name && strcmp(exp->phases[j].name, ph->reference_for) == 0)
+                to = &exp->phases[j];
+        if (!to)
+            s_problem_at(ld, ph->reference_line, ph->reference_col,
+                         "reference_for: no phase is called '%s' (it names the built-in phase "
+                         "this one checks)", ph->reference_for);
+        else if (to == ph)
+            s_problem_at(ld, ph->reference_line, ph->reference_col,
+                         "reference_for: a phase cannot be its own reference");
+        else if (to->reference_for)
+            s_problem_at(ld, ph->reference_line, ph->reference_col,
+                         "reference_for: '%s' is itself a reference (of '%s'); name the "
+                         "built-in phase", to->name, to->reference_for);
     }
 }
 
@@ -780,6 +815,7 @@ static void s_phases(loader_t *ld, struct experiment *exp, const yaml_node_t *se
                 break;
             }
     }
+    s_references(ld, exp);
 }
 
 /* --- the document -------------------------------------------------------- */
@@ -821,6 +857,28 @@ static char *s_plat_str(loader_t *ld, const yaml_node_t *n, const char *what)
 {
     const char *s = s_key_scalar(ld, n, what, "a string");
     return s ? s_strdup(ld, n, s) : NULL;
+}
+
+/* `tools:` (top level or a platform's): host programs shipped into the
+ * platforms beside the worker, each a name looked up in PATH when the
+ * platform starts, or an absolute path. */
+static void s_tools(loader_t *ld, const yaml_node_t *n, char ***out, size_t *nout)
+{
+    char buf[64];
+    if (n->type != YAML_SEQUENCE_NODE) {
+        s_problem(ld, n, "'tools' must be a list of programs, e.g. [sysbench, fio, iperf3] "
+                         "(found %s)", s_found(n, buf, sizeof buf));
+        return;
+    }
+    if (s_name_list(ld, n, "tools", out, nout) != 0)
+        return;
+    const yaml_node_item_t *it = n->data.sequence.items.start;
+    for (size_t i = 0; i < *nout; i++) {
+        const char *t = (*out)[i];
+        if (t[0] != '/' && strchr(t, '/'))
+            s_problem(ld, s_node(ld, it[i]), "tools: '%s' must be a program name (found in "
+                      "PATH) or an absolute path", t);
+    }
 }
 
 /* One entry of `platforms:`: a kind ("docker"), or a map of settings. */
@@ -892,6 +950,8 @@ static void s_platform(loader_t *ld, const yaml_node_t *n, struct launch_spec *s
         sp->volume[0] != '/')
         s_problem(ld, v[L_VOLUME], "volume: '%s' must be an absolute path on this host",
                   sp->volume);
+    if (v[L_TOOLS])
+        s_tools(ld, v[L_TOOLS], &sp->tools, &sp->ntools);
 }
 
 static void s_platforms_section(loader_t *ld, struct experiment *exp, const yaml_node_t *seq)
@@ -1066,6 +1126,10 @@ static void s_document(loader_t *ld, struct experiment *exp, const yaml_node_t *
         exp->missed_beats = (int)missed;
     if (v[T_REJOIN])
         s_bool(ld, v[T_REJOIN], "rejoin", &exp->rejoin);
+    if (v[T_INTERLEAVE])
+        s_bool(ld, v[T_INTERLEAVE], "interleave", &exp->interleave);
+    if (v[T_TOOLS])
+        s_tools(ld, v[T_TOOLS], &exp->tools, &exp->ntools);
     if (v[T_PLATFORMS])
         s_platforms_section(ld, exp, v[T_PLATFORMS]);
     if (!v[T_PHASES])
@@ -1265,12 +1329,16 @@ void experiment_destroy(struct experiment **exp_p)
             free(ph->servers[j]);
         free(ph->servers);
         free(ph->targets);
+        free(ph->reference_for);
         free(ph->name);
     }
     free(exp->phases);
     for (size_t j = 0; j < exp->nplatforms; j++)
         launch_spec_free(&exp->platforms[j]);
     free(exp->platforms);
+    for (size_t j = 0; j < exp->ntools; j++)
+        free(exp->tools[j]);
+    free(exp->tools);
     for (size_t j = 0; j < exp->nexpectations; j++)
         free(exp->expectations[j]);
     free(exp->expectations);

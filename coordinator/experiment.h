@@ -42,6 +42,10 @@ struct exp_phase {
     size_t nservers;
     struct pair_target *targets;
     size_t ntargets;
+    /* A calibration phase (an `exec` of a reference tool): the name of the
+     * built-in phase it checks; the report sets the two side by side. */
+    char *reference_for;
+    int reference_line, reference_col;
     int line;                     /* where the phase starts, for messages */
 };
 
@@ -66,6 +70,14 @@ struct experiment {
     /* a lost worker that comes back (new epoch) takes part in the
      * repetitions still to run (default), or only waits for the end */
     bool rejoin;
+    /* repetitions outermost: repetition 1 of every phase, then repetition 2
+     * of every phase, ... — so that a built-in and its reference alternate
+     * (default: every repetition of a phase, then the next phase) */
+    bool interleave;
+    /* `tools:`: host programs every platform gets beside its worker (each
+     * platform may add its own) */
+    char **tools;
+    size_t ntools;
     struct exp_phase *phases;
     size_t nphases;
     /* `platforms:`: instances this host can start (lockstep run starts them

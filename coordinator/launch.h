@@ -41,6 +41,11 @@ struct launch_spec {
     char *accel;     /* VMs: tcg or kvm (default: qemu → tcg, kvm → kvm) */
     char *volume;    /* docker: host directory mounted as the disk benchmarks'
                         directory (default: the container's own file system) */
+    char **tools;    /* host programs shipped beside the worker (names in PATH
+                        or absolute paths), with their shared libraries, so
+                        that exec phases run the same reference tool on every
+                        platform */
+    size_t ntools;
     int line;        /* where it was written in the experiment (0: command line) */
 };
 
@@ -109,6 +114,9 @@ static inline void launch_spec_free(struct launch_spec *spec)
     free(spec->kernel);
     free(spec->accel);
     free(spec->volume);
+    for (size_t i = 0; i < spec->ntools; i++)
+        free(spec->tools[i]);
+    free(spec->tools);
     memset(spec, 0, sizeof *spec);
 }
 

@@ -636,49 +636,120 @@ static bool s_resume_done(coord_t *c, const struct exp_phase *ph, int p, int rep
     return skip;
 }
 
+/* Store phase p as run; false (and the run is abandoned) when that fails. */
+static bool s_phase_put(coord_t *c, size_t p)
+{
+    const struct exp_phase *ph = &c->exp->phases[p];
+    char params[4096];
+    s_params_json(ph, params, sizeof params);
+    if (store_phase_put(c->store, c->run, (int)p, ph->name, ph->bench->name,
+                        sched_name(ph->schedule), ph->reps, params, ph->reference_for) == 0)
+        return true;
+    c->store_failed = true;
+    snprintf(c->store_err, sizeof c->store_err, "%s: cannot store phase: %s",
+             store_path(c->store), store_errmsg(c->store));
+    return false;
+}
+
+/* Round-robin: the workers take turns in an order that rotates by one
+ * from one repetition to the next, so that no platform always runs first
+ * (on a cold machine) or last (on one warmed by the others); the order is
+ * stored with the repetition. */
+static void s_round_robin(coord_t *c, int p, int rep, struct cworker **set, size_t n,
+                          int64_t barrier_timeout_ns)
+{
+    struct cworker **turn = calloc(n, sizeof *turn);
+    char order[4096] = "";
+    size_t used = 0;
+    if (!turn) {
+        log_warn("phase %s rep %d: out of memory", c->exp->phases[p].name, rep);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        turn[i] = set[(i + (size_t)(rep - 1)) % n];
+        int k = snprintf(order + used, sizeof order - used, "%s%s", i ? "," : "", turn[i]->name);
+        used = k > 0 && used + (size_t)k < sizeof order ? used + (size_t)k : used;
+    }
+    if (store_rep_order(c->store, c->run, p, rep, order) != 0)
+        log_warn("%s: cannot store the order of phase %s rep %d: %s", store_path(c->store),
+                 c->exp->phases[p].name, rep, store_errmsg(c->store));
+    log_debug("phase %s rep %d: turns %s", c->exp->phases[p].name, rep, order);
+    for (size_t i = 0; i < n && !c->store_failed; i++)
+        if (!turn[i]->lost)
+            s_step(c, p, rep, &turn[i], 1, barrier_timeout_ns);
+    free(turn);
+}
+
+/* One repetition of phase p.  False when the phase has nobody left to run
+ * it (its remaining repetitions are skipped). */
+static bool s_rep(coord_t *c, size_t p, int rep, struct cworker **set, bool resumable,
+                  int64_t barrier_timeout_ns)
+{
+    const struct exp_phase *ph = &c->exp->phases[p];
+    c->cur_rep = rep;
+    size_t n = 0;
+    for (size_t i = 0; i < c->nworkers; i++) {
+        struct cworker *w = c->workers[i];
+        if (!w->lost && !(w->rejoined && !c->rejoin) && s_selected(ph, w))
+            set[n++] = w;
+    }
+    if (resumable && s_resume_done(c, ph, (int)p, rep, set, &n))
+        return true;
+    progress_rep(rep, set, n);
+    if (n == 0) {
+        log_warn("phase %s: no live worker takes part", ph->name);
+        c->shortfall = true;
+        return false;
+    }
+    if (ph->nservers || ph->ntargets)
+        s_net_rep(c, (int)p, rep, set, n, barrier_timeout_ns);
+    else if (ph->schedule == SCHED_LOCKSTEP)
+        s_step(c, (int)p, rep, set, n, barrier_timeout_ns);
+    else
+        s_round_robin(c, (int)p, rep, set, n, barrier_timeout_ns);
+    return true;
+}
+
+/* interleave: repetition 1 of every phase, then repetition 2, ... */
+static void s_interleaved(coord_t *c, struct cworker **set, int64_t barrier_timeout_ns)
+{
+    const struct experiment *exp = c->exp;
+    int maxreps = 0;
+    for (size_t p = 0; p < exp->nphases; p++) {
+        if (!s_phase_put(c, p))
+            return;
+        maxreps = exp->phases[p].reps > maxreps ? exp->phases[p].reps : maxreps;
+    }
+    bool *gone = calloc(exp->nphases, sizeof *gone);
+    for (int rep = 1; rep <= maxreps && gone && !s_stopping(c); rep++) {
+        for (size_t p = 0; p < exp->nphases && !s_stopping(c); p++) {
+            if (gone[p] || rep > exp->phases[p].reps)
+                continue;
+            c->cur_phase = (int)p;
+            progress_phase(c, p);
+            /* every phase was started at once: any may have rows already */
+            gone[p] = !s_rep(c, p, rep, set, c->resume_phase >= 0, barrier_timeout_ns);
+        }
+    }
+    for (size_t p = 0; p < exp->nphases; p++)
+        s_log_phase_skew(c, p);
+    free(gone);
+}
+
 run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
 {
     const struct experiment *exp = c->exp;
     struct cworker **set = calloc(c->nworkers ? c->nworkers : 1, sizeof *set);
-    for (size_t p = 0; p < exp->nphases; p++) {
-        const struct exp_phase *ph = &exp->phases[p];
-        char params[4096];
-        s_params_json(ph, params, sizeof params);
-        if (store_phase_put(c->store, c->run, (int)p, ph->name, ph->bench->name,
-                            sched_name(ph->schedule), ph->reps, params) != 0) {
-            c->store_failed = true;
-            snprintf(c->store_err, sizeof c->store_err, "%s: cannot store phase: %s",
-                     store_path(c->store), store_errmsg(c->store));
+    if (exp->interleave)
+        s_interleaved(c, set, barrier_timeout_ns);
+    for (size_t p = 0; p < exp->nphases && !exp->interleave; p++) {
+        if (!s_phase_put(c, p))
             break;
-        }
         c->cur_phase = (int)p;
         progress_phase(c, p);
-        for (int rep = 1; rep <= ph->reps; rep++) {
-            c->cur_rep = rep;
-            size_t n = 0;
-            for (size_t i = 0; i < c->nworkers; i++) {
-                struct cworker *w = c->workers[i];
-                if (!w->lost && !(w->rejoined && !c->rejoin) && s_selected(ph, w))
-                    set[n++] = w;
-            }
-            if ((int)p <= c->resume_phase && s_resume_done(c, ph, (int)p, rep, set, &n))
-                continue;
-            progress_rep(rep, set, n);
-            if (n == 0) {
-                log_warn("phase %s: no live worker takes part", ph->name);
-                c->shortfall = true;
-                break;
-            }
-            if (ph->nservers || ph->ntargets) {
-                s_net_rep(c, (int)p, rep, set, n, barrier_timeout_ns);
-            } else if (ph->schedule == SCHED_LOCKSTEP) {
-                s_step(c, (int)p, rep, set, n, barrier_timeout_ns);
-            } else {
-                for (size_t i = 0; i < n && !c->store_failed; i++)
-                    if (!set[i]->lost)
-                        s_step(c, (int)p, rep, &set[i], 1, barrier_timeout_ns);
-            }
-            if (s_stopping(c))
+        for (int rep = 1; rep <= exp->phases[p].reps; rep++) {
+            if (!s_rep(c, p, rep, set, (int)p <= c->resume_phase, barrier_timeout_ns) ||
+                s_stopping(c))
                 break;
         }
         s_log_phase_skew(c, p);

@@ -40,7 +40,19 @@
  *          them per worker and run, 1 = at admission); workers.clock_offset_ns
  *          and clock_err_ns hold the latest.
  * platforms  the platform instances `--platforms` asked for: started, or
- *          skipped/failed with the reason. */
+ *          skipped/failed with the reason; from schema 5 the conditions each
+ *          ran under: cpus (how many) and cpu_list (which, "0-1"), memory
+ *          (limit in bytes, NULL = none), disk (what backs the benchmarks'
+ *          directory: "host ext4", "overlay2", "virtio-blk raw cache=none"),
+ *          network (the path to the coordinator's host: "loopback",
+ *          "bridge NAT", "user-mode NAT") and unenforced (what was asked but
+ *          could not be enforced, and why; NULL when everything was).
+ * rep_order  (schema 5) per round-robin repetition, the order the workers
+ *          took their turns in (names, comma-separated): the order rotates
+ *          from one repetition to the next so that no platform always runs
+ *          first or last.
+ * phases.reference_for  (schema 5) for a calibration phase (an `exec` of a
+ *          reference tool), the name of the built-in phase it checks. */
 static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema_version','1');"
@@ -75,7 +87,10 @@ static const char *s_schema =
     "  status TEXT NOT NULL, detail TEXT, what TEXT, PRIMARY KEY(run, name));"
     "CREATE TABLE IF NOT EXISTS clock_offsets("
     "  run INTEGER NOT NULL, worker TEXT NOT NULL, n INTEGER NOT NULL, at INTEGER,"
-    "  offset_ns INTEGER, err_ns INTEGER, PRIMARY KEY(run, worker, n));";
+    "  offset_ns INTEGER, err_ns INTEGER, PRIMARY KEY(run, worker, n));"
+    "CREATE TABLE IF NOT EXISTS rep_order("
+    "  run INTEGER NOT NULL, phase INTEGER NOT NULL, rep INTEGER NOT NULL,"
+    "  workers TEXT NOT NULL, PRIMARY KEY(run, phase, rep));";
 
 /* Keep the message of a failure: the ROLLBACK that follows it would
  * replace SQLite's own with "cannot rollback - no transaction is active". */
@@ -149,6 +164,15 @@ static const struct {
     { 4, "workers", "rejoined_at", "ALTER TABLE workers ADD COLUMN rejoined_at INTEGER" },
     { 4, "runs", "coordinator", "ALTER TABLE runs ADD COLUMN coordinator TEXT" },
     { 4, "runs", "resumes", "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0" },
+    /* 5: the conditions each platform ran under, and which phases are
+     * reference tools checking a built-in (rep_order is a new table) */
+    { 5, "platforms", "cpus", "ALTER TABLE platforms ADD COLUMN cpus INTEGER" },
+    { 5, "platforms", "cpu_list", "ALTER TABLE platforms ADD COLUMN cpu_list TEXT" },
+    { 5, "platforms", "memory", "ALTER TABLE platforms ADD COLUMN memory INTEGER" },
+    { 5, "platforms", "disk", "ALTER TABLE platforms ADD COLUMN disk TEXT" },
+    { 5, "platforms", "network", "ALTER TABLE platforms ADD COLUMN network TEXT" },
+    { 5, "platforms", "unenforced", "ALTER TABLE platforms ADD COLUMN unenforced TEXT" },
+    { 5, "phases", "reference_for", "ALTER TABLE phases ADD COLUMN reference_for TEXT" },
 };
 
 static bool s_has_column(store_t *s, const char *table, const char *column)
@@ -260,7 +284,7 @@ sqlite3_stmt *store_prepare(store_t *s, const char *sql)
 }
 
 /* Bind by a type string, one letter a value: i int64_t, n int, t text
- * (NULL binds SQL NULL), d double. */
+ * (NULL binds SQL NULL), d double, z int64_t with 0 bound as SQL NULL. */
 static void s_vbind(sqlite3_stmt *st, const char *types, va_list ap)
 {
     for (int i = 1; *types; types++, i++) {
@@ -277,6 +301,14 @@ static void s_vbind(sqlite3_stmt *st, const char *types, va_list ap)
         case 'd':
             sqlite3_bind_double(st, i, va_arg(ap, double));
             break;
+        case 'z': {
+            int64_t v = va_arg(ap, int64_t);
+            if (v)
+                sqlite3_bind_int64(st, i, v);
+            else
+                sqlite3_bind_null(st, i);
+            break;
+        }
         }
     }
 }
@@ -306,10 +338,28 @@ int store_exec(store_t *s, const char *sql, const char *types, ...)
 }
 
 int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
-                    const char *schedule, int reps, const char *params_json)
+                    const char *schedule, int reps, const char *params_json,
+                    const char *reference_for)
 {
-    return store_exec(s, "INSERT OR REPLACE INTO phases VALUES(?,?,?,?,?,?,?)", "intttnt", run,
-                      idx, name, bench, schedule, reps, params_json);
+    return store_exec(s, "INSERT OR REPLACE INTO phases(run, idx, name, bench, schedule, reps,"
+                         " params, reference_for) VALUES(?,?,?,?,?,?,?,?)",
+                      "intttntt", run, idx, name, bench, schedule, reps, params_json,
+                      reference_for);
+}
+
+int store_platform_conditions(store_t *s, int64_t run, const char *name,
+                              const struct store_conditions *k)
+{
+    return store_exec(s, "UPDATE platforms SET cpus=?, cpu_list=?, memory=?, disk=?, network=?,"
+                         " unenforced=? WHERE run=? AND name=?",
+                      "ztzttt" "it", k->cpus, k->cpu_list, k->memory, k->disk, k->network,
+                      k->unenforced, run, name);
+}
+
+int store_rep_order(store_t *s, int64_t run, int phase, int rep, const char *workers)
+{
+    return store_exec(s, "INSERT OR REPLACE INTO rep_order VALUES(?,?,?,?)", "innt", run, phase,
+                      rep, workers);
 }
 
 int store_platform_put(store_t *s, int64_t run, const char *name, const char *kind,

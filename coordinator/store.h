@@ -51,13 +51,30 @@ const char *store_errmsg(const store_t *store);
 int64_t store_run_begin(store_t *s, const char *experiment, const char *file, const char *source,
                         int64_t started_at, const char *coordinator, int64_t *key_p);
 int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_at);
+/* reference_for: for a calibration phase, the built-in phase it checks
+ * (NULL otherwise). */
 int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const char *bench,
-                    const char *schedule, int reps, const char *params_json);
+                    const char *schedule, int reps, const char *params_json,
+                    const char *reference_for);
 int store_worker_put(store_t *s, int64_t run, const struct store_worker *w);
 /* A platform instance of `--platforms`: status started | skipped | failed,
  * detail = why (skipped, failed) or NULL, what = the launcher's description. */
 int store_platform_put(store_t *s, int64_t run, const char *name, const char *kind,
                        const char *status, const char *detail, const char *what);
+/* The conditions a platform instance ran under (see the schema in store.c);
+ * 0 and NULL fields are stored as NULL (unknown, or no limit). */
+struct store_conditions {
+    int64_t cpus;           /* how many CPUs it could use */
+    const char *cpu_list;   /* which ("0-1", "0") */
+    int64_t memory;         /* limit in bytes; 0 = none */
+    const char *disk;       /* what backs the benchmarks' directory */
+    const char *network;    /* the path to the coordinator's host */
+    const char *unenforced; /* what was asked and not enforced, and why */
+};
+int store_platform_conditions(store_t *s, int64_t run, const char *name,
+                              const struct store_conditions *k);
+/* The order workers took their turns in one round-robin repetition. */
+int store_rep_order(store_t *s, int64_t run, int phase, int rep, const char *workers);
 int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset_ns,
                        int64_t err_ns);
 int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,

@@ -21,7 +21,8 @@ sqlite3_stmt *store_prepare(store_t *s, const char *sql);
 /* Bind text, or SQL NULL for a NULL pointer. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Prepare sql and bind values by types, one letter a value: i int64_t,
- * n int, t text (NULL binds SQL NULL), d double.  The statement, or NULL. */
+ * n int, t text (NULL binds SQL NULL), d double, z int64_t with 0 bound as
+ * SQL NULL.  The statement, or NULL. */
 sqlite3_stmt *store_query(store_t *s, const char *sql, const char *types, ...);
 /* The same for a statement that returns no row, stepped and finalized:
  * 0, or -1 (store_errmsg says why). */

@@ -53,7 +53,7 @@ static store_t *s_fixture(int64_t *run)
     *run = store_run_begin(s, "exp", "exp.yaml", "name: exp\n", 1000, "test 1 1", &key);
     assert_true(key > 0);
     assert_true(*run > 0);
-    assert_int_equal(store_phase_put(s, *run, 0, "p0", "cpu", "lockstep", 2, "{}"), 0);
+    assert_int_equal(store_phase_put(s, *run, 0, "p0", "cpu", "lockstep", 2, "{}", NULL), 0);
     struct store_worker w = { .name = "a", .rank = 0, .platform = "native" };
     assert_int_equal(store_worker_put(s, *run, &w), 0);
     w.name = "b,\"quoted\"";
