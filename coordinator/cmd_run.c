@@ -16,7 +16,7 @@
 #include "coord.h"
 #include "experiment.h"
 #include "log.h"
-#include "sched.h"
+#include "schedule.h"
 #include "platforms.h"
 #include "progress.h"
 #include "resume.h"

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +39,38 @@ const char *launch_kinds(void) { return "native, docker, qemu, kvm"; }
 
 /* ---- child processes ---- */
 
-/* In the child: stdin from /dev/null, stdout+stderr to out_fd (kept when
- * out_fd < 0), die with the
- * coordinator, exec.  Reports errno on report_fd when exec fails. */
-static void s_child(char *const argv[], int out_fd, int report_fd, pid_t parent)
+/* Where a child goes before exec (launch_spawn_in); async-signal-safe
+ * to apply between fork and exec. */
+struct s_place {
+    const launch_cpuset_t *cpus;
+    const char *cgroup;
+};
+
+/* In the child: pinned and in its cgroup (place), stdin from /dev/null,
+ * stdout+stderr to out_fd (kept when out_fd < 0), die with the
+ * coordinator, exec.  Reports errno on report_fd when exec or the placing
+ * fails. */
+static void s_child(char *const argv[], int out_fd, int report_fd, pid_t parent,
+                    const struct s_place *place)
 {
+    if (place && place->cpus &&
+        sched_setaffinity(0, sizeof(cpu_set_t), (const cpu_set_t *)place->cpus) != 0)
+        goto failed;
+    if (place && place->cgroup) {
+        char path[PATH_MAX], num[24];
+        size_t n = strlen(place->cgroup), k = sizeof num;
+        if (n + sizeof "/cgroup.procs" > sizeof path)
+            goto failed;
+        memcpy(path, place->cgroup, n);
+        memcpy(path + n, "/cgroup.procs", sizeof "/cgroup.procs");
+        num[--k] = '\0';
+        for (unsigned long v = (unsigned long)getpid(); v || k == sizeof num - 1; v /= 10)
+            num[--k] = (char)('0' + v % 10);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, num + k, sizeof num - 1 - k) < 0)
+            goto failed;
+        close(fd);
+    }
     int nul = open("/dev/null", O_RDONLY);
     if (nul >= 0) {
         dup2(nul, STDIN_FILENO);
@@ -63,13 +92,15 @@ static void s_child(char *const argv[], int out_fd, int report_fd, pid_t parent)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     execvp(argv[0], argv);
+failed:;
     int e = errno;
     (void)!write(report_fd, &e, sizeof e);
     _exit(127);
 }
 
 /* fork + exec with a CLOEXEC pipe that carries exec's errno back. */
-int launch_fork_exec(char *const argv[], int out_fd, pid_t *pid_p, char *err, size_t errlen)
+static int s_fork_exec(char *const argv[], int out_fd, const struct s_place *place, pid_t *pid_p,
+                       char *err, size_t errlen)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -86,7 +117,7 @@ int launch_fork_exec(char *const argv[], int out_fd, pid_t *pid_p, char *err, si
     }
     if (pid == 0) {
         close(fds[0]);
-        s_child(argv, out_fd, fds[1], parent);
+        s_child(argv, out_fd, fds[1], parent, place);
     }
     close(fds[1]);
     int e = 0;
@@ -104,7 +135,13 @@ int launch_fork_exec(char *const argv[], int out_fd, pid_t *pid_p, char *err, si
     return 0;
 }
 
-int launch_spawn(char *const argv[], const char *log_path, pid_t *pid, char *err, size_t errlen)
+int launch_fork_exec(char *const argv[], int out_fd, pid_t *pid_p, char *err, size_t errlen)
+{
+    return s_fork_exec(argv, out_fd, NULL, pid_p, err, errlen);
+}
+
+int launch_spawn_in(char *const argv[], const char *log_path, const launch_cpuset_t *cpus,
+                    const char *cgroup, pid_t *pid, char *err, size_t errlen)
 {
     int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
                   0644);
@@ -112,9 +149,15 @@ int launch_spawn(char *const argv[], const char *log_path, pid_t *pid, char *err
         snprintf(err, errlen, "%s: %s", log_path ? log_path : "/dev/null", strerror(errno));
         return -1;
     }
-    int rc = launch_fork_exec(argv, fd, pid, err, errlen);
+    struct s_place place = { .cpus = cpus, .cgroup = cgroup && cgroup[0] ? cgroup : NULL };
+    int rc = s_fork_exec(argv, fd, &place, pid, err, errlen);
     close(fd);
     return rc;
+}
+
+int launch_spawn(char *const argv[], const char *log_path, pid_t *pid, char *err, size_t errlen)
+{
+    return launch_spawn_in(argv, log_path, NULL, NULL, pid, err, errlen);
 }
 
 int launch_run(char *const argv[], char *out, size_t outlen, int timeout_ms,
@@ -435,18 +478,39 @@ static int s_native_check(const struct launch_env *env, const struct launch_spec
     return 0;
 }
 
+/* A native worker runs on the same CPUs as every other instance of the
+ * run (affinity, inherited by everything it forks) and, where the host has
+ * a memory cgroup we may write, under the same memory limit. */
 static int s_native_start(const struct launch_env *env, struct launch *l, char *err, size_t len)
 {
-    char connect[64], spool[320];
+    char connect[64], spool[320], fs[32];
     snprintf(connect, sizeof connect, "tcp://127.0.0.1:%d", env->port);
     snprintf(spool, sizeof spool, "%s/%s-spool", env->state_dir, l->spec->name);
     snprintf(l->log, sizeof l->log, "%s/%s.log", env->state_dir, l->spec->name);
     snprintf(l->id, sizeof l->id, "lockstep-%s-%s", env->key_hex, l->spec->name);
+    launch_cpuset_t cpus;
+    if (launch_cpus(l->spec, &cpus, &l->cond, err, len) != 0)
+        return -1;
+    char *cgroup = calloc(1, PATH_MAX), why[256];
+    if (!cgroup) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    l->priv = cgroup;
+    int64_t mem = launch_memory_of(l->spec);
+    if (launch_cgroup_make(env, l->spec->name, mem, cgroup, PATH_MAX, why, sizeof why) == 0)
+        l->cond.memory = mem;
+    else
+        launch_unenforced(&l->cond, "memory %lld MiB: %s", (long long)(mem >> 20), why);
+    launch_fs_name(env->state_dir, fs, sizeof fs);
+    snprintf(l->cond.disk, sizeof l->cond.disk, "host %s (%.150s)", fs, env->state_dir);
+    snprintf(l->cond.network, sizeof l->cond.network, "loopback (127.0.0.1)");
     char *argv[12] = { (char *)env->worker_bin };
     launch_worker_args(argv, 1, env, connect, l->spec->name, spool);
-    if (launch_spawn(argv, l->log, &l->pid, err, len) != 0)
+    if (launch_spawn_in(argv, l->log, &cpus, cgroup, &l->pid, err, len) != 0)
         return -1;
-    snprintf(l->what, sizeof l->what, "process %d (%s)", (int)l->pid, env->worker_bin);
+    snprintf(l->what, sizeof l->what, "process %d (%s) on CPUs %s", (int)l->pid, env->worker_bin,
+             l->cond.cpu_list);
     return 0;
 }
 
@@ -454,6 +518,11 @@ static void s_native_stop(const struct launch_env *env, struct launch *l, int gr
 {
     (void)env;
     launch_terminate(l, grace_ms);
+    if (l->priv) {
+        launch_cgroup_remove(l->priv);
+        free(l->priv);
+        l->priv = NULL;
+    }
 }
 
 const struct launch_ops launch_native_ops = {
@@ -461,5 +530,6 @@ const struct launch_ops launch_native_ops = {
     .check = s_native_check,
     .start = s_native_start,
     .stop = s_native_stop,
-    .sweep = NULL, /* PDEATHSIG: a native worker dies with its coordinator */
+    /* PDEATHSIG: a native worker dies with its coordinator; its cgroup stays */
+    .sweep = launch_cgroup_sweep,
 };

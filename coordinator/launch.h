@@ -65,6 +65,25 @@ struct launch_env {
     void *bind_ctx;
 };
 
+/* The conditions an instance runs under, as its launcher set them up;
+ * stored with the run (store_platform_conditions) and shown by the report. */
+struct launch_cond {
+    int cpus;              /* how many CPUs it may use */
+    char cpu_list[64];     /* which ("0", "0-1") */
+    int64_t memory;        /* its memory limit in bytes; 0 = none */
+    char disk[192];        /* what backs the benchmarks' directory */
+    char network[128];     /* its path to the coordinator's host */
+    char unenforced[320];  /* what was asked and could not be enforced, and why */
+};
+
+/* A set of CPUs, laid out as glibc's cpu_set_t (1024 bits), which needs
+ * _GNU_SOURCE before the first system header of every includer. */
+typedef struct { unsigned long bits[1024 / (8 * sizeof(unsigned long))]; } launch_cpuset_t;
+
+/* Default memory of every kind, so that the instances of a run are equal
+ * unless the experiment says otherwise (CPUs default to 1 likewise). */
+#define LAUNCH_DEFAULT_MEMORY ((int64_t)1 << 30)
+
 /* One started instance. */
 struct launch {
     const struct launch_ops *ops;
@@ -76,6 +95,7 @@ struct launch {
     char id[128];         /* container / VM name: lockstep-<key_hex>-<name> */
     char log[320];        /* its output / console log (state_dir/<name>.log) */
     char what[256];       /* for messages: "container lockstep-…-docker (image …)" */
+    struct launch_cond cond; /* filled by start() */
     void *priv;           /* the launcher's own */
 };
 
@@ -166,6 +186,50 @@ void launch_terminate(struct launch *l, int grace_ms);
  * argv needs room for 8 more. */
 int launch_worker_args(char **argv, int n, const struct launch_env *env, const char *connect,
                        const char *name, const char *spool);
+/* fork and exec argv like launch_spawn, the child first pinned to cpus
+ * (NULL: as the coordinator) and moved into the cgroup directory cgroup
+ * (NULL: none), so that everything it starts inherits both. */
+int launch_spawn_in(char *const argv[], const char *log_path, const launch_cpuset_t *cpus,
+                    const char *cgroup, pid_t *pid, char *err, size_t errlen);
+
+/* ---- resources and tools (launch_res.c) ---- */
+
+/* spec's CPU count (default 1) and memory (default LAUNCH_DEFAULT_MEMORY). */
+int launch_cpus_of(const struct launch_spec *spec);
+int64_t launch_memory_of(const struct launch_spec *spec);
+/* The CPUs an instance gets: the first launch_cpus_of(spec) of those this
+ * process may use, the same for every instance of a run.  Fills *set,
+ * cond->cpus and cond->cpu_list; 0, or -1 when the host has fewer. */
+int launch_cpus(const struct launch_spec *spec, launch_cpuset_t *set, struct launch_cond *cond,
+                char *err, size_t errlen);
+/* Append to cond->unenforced ("; " between items). */
+void launch_unenforced(struct launch_cond *cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A memory cgroup limited to bytes, named after the run and instance
+ * (cgroup v1's memory controller, or v2): its directory in path.  0, or -1
+ * with why (path then ""). */
+int launch_cgroup_make(const struct launch_env *env, const char *name, int64_t bytes,
+                       char *path, size_t plen, char *why, size_t wlen);
+/* Remove it once its processes are gone (no-op for ""). */
+void launch_cgroup_remove(const char *path);
+/* Remove the cgroups of runs whose coordinator is gone. */
+void launch_cgroup_sweep(bool (*alive)(const char *key_hex));
+/* "ext4", "overlay", "tmpfs", … of the file system holding dir. */
+void launch_fs_name(const char *dir, char *buf, size_t len);
+/* The host programs to ship beside the worker, one absolute path a line:
+ * the worker's companions found beside it (lockstep-forksum), then spec's
+ * tools, each an absolute path or a name looked up beside the worker, then
+ * in PATH.  0, or -1 naming a tool that is not there. */
+int launch_tools(const struct launch_env *env, const struct launch_spec *spec, char *buf,
+                 size_t len, char *err, size_t errlen);
+
+/* The program interpreter bin names (PT_INTERP) in buf, "" when it is
+ * statically linked.  0, or -1 when it is no readable 64-bit ELF file. */
+int launch_elf_interp(const char *bin, char *buf, size_t len, char *err, size_t errlen);
+/* The shared libraries of bin (ldd's resolved paths and the interpreter)
+ * appended to libs as lines, each once; nothing for a static binary. */
+int launch_add_libs(const char *bin, char *libs, size_t len, char *err, size_t errlen);
+
 /* The last non-empty line of a log file, for messages ("" when none). */
 void launch_log_tail(const char *path, char *buf, size_t len);
 /* The shared libraries a dynamically linked binary needs (resolved paths,

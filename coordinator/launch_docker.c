@@ -174,55 +174,21 @@ static int s_check(const struct launch_env *env, const struct launch_spec *spec,
 
 /* ---- the image ---- */
 
-/* The program interpreter the binary names (PT_INTERP), "" when static. */
-static int s_interp(const char *bin, char *buf, size_t len, char *err, size_t errlen)
-{
-    buf[0] = '\0';
-    int fd = open(bin, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", bin, strerror(errno));
-        return -1;
-    }
-    Elf64_Ehdr eh;
-    int rc = -1;
-    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
-        snprintf(err, errlen, "%s: not a 64-bit ELF executable", bin);
-        goto out;
-    }
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        off_t at = (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize);
-        if (pread(fd, &ph, sizeof ph, at) != (ssize_t)sizeof ph)
-            break;
-        if (ph.p_type != PT_INTERP)
-            continue;
-        if (ph.p_filesz < 2 || ph.p_filesz > len ||
-            pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz) {
-            snprintf(err, errlen, "%s: unreadable program interpreter", bin);
-            buf[0] = '\0';
-            goto out;
-        }
-        buf[ph.p_filesz - 1] = '\0';
-        break;
-    }
-    rc = 0;
-out:
-    close(fd);
-    return rc;
-}
-
 static const char *s_base(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
 }
 
-/* What goes into the image: the worker, then its libraries. */
+/* What goes into the image: the worker, then its libraries; the tools
+ * (S_ROOT/bin) with their libraries where the host has them, so that they
+ * run as on the host whatever the worker's own loader does. */
 struct s_image {
     char libs[16384];      /* launch_ldd's list, one path a line; "" when static */
     char interp[PATH_MAX]; /* "" when static */
-    char dockerfile[1024];
+    char tools[8192];      /* launch_tools's list */
+    char tlibs[16384];     /* the tools' libraries, interpreters included */
+    char dockerfile[4096];
     char tag[64];
 };
 
@@ -275,6 +241,8 @@ static int s_take_file(const char *src, const char *dst, uint64_t *h, char *err,
     return rc;
 }
 
+static int s_mkparents(char *path, size_t skip, char *err, size_t errlen);
+
 /* Visit the worker and each library: hash them (dir == NULL) or copy them
  * into dir/rootfs/opt/lockstep/{bin,lib}. */
 static int s_each_file(const struct launch_env *env, const struct s_image *im, const char *dir,
@@ -294,16 +262,67 @@ static int s_each_file(const struct launch_env *env, const struct s_image *im, c
         if (s_take_file(p, dir ? dst : NULL, h, err, errlen) != 0)
             return -1;
     }
+    for (const char *p = im->tools; *p; p += strcspn(p, "\n") + 1) {
+        char src[PATH_MAX];
+        snprintf(src, sizeof src, "%.*s", (int)strcspn(p, "\n"), p);
+        if (snprintf(dst, sizeof dst, "%s/rootfs" S_ROOT "/bin/%s", dir ? dir : "",
+                     s_base(src)) >= (int)sizeof dst) {
+            snprintf(err, errlen, "%s: path too long", src);
+            return -1;
+        }
+        s_fnv(h, "tool/", 5);
+        s_fnv(h, s_base(src), strlen(s_base(src)) + 1);
+        if (s_take_file(src, dir ? dst : NULL, h, err, errlen) != 0)
+            return -1;
+    }
+    for (const char *p = im->tlibs; *p; p += strcspn(p, "\n") + 1) {
+        char src[PATH_MAX];
+        snprintf(src, sizeof src, "%.*s", (int)strcspn(p, "\n"), p);
+        if (snprintf(dst, sizeof dst, "%s/rootfs%s", dir ? dir : "", src) >= (int)sizeof dst) {
+            snprintf(err, errlen, "%s: path too long", src);
+            return -1;
+        }
+        s_fnv(h, src, strlen(src) + 1);
+        if (dir && s_mkparents(dst, strlen(dir) + sizeof "/rootfs" - 1, err, errlen) != 0)
+            return -1;
+        if (s_take_file(src, dir ? dst : NULL, h, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Create the directories of path below its first skip bytes (which exist). */
+static int s_mkparents(char *path, size_t skip, char *err, size_t errlen)
+{
+    for (char *slash = strchr(path + skip + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        int rc = mkdir(path, 0755);
+        int e = errno;
+        *slash = '/';
+        if (rc != 0 && e != EEXIST) {
+            snprintf(err, errlen, "cannot create the directories of %s: %s", path, strerror(e));
+            return -1;
+        }
+    }
     return 0;
 }
 
 /* The files, the Dockerfile and the tag.  The same layout serves FROM
  * scratch and FROM a base image: the worker runs through our own
  * interpreter and libraries, whatever the base image holds. */
-static int s_image_plan(const struct launch_env *env, const char *base, struct s_image *im,
-                        char *err, size_t errlen)
+static int s_image_plan(const struct launch_env *env, const struct launch_spec *spec,
+                        const char *base, struct s_image *im, char *err, size_t errlen)
 {
-    if (s_interp(env->worker_bin, im->interp, sizeof im->interp, err, errlen) != 0)
+    if (launch_tools(env, spec, im->tools, sizeof im->tools, err, errlen) != 0)
+        return -1;
+    im->tlibs[0] = '\0';
+    for (const char *p = im->tools; *p; p += strcspn(p, "\n") + 1) {
+        char tool[PATH_MAX];
+        snprintf(tool, sizeof tool, "%.*s", (int)strcspn(p, "\n"), p);
+        if (launch_add_libs(tool, im->tlibs, sizeof im->tlibs, err, errlen) != 0)
+            return -1;
+    }
+    if (launch_elf_interp(env->worker_bin, im->interp, sizeof im->interp, err, errlen) != 0)
         return -1;
     im->libs[0] = '\0';
     if (im->interp[0] && launch_ldd(env->worker_bin, im->libs, sizeof im->libs, err, errlen) != 0)
@@ -318,8 +337,28 @@ static int s_image_plan(const struct launch_env *env, const char *base, struct s
         snprintf(entry, sizeof entry, "[\"" S_ROOT "/bin/lockstep-worker\"]");
     /* the label first: intermediate images of a failed build carry it too,
      * so that `docker image prune --filter label=lockstep=1` finds them */
+    char env_lines[2048] = "";
+    if (im->tools[0]) {
+        /* the tools find their libraries where the host keeps them */
+        char dirs[1536] = "";
+        for (const char *p = im->tlibs; *p; p += strcspn(p, "\n") + 1) {
+            char d[PATH_MAX + 2];
+            snprintf(d, sizeof d, "%.*s", (int)strcspn(p, "\n"), p);
+            *strrchr(d, '/') = '\0';
+            strcat(d, ":");
+            if (!strstr(dirs, d) && strlen(dirs) + strlen(d) < sizeof dirs)
+                strcat(dirs, d);
+        }
+        if (dirs[0])
+            dirs[strlen(dirs) - 1] = '\0';
+        snprintf(env_lines, sizeof env_lines,
+                 "ENV PATH=" S_ROOT "/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                 "/sbin:/bin\n%s%s%s",
+                 dirs[0] ? "ENV LD_LIBRARY_PATH=" : "", dirs, dirs[0] ? "\n" : "");
+    }
     snprintf(im->dockerfile, sizeof im->dockerfile,
-             "FROM %s\nLABEL lockstep=1\nCOPY rootfs/ /\nENTRYPOINT %s\n", base, entry);
+             "FROM %s\nLABEL lockstep=1\nCOPY rootfs/ /\n%sENTRYPOINT %s\n", base, env_lines,
+             entry);
     uint64_t h = 0xcbf29ce484222325ULL;
     s_fnv(&h, im->dockerfile, strlen(im->dockerfile));
     if (s_each_file(env, im, NULL, &h, err, errlen) != 0)
@@ -426,7 +465,7 @@ static int s_image_build(const struct launch_env *env, const struct launch_spec 
 static int s_image(const struct launch_env *env, const struct launch_spec *spec,
                    struct s_image *im, char *err, size_t errlen)
 {
-    if (s_image_plan(env, spec->image ? spec->image : "scratch", im, err, errlen) != 0)
+    if (s_image_plan(env, spec, spec->image ? spec->image : "scratch", im, err, errlen) != 0)
         return -1;
     char out[1024], e[256];
     char *argv[] = { NULL, "image", "inspect", "--format", "{{.Id}}", im->tag, NULL };
@@ -610,7 +649,18 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
         goto fail;
     }
     snprintf(connect, sizeof connect, "tcp://%s:%d", gw, env->port);
-    char label[160], cpus[32], memory[32];
+    char label[160], cpus[32], memory[32], fs[32];
+    launch_cpuset_t set;
+    if (launch_cpus(spec, &set, &l->cond, err, len) != 0)
+        goto fail;
+    l->cond.memory = launch_memory_of(spec);
+    if (spec->volume) {
+        launch_fs_name(spec->volume, fs, sizeof fs);
+        snprintf(l->cond.disk, sizeof l->cond.disk, "volume %.140s (host %.20s)", spec->volume, fs);
+    } else {
+        snprintf(l->cond.disk, sizeof l->cond.disk, "container file system (overlay2)");
+    }
+    snprintf(l->cond.network, sizeof l->cond.network, "bridge NAT (docker0, host at %s)", gw);
     snprintf(label, sizeof label, LAUNCH_LABEL "=%s", env->key_hex);
     char *argv[32];
     int n = 0;
@@ -631,16 +681,16 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
      * CAP_SYS_NICE a busy container misses heartbeats and is declared lost */
     argv[n++] = "--cap-add";
     argv[n++] = "SYS_NICE";
-    if (spec->cpus > 0) {
-        snprintf(cpus, sizeof cpus, "%d", spec->cpus);
-        argv[n++] = "--cpus";
-        argv[n++] = cpus;
-    }
-    if (spec->memory > 0) {
-        snprintf(memory, sizeof memory, "%" PRId64, spec->memory);
-        argv[n++] = "--memory";
-        argv[n++] = memory;
-    }
+    /* the same CPUs as every other instance of the run, and no more time
+     * on them than that many CPUs' worth */
+    argv[n++] = "--cpuset-cpus";
+    argv[n++] = l->cond.cpu_list;
+    snprintf(cpus, sizeof cpus, "%d", l->cond.cpus);
+    argv[n++] = "--cpus";
+    argv[n++] = cpus;
+    snprintf(memory, sizeof memory, "%" PRId64, l->cond.memory);
+    argv[n++] = "--memory";
+    argv[n++] = memory;
     if (volume[0]) {
         argv[n++] = "--volume";
         argv[n++] = volume;

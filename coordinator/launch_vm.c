@@ -115,35 +115,6 @@ static int64_t s_memory(const struct launch_spec *s) { return s->memory > 0 ? s-
 static int64_t s_disk_size(const struct launch_spec *s) { return s->disk > 0 ? s->disk : VM_DEFAULT_DISK; }
 static int s_cpus(const struct launch_spec *s) { return s->cpus > 0 ? s->cpus : 1; }
 
-/* Does the ELF file name a program interpreter (is it dynamically linked)?
- * 1, 0, or -1 when it is no readable ELF file. */
-static int s_is_dynamic(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    Elf64_Ehdr eh;
-    int rc = -1;
-    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
-        memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64) {
-        rc = 0;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-                (ssize_t)sizeof ph) {
-                rc = -1;
-                break;
-            }
-            if (ph.p_type == PT_INTERP) {
-                rc = 1;
-                break;
-            }
-        }
-    }
-    close(fd);
-    return rc;
-}
-
 /* lockstep-vm-init: $LOCKSTEP_VM_INIT, else beside the worker (a build
  * tree), else ../lib/lockstep/ from it (an install). */
 static int s_find_init(const struct launch_env *env, char *out, size_t len, char *why, size_t wlen)
@@ -488,48 +459,29 @@ static int s_cpio_trailer(struct cpio *c)
     return 0;
 }
 
-/* Shared libraries of bin (ldd's paths, the interpreter included) appended
- * to libs as lines, without duplicates. */
-static int s_add_libs(const char *bin, char *libs, size_t len, char *err, size_t errlen)
-{
-    int dyn = s_is_dynamic(bin);
-    if (dyn < 0) {
-        snprintf(err, errlen, "%s: not an ELF executable", bin);
-        return -1;
-    }
-    if (dyn == 0)
-        return 0; /* static: nothing to ship */
-    char mine[16384];
-    if (launch_ldd(bin, mine, sizeof mine, err, errlen) != 0)
-        return -1;
-    size_t used = strlen(libs);
-    for (char *save = NULL, *ln = strtok_r(mine, "\n", &save); ln;
-         ln = strtok_r(NULL, "\n", &save)) {
-        bool seen = false;
-        for (const char *p = libs; *p && !seen; p += strcspn(p, "\n") + 1)
-            seen = strncmp(p, ln, strcspn(p, "\n")) == 0 && strlen(ln) == strcspn(p, "\n");
-        if (seen)
-            continue;
-        if (used + strlen(ln) + 2 > len) {
-            snprintf(err, errlen, "%s: too many shared libraries", bin);
-            return -1;
-        }
-        used += (size_t)sprintf(libs + used, "%s\n", ln);
-    }
-    return 0;
-}
-
 /* state_dir/initramfs-<ver>.cpio, built once per run and shared by its VMs. */
 static int s_initramfs(const struct launch_env *env, const struct vm_kernel *k,
-                       const char *init_bin, char *out, size_t outlen, char *err, size_t errlen)
+                       const char *init_bin, const char *tools, char *out, size_t outlen,
+                       char *err, size_t errlen)
 {
-    snprintf(out, outlen, "%s/initramfs-%s.cpio", env->state_dir, k->ver);
+    /* instances with the same tools share one */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *t = tools; *t; t++)
+        h = (h ^ (unsigned char)*t) * 0x100000001b3ULL;
+    snprintf(out, outlen, "%s/initramfs-%s-%08" PRIx64 ".cpio", env->state_dir, k->ver,
+             h & 0xffffffffu);
     if (access(out, R_OK) == 0)
         return 0;
     char libs[16384] = "";
-    if (s_add_libs(env->worker_bin, libs, sizeof libs, err, errlen) != 0 ||
-        s_add_libs(init_bin, libs, sizeof libs, err, errlen) != 0)
+    if (launch_add_libs(env->worker_bin, libs, sizeof libs, err, errlen) != 0 ||
+        launch_add_libs(init_bin, libs, sizeof libs, err, errlen) != 0)
         return -1;
+    for (const char *p = tools; *p; p += strcspn(p, "\n") + 1) {
+        char tool[PATH_MAX];
+        snprintf(tool, sizeof tool, "%.*s", (int)strcspn(p, "\n"), p);
+        if (launch_add_libs(tool, libs, sizeof libs, err, errlen) != 0)
+            return -1;
+    }
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
     struct cpio c = { .f = fopen(tmp, "we"), .err = err, .errlen = errlen };
@@ -548,6 +500,13 @@ static int s_initramfs(const struct launch_env *env, const struct vm_kernel *k,
         rc = s_cpio_file(&c, "init", init_bin, 0755);
     if (rc == 0)
         rc = s_cpio_file(&c, "bin/lockstep-worker", env->worker_bin, 0755);
+    /* companions and tools in /bin, the guest's PATH */
+    for (const char *p = tools; *p && rc == 0; p += strcspn(p, "\n") + 1) {
+        char tool[PATH_MAX], name[PATH_MAX + 8];
+        snprintf(tool, sizeof tool, "%.*s", (int)strcspn(p, "\n"), p);
+        snprintf(name, sizeof name, "bin/%s", strrchr(tool, '/') + 1);
+        rc = s_cpio_file(&c, name, tool, 0755);
+    }
     /* libraries where ldd found them, and LD_LIBRARY_PATH naming their
      * directories for those the guest's loader would not search */
     char ldpath[4096] = "LD_LIBRARY_PATH=";
@@ -821,10 +780,15 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     }
     if (s_find_init(env, init_bin, sizeof init_bin, err, len) != 0)
         return -1;
+    launch_cpuset_t set;
+    char tools[8192];
+    if (launch_cpus(spec, &set, &l->cond, err, len) != 0 ||
+        launch_tools(env, spec, tools, sizeof tools, err, len) != 0)
+        return -1;
     struct vm_kernel k;
     if (s_kernel_find(spec, &k, err, len) != 0 || s_kernel_modules(&k, err, len) != 0)
         return -1;
-    int rc = s_initramfs(env, &k, init_bin, initrd, sizeof initrd, err, len);
+    int rc = s_initramfs(env, &k, init_bin, tools, initrd, sizeof initrd, err, len);
     s_kernel_free(&k);
     if (rc != 0)
         return -1;
@@ -897,10 +861,21 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     argv[n++] = "-device";
     argv[n++] = "virtio-rng-pci";
     argv[n] = NULL;
-    if (launch_spawn((char *const *)argv, l->log, &l->pid, err, len) != 0) {
+    /* qemu, its vCPU threads and its I/O threads all on the run's CPUs */
+    if (launch_spawn_in((char *const *)argv, l->log, &set, NULL, &l->pid, err, len) != 0) {
         s_stop(env, l, 0);
         return -1;
     }
+    char fs[32];
+    launch_fs_name(env->state_dir, fs, sizeof fs);
+    l->cond.memory = s_memory(spec);
+    snprintf(l->cond.disk, sizeof l->cond.disk, "virtio-blk raw ext4 image cache=%s (host %s)",
+             direct ? "none" : "writeback", fs);
+    snprintf(l->cond.network, sizeof l->cond.network,
+             "user-mode NAT (slirp, host at " VM_HOST_ADDR ")");
+    if (!direct)
+        launch_unenforced(&l->cond, "disk: O_DIRECT refused on %.100s, the host page cache "
+                          "is between the guest and the disk", env->state_dir);
     char m[32], d[32];
     s_size(s_memory(spec), m, sizeof m);
     s_size(s_disk_size(spec), d, sizeof d);

@@ -31,7 +31,9 @@ struct platforms {
 
 static char *s_dup(const char *s) { return s ? strdup(s) : NULL; }
 
-static void s_copy_spec(struct launch_spec *d, const struct launch_spec *s)
+/* A copy of s, given also the experiment's own tools (each once). */
+static void s_copy_spec(struct launch_spec *d, const struct launch_spec *s,
+                        const struct experiment *exp)
 {
     *d = *s;
     d->name = s_dup(s->name);
@@ -40,6 +42,16 @@ static void s_copy_spec(struct launch_spec *d, const struct launch_spec *s)
     d->kernel = s_dup(s->kernel);
     d->accel = s_dup(s->accel);
     d->volume = s_dup(s->volume);
+    d->ntools = 0;
+    d->tools = calloc(s->ntools + exp->ntools + 1, sizeof *d->tools);
+    for (size_t i = 0; d->tools && i < exp->ntools + s->ntools; i++) {
+        const char *t = i < exp->ntools ? exp->tools[i] : s->tools[i - exp->ntools];
+        bool seen = false;
+        for (size_t j = 0; j < d->ntools && !seen; j++)
+            seen = strcmp(d->tools[j], t) == 0;
+        if (!seen)
+            d->tools[d->ntools++] = strdup(t);
+    }
 }
 
 platforms_t *platforms_new(const struct experiment *exp, const char *list, char *err,
@@ -57,7 +69,7 @@ platforms_t *platforms_new(const struct experiment *exp, const char *list, char 
     }
     if (!list) {
         for (size_t i = 0; i < exp->nplatforms; i++)
-            s_copy_spec(&p->v[p->n++].spec, &exp->platforms[i]);
+            s_copy_spec(&p->v[p->n++].spec, &exp->platforms[i], exp);
         return p;
     }
     char *copy = strdup(list);
@@ -78,10 +90,10 @@ platforms_t *platforms_new(const struct experiment *exp, const char *list, char 
                 found = &exp->platforms[i];
         struct launch_spec *sp = &p->v[p->n].spec;
         if (found) {
-            s_copy_spec(sp, found);
+            s_copy_spec(sp, found, exp);
         } else if (launch_find(tok)) {
-            sp->name = strdup(tok);
-            sp->kind = strdup(tok);
+            struct launch_spec plain = { .name = tok, .kind = tok };
+            s_copy_spec(sp, &plain, exp);
         } else {
             snprintf(err, errlen, "--platforms: '%s' is neither a platform kind (%s) nor a "
                      "platform named in %s", tok, launch_kinds(), exp->path ? exp->path : "the "
@@ -121,6 +133,25 @@ static void s_record(platforms_t *p, struct inst *in, const char *status)
                            in->reason[0] ? in->reason : NULL, in->l.what[0] ? in->l.what : NULL))
         log_warn("%s: cannot record platform %s: %s", store_path(c->store), in->spec.name,
                  store_errmsg(c->store));
+}
+
+/* What the instance runs under, as its launcher set it up. */
+static void s_record_conditions(platforms_t *p, struct inst *in)
+{
+    coord_t *c = p->c;
+    const struct launch_cond *k = &in->l.cond;
+    struct store_conditions sc = {
+        .cpus = k->cpus,
+        .cpu_list = k->cpu_list[0] ? k->cpu_list : NULL,
+        .memory = k->memory,
+        .disk = k->disk[0] ? k->disk : NULL,
+        .network = k->network[0] ? k->network : NULL,
+        .unenforced = k->unenforced[0] ? k->unenforced : NULL,
+    };
+    if (c && c->store && c->run > 0 &&
+        store_platform_conditions(c->store, c->run, in->spec.name, &sc) != 0)
+        log_warn("%s: cannot record the conditions of platform %s: %s", store_path(c->store),
+                 in->spec.name, store_errmsg(c->store));
 }
 
 /* env->bind_also: once per host */
@@ -200,7 +231,10 @@ int platforms_start(platforms_t *p, coord_t *c, const char *worker_bin, bool req
         in->started = true;
         p->names[p->nnames++] = in->spec.name;
         log_info("platform %s: %s", in->spec.name, in->l.what);
+        if (in->l.cond.unenforced[0])
+            log_warn("platform %s: not enforced: %s", in->spec.name, in->l.cond.unenforced);
         s_record(p, in, "started");
+        s_record_conditions(p, in);
     }
     if (*stop) {
         snprintf(err, errlen, "interrupted while starting platforms");

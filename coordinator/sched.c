@@ -5,7 +5,7 @@
  * worker in rank order, so co-located platforms do not disturb each other.
  * Every wait has a deadline; a worker that misses it is lost and the run goes
  * on without it. */
-#include "sched.h"
+#include "schedule.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -365,8 +365,11 @@ int store_rep_order(store_t *s, int64_t run, int phase, int rep, const char *wor
 int store_platform_put(store_t *s, int64_t run, const char *name, const char *kind,
                        const char *status, const char *detail, const char *what)
 {
-    return store_exec(s, "INSERT OR REPLACE INTO platforms(run, name, kind, status, detail, what)"
-                         " VALUES(?,?,?,?,?,?)",
+    /* an upsert: the conditions stored beside the status stay */
+    return store_exec(s, "INSERT INTO platforms(run, name, kind, status, detail, what)"
+                         " VALUES(?,?,?,?,?,?) ON CONFLICT(run, name) DO UPDATE SET"
+                         " kind=excluded.kind, status=excluded.status, detail=excluded.detail,"
+                         " what=excluded.what",
                       "ittttt", run, name, kind, status, detail, what);
 }
 

@@ -413,7 +413,7 @@ static void test_unknown_top_key(void **state)
              "t.yaml:1:1: missing required key 'phases'\n"
              "t.yaml:2:1: unknown key 'phazes' (expected one of: name, description, workers, "
              "schedule, repetitions, start_delay, grace, phases, platforms, expectations, "
-             "skew_tolerance, heartbeat, missed_beats, rejoin)\n");
+             "skew_tolerance, heartbeat, missed_beats, rejoin, interleave, tools)\n");
 }
 
 static void test_unknown_phase_key(void **state)
@@ -426,7 +426,7 @@ static void test_unknown_phase_key(void **state)
              "    repetition: 2\n",
              1,
              "t.yaml:5:5: unknown key 'repetition' (expected one of: name, bench, schedule, "
-             "repetitions, timeout, workers, params, servers, targets, skew_tolerance)\n");
+             "repetitions, timeout, workers, params, servers, targets, skew_tolerance, reference_for)\n");
 }
 
 static void test_missing_keys(void **state)
@@ -708,7 +708,7 @@ static void test_many_errors_at_once(void **state)
              "round-robin)\n"
              "t.yaml:3:1: unknown key 'colour' (expected one of: name, description, workers, "
              "schedule, repetitions, start_delay, grace, phases, platforms, expectations, "
-             "skew_tolerance, heartbeat, missed_beats, rejoin)\n"
+             "skew_tolerance, heartbeat, missed_beats, rejoin, interleave, tools)\n"
              "t.yaml:8:18: max_prime: 1 is out of range (allowed 3..1000000000)\n"
              "t.yaml:9:13: time: '4Q' is not a duration (seconds, or a number with an ns, us, "
              "ms, s, m or h suffix)\n"

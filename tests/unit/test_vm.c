@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -319,8 +320,11 @@ static void test_start_stop(void **state)
     (void)state;
     struct launch_env env;
     s_env(&env);
+    /* a tool to ship: found in PATH, copied to /bin with its libraries */
+    char *tools[] = { "true" };
     struct launch_spec spec = { .name = "vm-unit", .kind = "qemu", .kernel = s_vmlinuz,
-                                .cpus = 2, .memory = 512LL << 20, .disk = 96LL << 20 };
+                                .cpus = 2, .memory = 512LL << 20, .disk = 96LL << 20,
+                                .tools = tools, .ntools = 1 };
     struct launch l = { .ops = &launch_qemu_ops, .spec = &spec };
     char err[512] = "";
     int rc = launch_qemu_ops.start(&env, &l, err, sizeof err);
@@ -331,6 +335,12 @@ static void test_start_stop(void **state)
     snprintf(id, sizeof id, "lockstep-%s-vm-unit", env.key_hex);
     assert_string_equal(l.id, id);
     assert_non_null(strstr(l.what, "(tcg, 2 CPUs, 512 MiB, disk 96 MiB virtio-blk cache="));
+    /* the conditions it runs under, for the run's record */
+    assert_int_equal(l.cond.cpus, 2);
+    assert_string_equal(l.cond.cpu_list, "0-1");
+    assert_int_equal(l.cond.memory, 512LL << 20);
+    assert_non_null(strstr(l.cond.disk, "virtio-blk raw ext4 image cache="));
+    assert_non_null(strstr(l.cond.network, "user-mode NAT"));
 
     /* qemu's arguments, once the fake has written them */
     char args_path[600];
@@ -372,8 +382,14 @@ static void test_start_stop(void **state)
     assert_int_equal(magic[0] | magic[1] << 8, 0xEF53);
 
     /* the initramfs */
+    char pattern[400];
+    snprintf(pattern, sizeof pattern, "%s/initramfs-" VER "-*.cpio", env.state_dir);
+    glob_t g;
+    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 1);
     char cpio[400];
-    snprintf(cpio, sizeof cpio, "%s/initramfs-" VER ".cpio", env.state_dir);
+    snprintf(cpio, sizeof cpio, "%s", g.gl_pathv[0]);
+    globfree(&g);
     size_t len;
     char *buf = s_slurp(cpio, &len);
     static struct entry e[256];
@@ -389,6 +405,8 @@ static void test_start_stop(void **state)
     assert_int_equal(console->rmajor, 5);
     assert_int_equal(console->rminor, 1);
     assert_true(S_ISREG(s_find(e, n, "lib64/ld-linux-x86-64.so.2")->mode));
+    assert_true(S_ISREG(s_find(e, n, "bin/true")->mode));
+    assert_true(S_ISREG(s_find(e, n, "lib/x86_64-linux-gnu/libc.so.6")->mode));
     const struct entry *mods = s_find(e, n, "etc/lockstep/modules");
     assert_int_equal(mods->size, strlen(s_expected));
     assert_memory_equal(mods->data, s_expected, strlen(s_expected));

@@ -1,4 +1,4 @@
-/* sched.h — runs an experiment over an admitted set of workers. */
+/* schedule.h — (named so, not sched.h, to leave <sched.h> to libc) runs an experiment over an admitted set of workers. */
 #ifndef LOCKSTEP_SCHED_H
 #define LOCKSTEP_SCHED_H
 
