@@ -505,8 +505,23 @@ static int s_native_start(const struct launch_env *env, struct launch *l, char *
     launch_fs_name(env->state_dir, fs, sizeof fs);
     snprintf(l->cond.disk, sizeof l->cond.disk, "host %s (%.150s)", fs, env->state_dir);
     snprintf(l->cond.network, sizeof l->cond.network, "loopback (127.0.0.1)");
-    char *argv[12] = { (char *)env->worker_bin };
-    launch_worker_args(argv, 1, env, connect, l->spec->name, spool);
+    /* tools run from where they are: their directories lead PATH (env
+     * execs the worker in its place: same pid, affinity and cgroup) */
+    char tools[8192], path[8192 + 64] = "PATH=";
+    if (launch_tools(env, l->spec, tools, sizeof tools, err, len) != 0)
+        return -1;
+    for (const char *p = tools; *p; p += strcspn(p, "\n") + 1) {
+        char dir[PATH_MAX + 1];
+        snprintf(dir, sizeof dir, "%.*s", (int)strcspn(p, "\n"), p);
+        strcpy(strrchr(dir, '/'), ":");
+        if (!strstr(path, dir) && strlen(path) + strlen(dir) < sizeof path - 1024)
+            strcat(path, dir);
+    }
+    const char *old = getenv("PATH");
+    snprintf(path + strlen(path), sizeof path - strlen(path), "%s",
+             old && *old ? old : "/usr/local/bin:/usr/bin:/bin");
+    char *argv[16] = { "env", path, (char *)env->worker_bin };
+    launch_worker_args(argv, 3, env, connect, l->spec->name, spool);
     if (launch_spawn_in(argv, l->log, &cpus, cgroup, &l->pid, err, len) != 0)
         return -1;
     snprintf(l->what, sizeof l->what, "process %d (%s) on CPUs %s", (int)l->pid, env->worker_bin,

@@ -69,6 +69,7 @@ struct exec_opts {
     char *unit;  /* NULL: "s" for the wall time, "" otherwise */
     char *regex; /* NULL: not given */
     char *json;  /* NULL: not given; "" is the whole document */
+    double scale; /* the number is recorded times this */
 };
 
 static const struct opt_def s_options[] = {
@@ -87,6 +88,11 @@ static const struct opt_def s_options[] = {
     {.name = "json", .type = OPT_STR, .offset = offsetof(struct exec_opts, json),
      .help = "JSON pointer (RFC 6901) to the number in stdout parsed as JSON, e.g. "
              "/jobs/0/read/iops"},
+    {.name = "scale", .type = OPT_DOUBLE, .offset = offsetof(struct exec_opts, scale),
+     .def = "1", .min = 1e-12, .max = 1e12,
+     .help = "multiply the number by this before recording it, to put it in the unit of the "
+             "built-in it is compared with (fio's bw_bytes in bytes/s x 0.00000095367431640625 "
+             "= MiB/s)"},
     {.name = NULL},
 };
 
@@ -1388,7 +1394,8 @@ static int s_run(struct bench_ctx *ctx)
     }
     if (rc == 0)
         bench_result_metric(ctx->res, o->metric,
-                            o->unit ? o->unit : (o->regex || o->json) ? "" : "s", value);
+                            o->unit ? o->unit : (o->regex || o->json) ? "" : "s",
+                            value * o->scale);
     free(pr->out);
     free(pr);
     return rc;
