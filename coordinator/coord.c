@@ -788,6 +788,34 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
     proto_msg_destroy(&m);
 }
 
+/* With --keys a key is an identity: the ZAP handler named the key's owner
+ * (User-Id, the name keygen wrote into the certificate), and a worker may
+ * speak only under that name.  True when it does not: the message is
+ * dropped and the peer told why (once per name and minute in the log). */
+static bool s_key_mismatch(coord_t *c, const char *name, zmq_msg_t *body)
+{
+    if (!c->auth)
+        return false;
+    const char *owner = zmq_msg_gets(body, "User-Id");
+    if (owner && strcmp(owner, name) == 0)
+        return false;
+    char why[512];
+    snprintf(why, sizeof why, "the CURVE key this worker uses is %s%s%s's, not %s's: a key "
+             "works only under the name it was made for (lockstep keygen DIR --workers %s "
+             "makes %s's, to be passed with --cert)", owner ? "" : "(nobody", owner ? owner : "",
+             owner ? "" : ")", name, name, name);
+    int64_t now = clock_mono_ns();
+    if (now - c->mismatch_logged_at > 60 * NS_PER_SEC || strcmp(c->mismatch_name, name) != 0) {
+        log_warn("refused %s: %s", name, why);
+        c->mismatch_logged_at = now;
+        snprintf(c->mismatch_name, sizeof c->mismatch_name, "%s", name);
+    }
+    proto_builder_t *b = proto_begin(PROTO_REJECT);
+    proto_put_str(b, "reason", why);
+    s_send_msg(c, name, b);
+    return true;
+}
+
 /* Read one [identity][payload] message; extra frames are drained and
  * dropped.  False when there was none. */
 static bool s_recv_one(coord_t *c)
@@ -822,9 +850,11 @@ static bool s_recv_one(coord_t *c)
         idlen = sizeof name - 1;
     memcpy(name, zmq_msg_data(&id), idlen);
     name[idlen] = '\0';
-    if (ok && idlen > 0 && strlen(name) == idlen)
+    if (ok && idlen > 0 && strlen(name) == idlen && !s_key_mismatch(c, name, &body))
         s_on_frame(c, name, zmq_msg_data(&body), zmq_msg_size(&body));
-    else {
+    else if (ok && idlen > 0 && strlen(name) == idlen) {
+        c->dropped++;
+    } else {
         c->dropped++;
         if (c->dropped <= 50 || c->dropped % 1000 == 0)
             log_warn("dropped a message of %d frames from %s", nframes,

@@ -130,6 +130,8 @@ typedef struct coord {
     int64_t dropped;             /* malformed or unexpected frames */
     volatile sig_atomic_t *interrupted;
     struct auth *auth;           /* CURVE admission (--keys), or NULL */
+    int64_t mismatch_logged_at;  /* a key used under another name: last logged */
+    char mismatch_name[64];
     void *monitor;               /* the ROUTER's monitor (with --keys) */
     char (*peers)[64];           /* by connection fd: its peer's address */
     bool handshake_failed;

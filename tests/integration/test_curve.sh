@@ -51,6 +51,33 @@ grep -qE "intruder|plain" <(sql "SELECT name FROM workers") && fail "an intruder
 # no application message was read from either: nothing of theirs anywhere
 grep -q "admitted intruder\|admitted plain" "$TMP/err" && fail "an intruder's HELLO was read"
 
+# a key is an identity: w1's key under the name w2 (an impersonation, and
+# two workers sharing one certificate) is refused with the reason on both
+# sides; the real w1 and w2 then run, and w2's results are the real w2's
+DB=$TMP/id.db
+"$LOCKSTEP" run "$SRC/tests/integration/data/quick.yaml" --bind "tcp://127.0.0.1:$PORT" \
+  --keys "$K" --expect w1,w2 --timeout 30 --db "$DB" >"$TMP/out4" 2>"$TMP/err4" &
+C=$!; PIDS+=($C)
+sleep 0.5
+timeout 20 "$WORKER" --connect "tcp://127.0.0.1:$PORT" --name w2 --spool "$TMP/sx" \
+  --cert "$K/workers/w1.cert_secret" --server-cert "$K/coordinator.cert" 2>"$TMP/wx"
+expect_eq "$?" 2 "exit status of a worker using w1's key as w2"
+grep -q "rejected by the coordinator: the CURVE key this worker uses is w1's, not w2's" "$TMP/wx" ||
+  { cat "$TMP/wx"; fail "the impostor was not told why"; }
+grep -q "refused w2: the CURVE key this worker uses is w1's, not w2's" "$TMP/err4" ||
+  { cat "$TMP/err4"; fail "the coordinator did not log the impersonation"; }
+"$WORKER" --connect "tcp://127.0.0.1:$PORT" --name w1 --spool "$TMP/t1" \
+  --cert "$K/workers/w1.cert_secret" --server-cert "$K/coordinator.cert" 2>"$TMP/v1" &
+PIDS+=($!)
+"$WORKER" --connect "tcp://127.0.0.1:$PORT" --name w2 --spool "$TMP/t2" \
+  --cert "$K/workers/w2.cert_secret" --server-cert "$K/coordinator.cert" 2>"$TMP/v2" &
+V2=$!; PIDS+=($V2)
+wait $C; rc=$?
+[ $rc -eq 0 ] || { tail -20 "$TMP/err4"; fail "run after the impersonation: exit $rc"; }
+expect_eq "$(sql "SELECT group_concat(name) FROM (SELECT name FROM workers ORDER BY name)")" \
+  "w1,w2" "admitted workers"
+expect_eq "$(sql "SELECT pid FROM workers WHERE name='w2'")" "$V2" "w2's process (the real one)"
+
 # a non-loopback bind needs --keys or --insecure
 "$LOCKSTEP" run "$SRC/tests/integration/data/quick.yaml" --bind "tcp://0.0.0.0:$PORT" \
   --expect 1 --db "$TMP/x.db" >/dev/null 2>"$TMP/err2"
