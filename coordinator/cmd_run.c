@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "cmd.h"
+#include "endpoint.h"
 #include "coord.h"
 #include "experiment.h"
 #include "log.h"
@@ -76,15 +77,6 @@ static const char *s_usage =
     "Exit status: 0 complete, 3 partial (a worker lost or a result failed),\n"
     "2 invalid input, 1 other failure.\n";
 
-static bool s_is_loopback(const char *ep)
-{
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0;
-    const char *h = ep + 6;
-    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
-           strncmp(h, "[::1]:", 6) == 0 || strncmp(h, "lo:", 3) == 0;
-}
-
 static int s_parse_expect(const char *arg, int *count, char ***names, size_t *n)
 {
     char *end;
@@ -133,6 +125,7 @@ struct run_args {
     bool insecure, fresh;
     const char *keys;
     int64_t resume;
+    struct endpoint ep;          /* --bind, read strictly */
 };
 
 static int s_parse_args(int argc, char **argv, struct run_args *a)
@@ -240,7 +233,14 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
     }
     if (!a->bind)
         a->bind = a->local || a->platforms ? "tcp://127.0.0.1:*" : NULL; /* NULL: see cmd_run */
-    if (a->bind && !s_is_loopback(a->bind) && !a->insecure && !a->keys) {
+    char why[512];
+    if (a->bind && endpoint_parse(a->bind, &a->ep, why, sizeof why) != 0) {
+        fprintf(stderr, "lockstep run: --bind %s: %s\n", a->bind, why);
+        return EXIT_INVALID;
+    }
+    if (a->bind)
+        a->bind = a->ep.canon;
+    if (a->bind && !a->ep.loopback && !a->insecure && !a->keys) {
         fprintf(stderr,
                 "lockstep run: --bind %s is not a loopback address: give --keys DIR (CURVE, "
                 "lockstep keygen) so that only your workers get in, or --insecure to accept "
@@ -280,9 +280,10 @@ int cmd_run(int argc, char **argv)
     int resuming = 0;
     store_t *store = store_open(a.db, err, sizeof err);
     if (!store) {
+        /* a --db that cannot be opened is the caller's to fix: nothing ran */
         fprintf(stderr, "lockstep run: %s\n", err);
         experiment_destroy(&exp);
-        return EXIT_FAIL;
+        return EXIT_INVALID;
     }
     if ((resuming = resume_find(store, a.resume, a.fresh, &exp, &prev)) < 0) {
         store_destroy(&store);

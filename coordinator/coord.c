@@ -190,6 +190,12 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
     s_setopt_int(c->pub, ZMQ_SNDHWM, COORD_RCVHWM);
     s_setopt_int(c->router, ZMQ_LINGER, 1000);
     s_setopt_int(c->pub, ZMQ_LINGER, 1000);
+    /* an IPv6 endpoint ([::1]) needs the option; IPv4 ones keep their
+     * plain addresses without it */
+    if (strchr(endpoint, '[')) {
+        s_setopt_int(c->router, ZMQ_IPV6, 1);
+        s_setopt_int(c->pub, ZMQ_IPV6, 1);
+    }
     /* No ROUTER_HANDOVER: a second connection under a name that is already
      * connected is refused, so a cloned VM with the same host name cannot
      * steal a live worker's identity (its worker says so after a few HELLOs).

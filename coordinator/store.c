@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store_int.h"
@@ -204,6 +205,35 @@ static int s_migrate(store_t *s)
 }
 
 
+/* Why a database cannot be opened or written, in the operating system's
+ * words (SQLite says only "unable to open database file"): " (…)", or ""
+ * when the file and its directory look fine. */
+static void s_open_reason(const char *path, char *buf, size_t len)
+{
+    char dir[256];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (!dir[0])
+        snprintf(dir, sizeof dir, "/");
+    struct stat st;
+    buf[0] = '\0';
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            snprintf(buf, len, " (it is a directory)");
+        else if (access(path, R_OK | W_OK) != 0)
+            snprintf(buf, len, " (the file: %s)", strerror(errno));
+        else if (access(dir, W_OK) != 0)
+            snprintf(buf, len, " (its directory %s: %s; SQLite keeps its journal beside it)",
+                     dir, strerror(errno));
+    } else if (stat(dir, &st) != 0) {
+        snprintf(buf, len, " (directory %s: %s)", dir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        snprintf(buf, len, " (%s is not a directory)", dir);
+    } else if (access(dir, W_OK) != 0) {
+        snprintf(buf, len, " (directory %s: %s)", dir, strerror(errno));
+    }
+}
+
 store_t *store_open(const char *path, char *err, size_t errlen)
 {
     store_t *s = calloc(1, sizeof *s);
@@ -214,8 +244,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     s->path = strdup(path);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open database: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        char why[512];
+        s_open_reason(path, why, sizeof why);
+        snprintf(err, errlen, "%s: cannot open database: %s%s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), why);
         store_destroy(&s);
         return NULL;
     }
@@ -226,7 +258,9 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     if (s_exec(s, "PRAGMA journal_mode=WAL") || s_exec(s, "PRAGMA synchronous=FULL") ||
         s_exec(s, "PRAGMA foreign_keys=ON") || s_exec(s, "BEGIN") || s_exec(s, s_schema) ||
         s_migrate(s) || s_exec(s, "COMMIT")) {
-        snprintf(err, errlen, "%s: cannot use database: %s", path, sqlite3_errmsg(s->db));
+        char why[512];
+        s_open_reason(path, why, sizeof why);
+        snprintf(err, errlen, "%s: cannot use database: %s%s", path, sqlite3_errmsg(s->db), why);
         s_exec(s, "ROLLBACK");
         store_destroy(&s);
         return NULL;

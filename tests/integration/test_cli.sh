@@ -32,8 +32,24 @@ expect 2 "missing experiment FILE" -- "$LOCKSTEP" run
 expect 2 "unknown command 'frob'" -- "$LOCKSTEP" frob
 expect 2 "how many workers\\?" -- "$LOCKSTEP" run "$QUICK" --db "$DB"
 expect 2 "not a loopback address" -- "$LOCKSTEP" run "$QUICK" --bind tcp://0.0.0.0:5555 --expect 1
-expect 1 "/nonexistent/dir/x.db: cannot open database" -- "$LOCKSTEP" run "$QUICK" --local 1 --db /nonexistent/dir/x.db
-expect 1 "$TMP: cannot open database" -- "$LOCKSTEP" run "$QUICK" --local 1 --db "$TMP"
+# a database that cannot be opened: the operating system's reason
+expect 2 "/nonexistent/dir/x.db: cannot open database: .*\(directory /nonexistent/dir: No such file or directory\)" -- "$LOCKSTEP" run "$QUICK" --local 1 --db /nonexistent/dir/x.db
+expect 2 "$TMP: cannot open database: .*\(it is a directory\)" -- "$LOCKSTEP" run "$QUICK" --local 1 --db "$TMP"
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+  mkdir "$TMP/ro" && chmod 555 "$TMP/ro" && chmod o+x "$TMP"
+  expect 2 "$TMP/ro/x.db: cannot open database: .*\(directory $TMP/ro: Permission denied\)" -- \
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$LOCKSTEP" run "$QUICK" --local 1 --db "$TMP/ro/x.db"
+fi
+# --bind is read strictly: what was typed is what gets bound, or a reason
+expect 2 "port 99999 is out of range: 1 to 65534" -- "$LOCKSTEP" run "$QUICK" --bind tcp://127.0.0.1:99999 --expect 1 --db "$DB"
+expect 2 "'5555x' is not a port" -- "$LOCKSTEP" run "$QUICK" --bind tcp://127.0.0.1:5555x --expect 1 --db "$DB"
+expect 2 "port 65535 is out of range: 1 to 65534 \(the PUB socket takes the next port, 65536\)" -- "$LOCKSTEP" run "$QUICK" --bind tcp://127.0.0.1:65535 --expect 1 --db "$DB"
+expect 2 "--bind garbage: only TCP endpoints can be bound \(expected tcp://ADDRESS:PORT" -- "$LOCKSTEP" run "$QUICK" --bind garbage --expect 1 --db "$DB"
+expect 2 "no port" -- "$LOCKSTEP" run "$QUICK" --bind tcp://127.0.0.1 --expect 1 --db "$DB"
+expect 2 "host name 'no-such-host.invalid' does not resolve" -- "$LOCKSTEP" run "$QUICK" --bind tcp://no-such-host.invalid:5555 --expect 1 --db "$DB"
+expect 2 "an IPv6 address goes in brackets" -- "$LOCKSTEP" run "$QUICK" --bind tcp://::1:5555 --expect 1 --db "$DB"
+# a host name is resolved (not taken for a network interface), loopback stays loopback
+expect 1 "ROUTER tcp://127.0.0.1:[0-9]+" -- "$LOCKSTEP" run "$QUICK" --bind "tcp://localhost:*" --expect 1 --timeout 1 --db "$DB"
 expect 2 "no such database" -- "$LOCKSTEP" export --db "$TMP/none.db"
 expect 2 "--format 'xml': expected csv, json or wide" -- "$LOCKSTEP" export --db "$DB" --format xml
 expect 2 "unknown benchmark 'nope'" -- "$LOCKSTEP" list nope
