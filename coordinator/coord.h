@@ -131,6 +131,7 @@ typedef struct coord {
     volatile sig_atomic_t *interrupted;
     struct auth *auth;           /* CURVE admission (--keys), or NULL */
     int64_t mismatch_logged_at;  /* a key used under another name: last logged */
+    int64_t admit_started_ns;    /* when admission opened (monotonic) */
     char mismatch_name[64];
     void *monitor;               /* the ROUTER's monitor (with --keys) */
     char (*peers)[64];           /* by connection fd: its peer's address */

@@ -81,8 +81,37 @@ static int s_by_name(const void *a, const void *b)
     return strcmp((*(struct cworker *const *)a)->name, (*(struct cworker *const *)b)->name);
 }
 
+/* Admission closed short: say who never came (stored as absent) — or, when
+ * only a count was expected, how many. */
+static void s_name_absent(coord_t *c, size_t want)
+{
+    if (!c->nexpect_names) {
+        log_warn("%zu of %zu expected workers arrived before the deadline; %zu never did "
+                 "(--expect NAMES would name them); going on with those here",
+                 c->nworkers, want, want - c->nworkers);
+        return;
+    }
+    char missing[1024] = "", reason[128];
+    size_t used = 0;
+    snprintf(reason, sizeof reason, "never arrived: admission closed after %.0f s",
+             (double)(clock_mono_ns() - c->admit_started_ns) / NS_PER_SEC);
+    for (size_t i = 0; i < c->nexpect_names; i++) {
+        const char *name = c->expect_names[i];
+        if (coord_worker(c, name) || (c->prior && zhash_lookup(c->prior, name)))
+            continue; /* a resumed run's absentees are recorded as lost below */
+        int k = snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", name);
+        used = k > 0 && used + (size_t)k < sizeof missing ? used + (size_t)k : used;
+        if (store_worker_absent(c->store, c->run, name, clock_wall_ns(), reason) != 0)
+            log_warn("%s: cannot record that %s never arrived: %s", store_path(c->store), name,
+                     store_errmsg(c->store));
+    }
+    log_warn("%zu of %zu expected workers arrived before the deadline; never arrived: %s; "
+             "going on with those here", c->nworkers, want, missing[0] ? missing : "(none new)");
+}
+
 int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
 {
+    c->admit_started_ns = clock_mono_ns();
     c->admitting = true;
     s_wait(c, s_all_admitted, NULL, admit_deadline);
     c->admitting = false;
@@ -90,8 +119,7 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
         size_t want = c->nexpect_names ? c->nexpect_names : (size_t)c->expect_count;
         if (c->nworkers < want) {
             c->shortfall = true;
-            log_warn("%zu of %zu expected workers arrived before the deadline; going on with them",
-                     c->nworkers, want);
+            s_name_absent(c, want);
         }
     }
     if (c->nworkers > 1)
@@ -309,7 +337,8 @@ static void s_send_go(coord_t *c, int pidx, int rep, int64_t start_at, struct cw
 /* The start skew of a lockstep repetition: in the database, the log and the
  * phase's summary; flagged when over the phase's tolerance. */
 static void s_record_skew(coord_t *c, int pidx, int rep, int64_t go_at, int64_t skew,
-                          int64_t err, const struct store_rep_cost *cost)
+                          int64_t err, const struct store_rep_cost *cost,
+                          const struct cworker *first, const struct cworker *last)
 {
     const struct exp_phase *ph = &c->exp->phases[pidx];
     store_rep_timing(c->store, c->run, pidx, rep, go_at, skew, err);
@@ -327,8 +356,11 @@ static void s_record_skew(coord_t *c, int pidx, int rep, int64_t go_at, int64_t 
     if (cost->barrier_ns > ps->barrier_max_ns)
         ps->barrier_max_ns = cost->barrier_ns;
     if (cost->over_tolerance)
-        log_warn("%s rep %d: start skew %.1f us (+/- %.1f us) exceeds the tolerance of %.1f us",
-                 ph->name, rep, skew / 1e3, err / 1e3, cost->skew_tolerance_ns / 1e3);
+        log_warn("%s rep %d: start skew %.1f us (+/- %.1f us) exceeds the tolerance of %.1f us: "
+                 "%s started last, %.1f us after %s and %.1f us after the start instant",
+                 ph->name, rep, skew / 1e3, err / 1e3, cost->skew_tolerance_ns / 1e3,
+                 last ? last->name : "?", skew / 1e3, first ? first->name : "?",
+                 last ? (double)(last->started_at - go_at) / 1e3 : 0.0);
     else
         log_debug("%s rep %d: start skew %.1f us (+/- %.1f us), barrier %.2f ms, GO sent in "
                   "%.3f ms, results in %.2f ms", ph->name, rep, skew / 1e3, err / 1e3,
@@ -367,12 +399,19 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
     if (ph->schedule == SCHED_LOCKSTEP) {
         /* skew among the measuring workers (servers only wait for them) */
         int64_t lo = INT64_MAX, hi = INT64_MIN, err = 0;
+        const struct cworker *first = NULL, *last = NULL;
         for (size_t i = 0; i < n; i++) {
             struct cworker *w = set[i];
             if (w->lost || w->started_at == 0 || w->serving)
                 continue;
-            lo = w->started_at < lo ? w->started_at : lo;
-            hi = w->started_at > hi ? w->started_at : hi;
+            if (w->started_at < lo) {
+                lo = w->started_at;
+                first = w;
+            }
+            if (w->started_at > hi) {
+                hi = w->started_at;
+                last = w;
+            }
             err = w->offset_err_ns > err ? w->offset_err_ns : err;
         }
         /* coord.c keeps started_at within a day of go_at and err within a
@@ -386,7 +425,7 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
                 .skew_tolerance_ns = ph->skew_tolerance_ns,
                 .over_tolerance = ph->skew_tolerance_ns > 0 && hi - lo > ph->skew_tolerance_ns,
             };
-            s_record_skew(c, pidx, rep, go_at, hi - lo, 2 * err, &cost);
+            s_record_skew(c, pidx, rep, go_at, hi - lo, 2 * err, &cost, first, last);
         }
     }
 }

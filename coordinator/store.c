@@ -21,7 +21,9 @@
  * runs     one row per `lockstep run`; status running|complete|partial|failed;
  *          key is the run's random identity on the wire (workers spool by it).
  * workers  admitted workers of a run with their host facts and clock offset;
- *          status admitted|lost, and when/why/in which phase a loss happened;
+ *          status admitted|lost|rejoined, and when/why/in which phase a loss
+ *          happened; absent: expected by name, never arrived (lost_reason says
+ *          how long admission waited);
  *          launched_as: the platform `--platforms` started it as (its own
  *          detection is in platform; a mismatch is shown, not hidden).
  * phases   the experiment's phases as run (params as JSON).

@@ -79,6 +79,9 @@ int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset
                        int64_t err_ns);
 int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,
                       const char *phase);
+/* An expected worker that never arrived: a row with status 'absent' and
+ * why (lost_at, lost_reason), so that the run says whom it missed. */
+int store_worker_absent(store_t *s, int64_t run, const char *name, int64_t at, const char *reason);
 /* A lost worker came back with a new epoch (its loss stays recorded). */
 int store_worker_rejoined(store_t *s, int64_t run, const char *name, int64_t epoch, int64_t at);
 

@@ -57,6 +57,13 @@ int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, con
                       "ittit", at, reason, phase, run, name);
 }
 
+int store_worker_absent(store_t *s, int64_t run, const char *name, int64_t at, const char *reason)
+{
+    return store_exec(s, "INSERT INTO workers(run, name, status, lost_at, lost_reason)"
+                         " VALUES(?,?,'absent',?,?) ON CONFLICT(run, name) DO NOTHING",
+                      "itit", run, name, at, reason);
+}
+
 int store_worker_rejoined(store_t *s, int64_t run, const char *name, int64_t epoch, int64_t at)
 {
     return store_exec(s, "UPDATE workers SET status='rejoined', epoch=?, rejoined_at=?"

@@ -25,7 +25,12 @@ WB=$!; PIDS+=($WB)
 wait $COORD; rc=$?
 expect_eq "$rc" 3 "exit status with 1 of 2 named workers"
 grep -q "^run 1 partial: 1 workers" "$TMP/out2" || { cat "$TMP/out2"; fail "summary"; }
-grep -q "1 of 2 expected workers arrived" "$TMP/err2" || fail "shortfall not logged"
+grep -q "1 of 2 expected workers arrived before the deadline; never arrived: lab-b" "$TMP/err2" ||
+  { cat "$TMP/err2"; fail "shortfall not logged with the missing worker's name"; }
+# the absentee is stored: the run records whom it expected and missed
+expect_eq "$(sql "SELECT status FROM workers WHERE name='lab-b'")" absent "lab-b's status"
+sql "SELECT lost_reason FROM workers WHERE name='lab-b'" | grep -q "never arrived: admission closed after" ||
+  fail "lab-b's reason: $(sql "SELECT lost_reason FROM workers WHERE name='lab-b'")"
 expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE worker='lab-a' AND status='ok'")" 2 "lab-a results"
 # (or, if the first connection dropped for a moment and let it through, the
 # coordinator refuses the second process by name)

@@ -43,6 +43,11 @@ expect_eq "$(sql "SELECT DISTINCT skew_tolerance_ns FROM rep_timing WHERE phase=
 grep -q "^  loose .* ok (5000000 us)" "$TMP/out" || fail "summary: loose phase not ok"
 grep -q "^  strict .* EXCEEDED 4/4" "$TMP/out" || fail "summary: strict phase not flagged"
 grep -q "exceeds the tolerance" "$TMP/err" || fail "no warning in the log"
+# the warning names the late worker and by how much, as the database has it
+line=$(grep -m1 "strict rep 1: start skew .* exceeds the tolerance" "$TMP/err")
+late=$(sql "SELECT worker FROM results WHERE phase=1 AND rep=1 AND metric='ok' ORDER BY started_at DESC LIMIT 1")
+echo "$line" | grep -qE ": $late started last, [0-9.]+ us after [a-z0-9-]+ and -?[0-9.]+ us after the start instant" ||
+  fail "the late start does not name $late: $line"
 # every worker's clock offset: latest in workers, history in clock_offsets
 expect_eq "$(sql "SELECT COUNT(DISTINCT worker) FROM clock_offsets WHERE n >= 1 AND err_ns > 0")" 8 "clock history"
 expect_eq "$(sql "SELECT COUNT(*) FROM workers w WHERE clock_err_ns = (SELECT err_ns FROM clock_offsets c
