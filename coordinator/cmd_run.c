@@ -254,11 +254,6 @@ static int s_parse_args(int argc, char **argv, struct run_args *a)
                         "--expect or the experiment's workers)\n");
         return EXIT_INVALID;
     }
-    if (a->keys && a->platforms) {
-        fprintf(stderr, "lockstep run: --keys does not go with --platforms (platform workers "
-                        "are started on this host without certificates)\n");
-        return EXIT_INVALID;
-    }
     return 0;
 }
 
@@ -315,7 +310,18 @@ int cmd_run(int argc, char **argv)
     }
     if (!a.bind)
         a.bind = use_platforms ? "tcp://127.0.0.1:*" : "tcp://127.0.0.1:5555";
-    coord_t *c = coord_new(a.bind, a.keys, err, sizeof err);
+    /* launched workers speak CURVE: with --keys DIR's certificates, else
+     * with keys minted for this run; only --insecure goes without (docker's
+     * workers reach the coordinator on the bridge, where any container can) */
+    const char *keys = a.keys;
+    if (plats && a.keys)
+        platforms_use_keys(plats, a.keys);
+    else if (plats && !a.insecure && !(keys = platforms_mint_keys(plats, err, sizeof err))) {
+        fprintf(stderr, "lockstep run: %s\n", err);
+        rc = EXIT_FAIL;
+        goto early;
+    }
+    coord_t *c = coord_new(a.bind, keys, err, sizeof err);
     if (!c) {
         fprintf(stderr, "lockstep run: %s\n", err);
         rc = EXIT_FAIL;

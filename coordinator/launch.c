@@ -287,7 +287,8 @@ void launch_terminate(struct launch *l, int grace_ms)
 }
 
 int launch_worker_args(char **argv, int n, const struct launch_env *env, const char *connect,
-                       const char *name, const char *spool)
+                       const char *name, const char *spool, const char *cert,
+                       const char *server_cert)
 {
     argv[n++] = "--connect";
     argv[n++] = (char *)connect;
@@ -295,10 +296,32 @@ int launch_worker_args(char **argv, int n, const struct launch_env *env, const c
     argv[n++] = (char *)name;
     argv[n++] = "--spool";
     argv[n++] = (char *)spool;
+    if (cert) {
+        argv[n++] = "--cert";
+        argv[n++] = (char *)cert;
+        argv[n++] = "--server-cert";
+        argv[n++] = (char *)server_cert;
+    }
     if (env->verbose)
         argv[n++] = "-v";
     argv[n] = NULL;
     return n;
+}
+
+int launch_certs(const struct launch_env *env, const char *name, char *cert, char *server_cert,
+                 size_t len, char *err, size_t errlen)
+{
+    if (!env->keys_dir)
+        return 1;
+    snprintf(cert, len, "%s/workers/%s.cert_secret", env->keys_dir, name);
+    snprintf(server_cert, len, "%s/coordinator.cert", env->keys_dir);
+    const char *missing = access(cert, R_OK) != 0 ? cert : access(server_cert, R_OK) != 0 ? server_cert : NULL;
+    if (missing) {
+        snprintf(err, errlen, "no CURVE certificate %s (%s): lockstep keygen %s --workers %s "
+                 "makes it", missing, strerror(errno), env->keys_dir, name);
+        return -1;
+    }
+    return 0;
 }
 
 void launch_log_tail(const char *path, char *buf, size_t len)
@@ -520,8 +543,13 @@ static int s_native_start(const struct launch_env *env, struct launch *l, char *
     const char *old = getenv("PATH");
     snprintf(path + strlen(path), sizeof path - strlen(path), "%s",
              old && *old ? old : "/usr/local/bin:/usr/bin:/bin");
-    char *argv[16] = { "env", path, (char *)env->worker_bin };
-    launch_worker_args(argv, 3, env, connect, l->spec->name, spool);
+    char cert[PATH_MAX], server_cert[PATH_MAX];
+    int curve = launch_certs(env, l->spec->name, cert, server_cert, sizeof cert, err, len);
+    if (curve < 0)
+        return -1;
+    char *argv[20] = { "env", path, (char *)env->worker_bin };
+    launch_worker_args(argv, 3, env, connect, l->spec->name, spool, curve == 0 ? cert : NULL,
+                       server_cert);
     if (launch_spawn_in(argv, l->log, &cpus, cgroup, &l->pid, err, len) != 0)
         return -1;
     snprintf(l->what, sizeof l->what, "process %d (%s) on CPUs %s", (int)l->pid, env->worker_bin,

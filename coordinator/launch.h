@@ -58,6 +58,10 @@ struct launch_env {
     int port;                  /* coordinator ROUTER port on every bound address
                                   (the worker learns the PUB port from WELCOME) */
     bool verbose;              /* pass -v to workers */
+    /* CURVE (NULL: none): the directory laid out by lockstep keygen, holding
+     * coordinator.cert and workers/NAME.cert_secret for every instance;
+     * each worker gets its own secret and the coordinator's public cert */
+    const char *keys_dir;
     volatile sig_atomic_t *stop; /* set on Ctrl-C: abandon long steps */
     /* Make the coordinator also listen on host (e.g. the docker0 gateway),
      * same ports.  0, or -1 with a message. */
@@ -182,10 +186,17 @@ bool launch_reap(struct launch *l);
  * SIGKILL; reaps it. */
 void launch_terminate(struct launch *l, int grace_ms);
 /* Append a worker's own arguments to argv[n..] — --connect, --name,
- * --spool, and -v when env->verbose — and the NULL; returns the new n.
- * argv needs room for 8 more. */
+ * --spool, --cert CERT and --server-cert SERVER_CERT when cert is not NULL,
+ * and -v when env->verbose — and the NULL; returns the new n.  argv needs
+ * room for 12 more. */
 int launch_worker_args(char **argv, int n, const struct launch_env *env, const char *connect,
-                       const char *name, const char *spool);
+                       const char *name, const char *spool, const char *cert,
+                       const char *server_cert);
+/* The host paths of instance name's certificates under env->keys_dir:
+ * 0 (or 1 when there is no keys_dir: no CURVE), -1 when a file is missing,
+ * with what to run to make it. */
+int launch_certs(const struct launch_env *env, const char *name, char *cert, char *server_cert,
+                 size_t len, char *err, size_t errlen);
 /* fork and exec argv like launch_spawn, the child first pinned to cpus
  * (NULL: as the coordinator) and moved into the cgroup directory cgroup
  * (NULL: none), so that everything it starts inherits both. */

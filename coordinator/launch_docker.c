@@ -662,7 +662,15 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     }
     snprintf(l->cond.network, sizeof l->cond.network, "bridge NAT (docker0, host at %s)", gw);
     snprintf(label, sizeof label, LAUNCH_LABEL "=%s", env->key_hex);
-    char *argv[32];
+    /* CURVE: the worker's secret and the coordinator's public certificate,
+     * mounted read-only */
+    char cert[PATH_MAX], server_cert[PATH_MAX], mcert[PATH_MAX + 64], mserver[PATH_MAX + 64];
+    int curve = launch_certs(env, spec->name, cert, server_cert, sizeof cert, err, len);
+    if (curve < 0)
+        goto fail;
+    snprintf(mcert, sizeof mcert, "%s:" S_ROOT "/keys/worker.cert_secret:ro", cert);
+    snprintf(mserver, sizeof mserver, "%s:" S_ROOT "/keys/coordinator.cert:ro", server_cert);
+    char *argv[48];
     int n = 0;
     argv[n++] = (char *)s_docker();
     argv[n++] = "run";
@@ -695,8 +703,16 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
         argv[n++] = "--volume";
         argv[n++] = volume;
     }
+    if (curve == 0) {
+        argv[n++] = "--volume";
+        argv[n++] = mcert;
+        argv[n++] = "--volume";
+        argv[n++] = mserver;
+    }
     argv[n++] = im->tag;
-    launch_worker_args(argv, n, env, connect, spec->name, spool);
+    launch_worker_args(argv, n, env, connect, spec->name, spool,
+                       curve == 0 ? S_ROOT "/keys/worker.cert_secret" : NULL,
+                       S_ROOT "/keys/coordinator.cert");
     if (launch_spawn(argv, l->log, &l->pid, err, len) != 0)
         goto fail;
     p->spawned = true;

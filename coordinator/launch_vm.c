@@ -461,12 +461,16 @@ static int s_cpio_trailer(struct cpio *c)
 
 /* state_dir/initramfs-<ver>.cpio, built once per run and shared by its VMs. */
 static int s_initramfs(const struct launch_env *env, const struct vm_kernel *k,
-                       const char *init_bin, const char *tools, char *out, size_t outlen,
-                       char *err, size_t errlen)
+                       const char *init_bin, const char *tools, const char *cert,
+                       const char *server_cert, char *out, size_t outlen, char *err,
+                       size_t errlen)
 {
-    /* instances with the same tools share one */
+    /* instances with the same tools (and no certificate of their own)
+     * share one */
     uint64_t h = 0xcbf29ce484222325ULL;
     for (const char *t = tools; *t; t++)
+        h = (h ^ (unsigned char)*t) * 0x100000001b3ULL;
+    for (const char *t = cert ? cert : ""; *t; t++)
         h = (h ^ (unsigned char)*t) * 0x100000001b3ULL;
     snprintf(out, outlen, "%s/initramfs-%s-%08" PRIx64 ".cpio", env->state_dir, k->ver,
              h & 0xffffffffu);
@@ -524,6 +528,11 @@ static int s_initramfs(const struct launch_env *env, const struct vm_kernel *k,
     ldpath[strlen(ldpath) - 1] = '\n';
     if (rc == 0)
         rc = s_cpio_data(&c, "etc/lockstep/env", ldpath, strlen(ldpath), 0644);
+    /* CURVE: vminit passes them to the worker (--cert, --server-cert) */
+    if (rc == 0 && cert)
+        rc = s_cpio_file(&c, "etc/lockstep/worker.cert_secret", cert, 0600);
+    if (rc == 0 && cert)
+        rc = s_cpio_file(&c, "etc/lockstep/coordinator.cert", server_cert, 0644);
     char order[VM_MAX_MODULES * 160] = "";
     for (size_t i = 0; i < k->nmodules && rc == 0; i++) {
         char src[PATH_MAX + 200], name[PATH_MAX + 200];
@@ -781,14 +790,17 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     if (s_find_init(env, init_bin, sizeof init_bin, err, len) != 0)
         return -1;
     launch_cpuset_t set;
-    char tools[8192];
+    char tools[8192], cert[PATH_MAX], server_cert[PATH_MAX];
+    int curve;
     if (launch_cpus(spec, &set, &l->cond, err, len) != 0 ||
-        launch_tools(env, spec, tools, sizeof tools, err, len) != 0)
+        launch_tools(env, spec, tools, sizeof tools, err, len) != 0 ||
+        (curve = launch_certs(env, spec->name, cert, server_cert, sizeof cert, err, len)) < 0)
         return -1;
     struct vm_kernel k;
     if (s_kernel_find(spec, &k, err, len) != 0 || s_kernel_modules(&k, err, len) != 0)
         return -1;
-    int rc = s_initramfs(env, &k, init_bin, tools, initrd, sizeof initrd, err, len);
+    int rc = s_initramfs(env, &k, init_bin, tools, curve == 0 ? cert : NULL, server_cert, initrd,
+                         sizeof initrd, err, len);
     s_kernel_free(&k);
     if (rc != 0)
         return -1;

@@ -2,10 +2,14 @@
  * launchers; see platforms.h. */
 #include "platforms.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "curve.h"
 #include "launch.h"
 #include "log.h"
 
@@ -25,6 +29,9 @@ struct platforms {
     char **names;        /* started instances, for coord's expect_names */
     size_t nnames;
     char bound[4][64];   /* extra hosts the coordinator listens on */
+    char keys_dir[320];  /* CURVE keys of the instances ("" : none) */
+    struct launch_env keys_env; /* where minted keys live, swept after a crash */
+    bool have_keys_env;
     size_t nbound;
     coord_t *c;
 };
@@ -202,6 +209,7 @@ int platforms_start(platforms_t *p, coord_t *c, const char *worker_bin, bool req
     p->env.verbose = verbose;
     p->env.stop = stop;
     p->env.bind_also = s_bind_also;
+    p->env.keys_dir = p->keys_dir[0] ? p->keys_dir : NULL;
     p->env.bind_ctx = p;
     if (!(p->names = calloc(p->n, sizeof *p->names))) {
         snprintf(err, errlen, "out of memory");
@@ -308,6 +316,45 @@ void platforms_stop(platforms_t *p, int grace_ms)
         launch_env_cleanup(&p->env);
         p->have_env = false;
     }
+    if (p->have_keys_env) {
+        launch_env_cleanup(&p->keys_env);
+        p->have_keys_env = false;
+    }
+}
+
+void platforms_use_keys(platforms_t *p, const char *dir)
+{
+    snprintf(p->keys_dir, sizeof p->keys_dir, "%s", dir);
+}
+
+const char *platforms_mint_keys(platforms_t *p, char *err, size_t errlen)
+{
+    uint64_t key;
+    if (getrandom(&key, sizeof key, 0) != (ssize_t)sizeof key) {
+        snprintf(err, errlen, "no random bytes for a key directory: %s", strerror(errno));
+        return NULL;
+    }
+    /* a state directory of its own (owner file: swept if we crash) */
+    if (launch_env_init(&p->keys_env, key >> 1, err, errlen) != 0)
+        return NULL;
+    p->have_keys_env = true;
+    char **names = calloc(p->n ? p->n : 1, sizeof *names);
+    if (!names) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        names[i] = p->v[i].spec.name;
+    snprintf(p->keys_dir, sizeof p->keys_dir, "%s/keys", p->keys_env.state_dir);
+    int rc = curve_keygen(p->keys_dir, names, p->n, err, errlen);
+    free(names);
+    if (rc != 0) {
+        p->keys_dir[0] = '\0';
+        return NULL;
+    }
+    log_info("CURVE: a key pair for each of the %zu platform workers (in %s, removed at the end)",
+             p->n, p->keys_dir);
+    return p->keys_dir;
 }
 
 void platforms_summary(const platforms_t *p, const coord_t *c, FILE *out)

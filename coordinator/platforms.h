@@ -22,6 +22,14 @@ platforms_t *platforms_new(const struct experiment *exp, const char *list, char 
                            size_t errlen);
 size_t platforms_count(const platforms_t *p);
 
+/* CURVE for the launched workers: certificates of every instance in dir
+ * (lockstep keygen DIR --workers NAMES laid it out: --keys DIR) ... */
+void platforms_use_keys(platforms_t *p, const char *dir);
+/* ... or a key pair minted now for the coordinator and each instance, in a
+ * directory removed by platforms_stop (or swept after a crash).  The
+ * directory for coord_new's keys_dir, or NULL with a message. */
+const char *platforms_mint_keys(platforms_t *p, char *err, size_t errlen);
+
 /* Clean up after dead runs, then check and start every instance; ones
  * whose check or start fails are skipped with the reason (logged and
  * stored).  Points c's expected names and launch callbacks at the

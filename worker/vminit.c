@@ -256,10 +256,25 @@ static char **s_environment(void)
     return env;
 }
 
+/* The VM's CURVE certificates, when the launcher put them in the
+ * initramfs: this worker's secret one and the coordinator's public one. */
+#define VM_CERT "/etc/lockstep/worker.cert_secret"
+#define VM_SERVER_CERT "/etc/lockstep/coordinator.cert"
+
 static pid_t s_start_worker(const struct vm_args *a)
 {
-    char *argv[] = { VM_WORKER, "--connect", (char *)a->connect, "--name", (char *)a->name,
-                     "--spool", VM_SPOOL, a->verbose ? "-v" : NULL, NULL };
+    char *argv[16] = { VM_WORKER, "--connect", (char *)a->connect, "--name", (char *)a->name,
+                       "--spool", VM_SPOOL };
+    int n = 7;
+    if (access(VM_CERT, R_OK) == 0 && access(VM_SERVER_CERT, R_OK) == 0) {
+        argv[n++] = "--cert";
+        argv[n++] = VM_CERT;
+        argv[n++] = "--server-cert";
+        argv[n++] = VM_SERVER_CERT;
+    }
+    if (a->verbose)
+        argv[n++] = "-v";
+    argv[n] = NULL;
     char **envp = s_environment();
     pid_t pid = fork();
     if (pid < 0)
