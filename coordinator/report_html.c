@@ -10,7 +10,7 @@
 
 #include "report.h"
 
-static void s_esc(FILE *out, const char *s)
+void report_esc_html(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -91,7 +91,7 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
     fprintf(out, "<svg class=\"boxplot\" xmlns=\"http://www.w3.org/2000/svg\" "
                  "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
             W, H, W, H);
-    s_esc(out, ph->name);
+    report_esc_html(out, ph->name);
     fputs(" by platform\">\n", out);
     /* grid and y axis */
     for (double t = 0; t <= top * 1.0001; t += step) {
@@ -103,7 +103,7 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
             H - MB);
     fprintf(out, "<text class=\"ylabel\" transform=\"translate(14,%.1f) rotate(-90)\">",
             MT + plot_h / 2);
-    s_esc(out, ph->unit[0] ? ph->unit : ph->metric);
+    report_esc_html(out, ph->unit[0] ? ph->unit : ph->metric);
     fputs("</text>\n", out);
     double bw = pw / (double)(ph->ngroups ? ph->ngroups : 1);
     double boxw = bw * 0.5 < 90 ? bw * 0.5 : 90;
@@ -112,10 +112,10 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
         const struct stats *st = &gr->st;
         double cx = ML + bw * ((double)g + 0.5);
         fprintf(out, "<g class=\"platform\" data-platform=\"");
-        s_esc(out, gr->platform);
+        report_esc_html(out, gr->platform);
         fputs("\">", out);
         fprintf(out, "<text class=\"xlabel\" x=\"%.1f\" y=\"%d\">", cx, H - MB + 18);
-        s_esc(out, gr->platform);
+        report_esc_html(out, gr->platform);
         fprintf(out, "</text><text class=\"n\" x=\"%.1f\" y=\"%d\">n = %zu</text>\n", cx,
                 H - MB + 34, gr->n);
         if (!gr->n) {
@@ -148,7 +148,7 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
                      "fill=\"%s\"><title>",
                 cx - boxw / 2, Y(st->q3), boxw, bh < 1 ? 1 : bh, col);
         char m[32], q1[32], q3[32];
-        s_esc(out, gr->platform);
+        report_esc_html(out, gr->platform);
         fprintf(out, ": median %s, quartiles %s to %s, n = %zu</title></rect>\n",
                 s_num(st->median, m, sizeof m), s_num(st->q1, q1, sizeof q1),
                 s_num(st->q3, q3, sizeof q3), gr->n);
@@ -184,12 +184,14 @@ static const char *s_css =
     "svg .ylabel{font-size:12px;text-anchor:middle;fill:#555}"
     "svg .box{stroke:#333;fill-opacity:.75}svg .median{stroke:#111;stroke-width:2.5}"
     "svg .whisker{stroke:#444}svg .outlier{stroke:#333}"
+    ".mismatch{color:#c62828;font-weight:700}tr.off td{background:#fdecea}"
+    ".warning{margin:.8em 0;padding:.6em 1em;background:#fff4e5;border-left:4px solid #c62828}"
     ".verdict{margin:.8em 0;padding:.6em 1em;background:#f6f8fa;border-left:4px solid #4e79a7}";
 
 static void s_td(FILE *out, const char *s, bool left)
 {
     fputs(left ? "<td class=\"l\">" : "<td>", out);
-    s_esc(out, s);
+    report_esc_html(out, s);
     fputs("</td>", out);
 }
 
@@ -232,6 +234,15 @@ static void s_stats_table(const struct rphase *ph, FILE *out)
             fprintf(out, "<tr><td class=\"l\" colspan=\"10\">%s: %zu failed, %zu lost "
                          "(not in the sample)</td></tr>\n",
                     gr->platform, gr->nfailed, gr->nlost);
+        if (gr->mismatch) {
+            char what[512];
+            snprintf(what, sizeof what, "detection MISMATCH: %s was launched as %s, its worker "
+                     "detected itself as %s (its results stay under %s)",
+                     gr->platform, gr->kind, gr->detected, gr->platform);
+            fputs("<tr><td class=\"l mismatch\" colspan=\"10\">", out);
+            report_esc_html(out, what);
+            fputs("</td></tr>\n", out);
+        }
     }
     fputs("</table>\n", out);
 }
@@ -244,22 +255,23 @@ void report_html(const report_t *r, FILE *out)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
           "lockstep report: ",
           out);
-    s_esc(out, r->experiment);
+    report_esc_html(out, r->experiment);
     fprintf(out, "</title>\n<style>%s</style></head><body>\n<h1>lockstep report: ", s_css);
-    s_esc(out, r->experiment);
+    report_esc_html(out, r->experiment);
     fputs("</h1>\n", out);
     if (r->description) {
         fputs("<p>", out);
-        s_esc(out, r->description);
+        report_esc_html(out, r->description);
         fputs("</p>\n", out);
     }
     fputs("<p class=\"meta\">", out);
-    s_esc(out, head);
+    report_esc_html(out, head);
     fputs(". Database <code>", out);
-    s_esc(out, r->db);
+    report_esc_html(out, r->db);
     fputs("</code>. Ratio: median over the median of <b>", out);
-    s_esc(out, r->baseline);
+    report_esc_html(out, r->baseline);
     fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
+    report_conditions_html(r, out);
 
     if (r->nexpects || r->expect_note) {
         fputs("<h2 id=\"expectations\">Expectations</h2>\n<p>Each is checked against the "
@@ -267,7 +279,7 @@ void report_html(const report_t *r, FILE *out)
               out);
         if (r->expect_note) {
             fputs("<p class=\"nodata\">", out);
-            s_esc(out, r->expect_note);
+            report_esc_html(out, r->expect_note);
             fputs("</p>\n", out);
         }
         if (r->nexpects)
@@ -293,15 +305,15 @@ void report_html(const report_t *r, FILE *out)
     for (size_t i = 0; i < r->nphases; i++) {
         const struct rphase *ph = &r->phases[i];
         fputs("<section class=\"phase\"><h3>", out);
-        s_esc(out, ph->name);
+        report_esc_html(out, ph->name);
         fputs("</h3>\n<p class=\"what\">", out);
         char what[512];
         snprintf(what, sizeof what, "%s — %s (%s), %s, %d repetition%s", ph->bench, ph->metric,
                  ph->unit, ph->schedule, ph->reps, ph->reps == 1 ? "" : "s");
-        s_esc(out, what);
+        report_esc_html(out, what);
         if (ph->net) {
             fputs(ph->net == RNET_LOCAL ? "; against local server " : "; against public ", out);
-            s_esc(out, ph->peers);
+            report_esc_html(out, ph->peers);
         }
         fputs("</p>\n", out);
         if (!ph->ngroups) {
@@ -312,6 +324,7 @@ void report_html(const report_t *r, FILE *out)
         s_stats_table(ph, out);
         fputs("</section>\n", out);
     }
+    report_calibration_html(r, out);
 
     if (r->nlvp) {
         fputs("<h2 id=\"local-vs-public\">Local vs public</h2>\n<table><tr><th>platform</th>"
@@ -337,7 +350,7 @@ void report_html(const report_t *r, FILE *out)
         char sum[1024];
         report_lvp_summary(r, sum, sizeof sum);
         fputs("</table>\n<p class=\"verdict\">", out);
-        s_esc(out, sum);
+        report_esc_html(out, sum);
         fputs("</p>\n", out);
     }
 
@@ -364,7 +377,7 @@ void report_html(const report_t *r, FILE *out)
         }
         fputs("</tr>\n", out);
     }
-    fputs("</table>\n<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>host</th>"
+    fputs("</table>\n<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>detected</th><th>host</th>"
           "<th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
           out);
     for (size_t i = 0; i < r->nworkers; i++) {
@@ -373,7 +386,14 @@ void report_html(const report_t *r, FILE *out)
         snprintf(cores, sizeof cores, "%" PRId64, w->cores);
         fputs("<tr>", out);
         s_td(out, w->name, true);
-        s_td(out, w->platform, true);
+        s_td(out, w->label, true);
+        if (w->launched_as && strcmp(w->launched_as, w->platform) != 0) {
+            fputs("<td class=\"l mismatch\">", out);
+            report_esc_html(out, w->platform);
+            fputs(" MISMATCH</td>", out);
+        } else {
+            s_td(out, w->platform, true);
+        }
         s_td(out, w->hostname, true);
         s_td(out, w->kernel, true);
         s_td(out, w->cpu_model, true);
@@ -385,7 +405,7 @@ void report_html(const report_t *r, FILE *out)
                      w->lost_phase ? w->lost_phase : "-", when,
                      w->lost_reason ? w->lost_reason : "-");
             fputs("<td class=\"l refuted\">", out);
-            s_esc(out, what);
+            report_esc_html(out, what);
             fputs("</td>", out);
         } else {
             s_td(out, w->status, true);
