@@ -247,32 +247,47 @@ static void s_stats_table(const struct rphase *ph, FILE *out)
     fputs("</table>\n", out);
 }
 
-void report_html(const report_t *r, FILE *out)
+static void s_workers(const report_t *r, FILE *out)
 {
-    char head[512], a[32], b[32], c[32];
-    report_headline(r, head, sizeof head);
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
-          "lockstep report: ",
+    fputs("<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>detected</th><th>host</th>"
+          "<th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
           out);
-    report_esc_html(out, r->experiment);
-    fprintf(out, "</title>\n<style>%s</style></head><body>\n<h1>lockstep report: ", s_css);
-    report_esc_html(out, r->experiment);
-    fputs("</h1>\n", out);
-    if (r->description) {
-        fputs("<p>", out);
-        report_esc_html(out, r->description);
-        fputs("</p>\n", out);
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const struct rworker *w = &r->workers[i];
+        char cores[32];
+        snprintf(cores, sizeof cores, "%" PRId64, w->cores);
+        fputs("<tr>", out);
+        s_td(out, w->name, true);
+        s_td(out, w->label, true);
+        if (w->launched_as && strcmp(w->launched_as, w->platform) != 0) {
+            fputs("<td class=\"l mismatch\">", out);
+            report_esc_html(out, w->platform);
+            fputs(" MISMATCH</td>", out);
+        } else {
+            s_td(out, w->platform, true);
+        }
+        s_td(out, w->hostname, true);
+        s_td(out, w->kernel, true);
+        s_td(out, w->cpu_model, true);
+        s_td(out, cores, false);
+        if (strcmp(w->status, "lost") == 0) {
+            char when[40], what[1024];
+            report_time(w->lost_at, when, sizeof when);
+            snprintf(what, sizeof what, "lost in phase %s at %s: %s",
+                     w->lost_phase ? w->lost_phase : "-", when,
+                     w->lost_reason ? w->lost_reason : "-");
+            fputs("<td class=\"l refuted\">", out);
+            report_esc_html(out, what);
+            fputs("</td>", out);
+        } else {
+            s_td(out, w->status, true);
+        }
+        fputs("</tr>\n", out);
     }
-    fputs("<p class=\"meta\">", out);
-    report_esc_html(out, head);
-    fputs(". Database <code>", out);
-    report_esc_html(out, r->db);
-    fputs("</code>. Ratio: median over the median of <b>", out);
-    report_esc_html(out, r->baseline);
-    fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
-    report_conditions_html(r, out);
+}
 
+static void s_expectations(const report_t *r, FILE *out)
+{
     if (r->nexpects || r->expect_note) {
         fputs("<h2 id=\"expectations\">Expectations</h2>\n<p>Each is checked against the "
               "medians of the phase's headline metric.</p>\n",
@@ -300,6 +315,63 @@ void report_html(const report_t *r, FILE *out)
         if (r->nexpects)
             fputs("</table>\n", out);
     }
+}
+
+static void s_skew(const report_t *r, FILE *out)
+{
+    char a[32], b[32], c[32];
+    fputs("<h2 id=\"lockstep\">Lockstep</h2>\n<p>Start skew: the spread of the start instants "
+          "of the workers of one lockstep repetition, in µs; round-robin phases run one worker "
+          "at a time.</p>\n<table><tr><th>phase</th><th>schedule</th><th>repetitions</th>"
+          "<th>median</th><th>max</th><th>clock error</th></tr>\n",
+          out);
+    for (size_t i = 0; i < r->nphases; i++) {
+        const struct rphase *ph = &r->phases[i];
+        char n[48];
+        fputs("<tr>", out);
+        s_td(out, ph->name, true);
+        s_td(out, ph->schedule, true);
+        if (ph->nskew) {
+            snprintf(n, sizeof n, "%zu", ph->nskew);
+            s_td(out, n, false);
+            s_td(out, s_num(ph->skew_median_us, a, sizeof a), false);
+            s_td(out, s_num(ph->skew_max_us, b, sizeof b), false);
+            snprintf(n, sizeof n, "± %s", s_num(ph->skew_err_us, c, sizeof c));
+            s_td(out, n, false);
+        } else {
+            fputs("<td>-</td><td>-</td><td>-</td><td>-</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+}
+
+void report_html(const report_t *r, FILE *out)
+{
+    char head[512], a[32], b[32], c[32];
+    report_headline(r, head, sizeof head);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
+          "lockstep report: ",
+          out);
+    report_esc_html(out, r->experiment);
+    fprintf(out, "</title>\n<style>%s</style></head><body>\n<h1>lockstep report: ", s_css);
+    report_esc_html(out, r->experiment);
+    fputs("</h1>\n", out);
+    if (r->description) {
+        fputs("<p>", out);
+        report_esc_html(out, r->description);
+        fputs("</p>\n", out);
+    }
+    fputs("<p class=\"meta\">", out);
+    report_esc_html(out, head);
+    fputs(". Database <code>", out);
+    report_esc_html(out, r->db);
+    fputs("</code>. Ratio: median over the median of <b>", out);
+    report_esc_html(out, r->baseline);
+    fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
+    report_conditions_html(r, out);
+
+    s_expectations(r, out);
 
     fputs("<h2 id=\"results\">Results</h2>\n", out);
     for (size_t i = 0; i < r->nphases; i++) {
@@ -354,63 +426,8 @@ void report_html(const report_t *r, FILE *out)
         fputs("</p>\n", out);
     }
 
-    fputs("<h2 id=\"lockstep\">Lockstep</h2>\n<p>Start skew: the spread of the start instants "
-          "of the workers of one lockstep repetition, in µs; round-robin phases run one worker "
-          "at a time.</p>\n<table><tr><th>phase</th><th>schedule</th><th>repetitions</th>"
-          "<th>median</th><th>max</th><th>clock error</th></tr>\n",
-          out);
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        char n[48];
-        fputs("<tr>", out);
-        s_td(out, ph->name, true);
-        s_td(out, ph->schedule, true);
-        if (ph->nskew) {
-            snprintf(n, sizeof n, "%zu", ph->nskew);
-            s_td(out, n, false);
-            s_td(out, s_num(ph->skew_median_us, a, sizeof a), false);
-            s_td(out, s_num(ph->skew_max_us, b, sizeof b), false);
-            snprintf(n, sizeof n, "± %s", s_num(ph->skew_err_us, c, sizeof c));
-            s_td(out, n, false);
-        } else {
-            fputs("<td>-</td><td>-</td><td>-</td><td>-</td>", out);
-        }
-        fputs("</tr>\n", out);
-    }
-    fputs("</table>\n<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>detected</th><th>host</th>"
-          "<th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
-          out);
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        char cores[32];
-        snprintf(cores, sizeof cores, "%" PRId64, w->cores);
-        fputs("<tr>", out);
-        s_td(out, w->name, true);
-        s_td(out, w->label, true);
-        if (w->launched_as && strcmp(w->launched_as, w->platform) != 0) {
-            fputs("<td class=\"l mismatch\">", out);
-            report_esc_html(out, w->platform);
-            fputs(" MISMATCH</td>", out);
-        } else {
-            s_td(out, w->platform, true);
-        }
-        s_td(out, w->hostname, true);
-        s_td(out, w->kernel, true);
-        s_td(out, w->cpu_model, true);
-        s_td(out, cores, false);
-        if (strcmp(w->status, "lost") == 0) {
-            char when[40], what[1024];
-            report_time(w->lost_at, when, sizeof when);
-            snprintf(what, sizeof what, "lost in phase %s at %s: %s",
-                     w->lost_phase ? w->lost_phase : "-", when,
-                     w->lost_reason ? w->lost_reason : "-");
-            fputs("<td class=\"l refuted\">", out);
-            report_esc_html(out, what);
-            fputs("</td>", out);
-        } else {
-            s_td(out, w->status, true);
-        }
-        fputs("</tr>\n", out);
-    }
+    s_skew(r, out);
+    fputs("</table>\n", out);
+    s_workers(r, out);
     fputs("</table>\n</body></html>\n", out);
 }

@@ -230,16 +230,8 @@ void report_esc_md(FILE *out, const char *s)
     }
 }
 
-void report_markdown(const report_t *r, FILE *out, bool with_plots)
+static void s_md_workers(const report_t *r, FILE *out)
 {
-    char head[512], a[32], b[32], c[32];
-    report_headline(r, head, sizeof head);
-    fprintf(out, "# lockstep report: %s\n\n", r->experiment);
-    if (r->description)
-        fprintf(out, "%s\n\n", r->description);
-    fprintf(out, "%s. Database `%s`. Ratio: median over the median of **%s**%s.\n\n", head,
-            r->db, r->baseline, r->baseline_present ? "" : " (not in this run)");
-    report_conditions_markdown(r, out);
     fprintf(out, "## Workers\n\n| worker | platform | detected | host | kernel | CPU | cores | "
                  "status |\n| --- | --- | --- | --- | --- | --- | ---: | --- |\n");
     for (size_t i = 0; i < r->nworkers; i++) {
@@ -260,6 +252,19 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
         report_esc_md(out, w->cpu_model);
         fprintf(out, " | %" PRId64 " | %s |\n", w->cores, w->status);
     }
+}
+
+void report_markdown(const report_t *r, FILE *out, bool with_plots)
+{
+    char head[512], a[32], b[32], c[32];
+    report_headline(r, head, sizeof head);
+    fprintf(out, "# lockstep report: %s\n\n", r->experiment);
+    if (r->description)
+        fprintf(out, "%s\n\n", r->description);
+    fprintf(out, "%s. Database `%s`. Ratio: median over the median of **%s**%s.\n\n", head,
+            r->db, r->baseline, r->baseline_present ? "" : " (not in this run)");
+    report_conditions_markdown(r, out);
+    s_md_workers(r, out);
     fprintf(out, "\n## Results\n");
     for (size_t i = 0; i < r->nphases; i++) {
         const struct rphase *ph = &r->phases[i];
