@@ -154,7 +154,8 @@ void report_lvp_verdict(const struct rlvp *l, char *buf, size_t len);
 void report_lvp_summary(const report_t *r, char *buf, size_t len);
 
 /* One colour per platform, the same in every figure ("#4e79a7"); i picks
- * among the others for platforms beyond the four of the course. */
+ * among the others for platforms beyond the four of the course.  The
+ * figures pass a platform's kind when it is the only one of its kind. */
 const char *report_colour(const char *platform, size_t i);
 
 /* Conditions (report_cond.c) and calibration (report_calib.c): read into r

@@ -136,7 +136,8 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
             if (s[i] <= st->q3 + 1.5 * iqr && s[i] > whi)
                 whi = s[i];
         }
-        const char *col = report_colour(gr->platform, g);
+        const char *col =
+            report_colour(report_group(ph, gr->kind) == gr ? gr->kind : gr->platform, g);
         fprintf(out, "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
                      "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
                      "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
