@@ -264,10 +264,12 @@ void report_calibration_markdown(const report_t *r, FILE *out)
         fprintf(out, " | %s | %s | %s | %s | %zu | %s%s%s |\n", cc.bmed, cc.rmed, cc.ratio,
                 cc.spread, c->n, c->noff ? "**" : "", cc.check, c->noff ? "**" : "");
     }
+    bool first = true;
     for (size_t i = 0; i < r->ncals; i++)
         for (size_t k = 0; k < r->cals[i].noff; k++) {
             const struct rcal *c = &r->cals[i];
-            fputs(k || i ? "" : "\n", out);
+            fputs(first ? "\n" : "", out);
+            first = false;
             fputs("- **OFF** ", out);
             report_esc_md(out, c->platform);
             fprintf(out, " rep %d (worker ", c->off[k].rep);

@@ -130,9 +130,11 @@ static bool s_in_results(const report_t *r, const char *platform)
     return false;
 }
 
-/* "CPUs differ: native 2, docker 1" when the known values of the platforms
- * compared are not all equal; memory in bytes (0: no limit). */
-static size_t s_unequal(const report_t *r, bool memory, bool rows, char *buf, size_t len)
+/* "native 2, docker 1" when the known values of the platforms compared are
+ * not all equal, else 0: memory in bytes (0: no limit) among platforms of
+ * the same source (rows: 1 platforms rows, 0 host facts), or CPUs among all
+ * (rows -1: a joined worker can use its host's cores). */
+static size_t s_unequal(const report_t *r, bool memory, int rows, char *buf, size_t len)
 {
     int64_t first = -1;
     bool differ = false;
@@ -140,17 +142,18 @@ static size_t s_unequal(const report_t *r, bool memory, bool rows, char *buf, si
     for (size_t i = 0; i < r->nconds; i++) {
         const struct rcond *c = &r->conds[i];
         int64_t v = memory ? c->memory : c->cpus;
-        if (v < 0 || c->row != rows || !s_in_results(r, c->platform))
+        if (v < 0 || (rows >= 0 && c->row != (rows == 1)) || !s_in_results(r, c->platform))
             continue;
         differ |= first >= 0 && v != first;
         first = first < 0 ? v : first;
-        char val[32];
+        char val[48];
         if (memory && v == 0)
             snprintf(val, sizeof val, "no limit");
         else if (memory)
             report_bytes(v, val, sizeof val);
         else
-            snprintf(val, sizeof val, "%" PRId64, v);
+            snprintf(val, sizeof val, "%" PRId64 "%s", v,
+                     c->row || !r->conds_rows ? "" : " (host)");
         if (off < len)
             off += (size_t)snprintf(buf + off, len - off, "%s%s %s", n++ ? ", " : "",
                                     c->platform, val);
@@ -160,17 +163,26 @@ static size_t s_unequal(const report_t *r, bool memory, bool rows, char *buf, si
 
 static void s_warning(report_t *r)
 {
+    static const struct {
+        bool memory;
+        int rows;
+        const char *what;
+    } checks[] = {
+        { false, -1, NULL }, /* "CPU counts" or "host cores" */
+        { true, 1, "memory limits" },
+        { true, 0, "host memory" },
+    };
     char w[2048], a[900];
     size_t off = 0;
-    for (int rows = 1; rows >= 0; rows--)
-        for (int mem = 0; mem <= 1; mem++) {
-            if (!s_unequal(r, mem, rows, a, sizeof a) || off >= sizeof w)
-                continue;
-            off += (size_t)snprintf(w + off, sizeof w - off, "%s%s differ: %s", off ? "; " : "",
-                                    mem ? (rows ? "memory limits" : "host memory")
-                                        : (rows ? "CPU counts" : "host cores"),
-                                    a);
-        }
+    for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
+        if (!s_unequal(r, checks[k].memory, checks[k].rows, a, sizeof a) || off >= sizeof w)
+            continue;
+        const char *what = checks[k].what ? checks[k].what
+                           : r->conds_rows ? "CPU counts"
+                                           : "host cores";
+        off += (size_t)snprintf(w + off, sizeof w - off, "%s%s differ: %s", off ? "; " : "",
+                                what, a);
+    }
     if (off)
         r->cond_warning = strdup(w);
 }
@@ -289,13 +301,13 @@ void report_conditions_print(const report_t *r, FILE *out)
                     mem, c->cpu_model, c->kernel);
         }
     } else {
-        fprintf(out, "\nconditions (%s):\n  %-10s %-8s %-18s %-10s %-10s %-18s %-14s %s\n",
+        fprintf(out, "\nconditions (%s):\n  %-10s %-8s %-18s %-10s %-10s %-26s %-14s %s\n",
                 s_cond_note, "platform", "kind", "detected", "cpus", "memory", "disk", "network",
                 "not enforced");
         for (size_t i = 0; i < r->nconds; i++) {
             struct condcells cc;
             s_cells(&r->conds[i], "unknown", &cc);
-            fprintf(out, "  %-10s %-8s %-18s %-10s %-10s %-18s %-14s %s\n", r->conds[i].platform,
+            fprintf(out, "  %-10s %-8s %-18s %-10s %-10s %-26s %-14s %s\n", r->conds[i].platform,
                     r->conds[i].kind, cc.detected, cc.cpus, cc.memory, cc.disk, cc.network,
                     cc.unenforced);
         }

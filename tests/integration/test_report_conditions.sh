@@ -63,6 +63,20 @@ grep -q '^| docker | docker | docker | — | — | — | — | — |$' "$TMP/nl/
   fail "report.md: unrecorded conditions are not '—'"
 grep -qi "warning" "$TMP/o3" && fail "a warning without conditions"
 
+# a worker that joined a run of launched platforms by itself: its host's
+# cores stand for its CPUs, and count in the comparison
+cp "$DB" "$TMP/mixed.db"
+sqlite3 -batch "$TMP/mixed.db" "DELETE FROM platforms WHERE name = 'kvm';
+  INSERT INTO workers(run, name, rank, platform, kernel, cpu_model, cores, mem_bytes, status)
+    VALUES(1, 'lab-2', 3, 'kvm', 'k', 'KVM CPU', 4, 4294967296, 'admitted');
+  INSERT INTO results(run, phase, rep, worker, metric, unit, value, status)
+    VALUES(1, 0, 1, 'lab-2', 'events_per_sec', 'events/s', 900, 'ok')"
+"$LOCKSTEP" report --db "$TMP/mixed.db" --run 1 >"$TMP/o5" || fail "report (mixed)"
+grep -qE "^  kvm +kvm +kvm +4 \(host\) +4 GiB \(host\) +unknown +unknown +unknown$" "$TMP/o5" ||
+  fail "the joined worker's conditions"
+grep -q "CPU counts differ: native 2, docker 1, kvm 4 (host), qemu-tcg 2;" "$TMP/o5" ||
+  fail "the joined worker's cores not compared"
+
 # workers that joined by themselves: their host facts, and unequal cores
 "$LOCKSTEP" report --db "$DB" --run 2 --out "$TMP/r2" >"$TMP/o4" || fail "report run 2"
 grep -qE "^  native +local-0 +4 +8 GiB +Test CPU +6\.1\.0-28-amd64$" "$TMP/o4" || fail "host facts of local-0"
