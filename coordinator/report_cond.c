@@ -278,9 +278,8 @@ static void s_cells(const struct rcond *c, const char *unknown, struct condcells
 }
 
 static const char *s_cond_note =
-    "the platform is what a worker was launched as; detected is the worker's own view "
-    "(MISMATCH: not the kind it was launched as — its results stay under the platform "
-    "it was launched as)";
+    "platform: what a worker was launched as; detected: the worker's own detection, "
+    "MISMATCH when it is not that kind (its results stay under the platform it was launched as)";
 
 void report_conditions_print(const report_t *r, FILE *out)
 {
@@ -347,10 +346,10 @@ void report_conditions_markdown(const report_t *r, FILE *out)
             fputs(" |\n", out);
         }
     } else {
-        fprintf(out, "## Conditions\n\nThe %s.\n\n| platform | kind | detected | cpus | memory "
-                     "| disk | network | not enforced |\n| --- | --- | --- | ---: | ---: | --- "
-                     "| --- | --- |\n",
-                s_cond_note);
+        fprintf(out, "## Conditions\n\nWhat each platform ran under. %c%s.\n\n| platform | kind "
+                     "| detected | cpus | memory | disk | network | not enforced |\n| --- | --- "
+                     "| --- | ---: | ---: | --- | --- | --- |\n",
+                'P', s_cond_note + 1);
         for (size_t i = 0; i < r->nconds; i++) {
             const struct rcond *c = &r->conds[i];
             struct condcells cc;
@@ -416,8 +415,8 @@ void report_conditions_html(const report_t *r, FILE *out)
             fputs("</tr>\n", out);
         }
     } else {
-        fputs("<h2 id=\"conditions\">Conditions</h2>\n<p>The ", out);
-        report_esc_html(out, s_cond_note);
+        fputs("<h2 id=\"conditions\">Conditions</h2>\n<p>What each platform ran under. P", out);
+        report_esc_html(out, s_cond_note + 1);
         fputs(".</p>\n<table><tr><th>platform</th><th>kind</th><th>detected</th><th>cpus</th>"
               "<th>memory</th><th>disk</th><th>network</th><th>not enforced</th></tr>\n",
               out);

@@ -174,7 +174,8 @@ static const char *s_css =
     "h3{margin-bottom:.3em}.meta,.what{color:#555}"
     "table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums}"
     "th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:right}"
-    "th{background:#f4f4f4}td:first-child,th:first-child,td.l{text-align:left}"
+    "th{background:#f4f4f4}td:not(.l){white-space:nowrap}"
+    "td:first-child,th:first-child,td.l{text-align:left}"
     ".confirmed{color:#1a7f37;font-weight:600}.refuted{color:#c62828;font-weight:600}"
     ".nodata,.malformed{color:#8a6d00;font-weight:600}"
     "svg.boxplot{display:block;margin:.4em 0;background:#fcfcfc;border:1px solid #eee}"
@@ -250,8 +251,8 @@ static void s_stats_table(const struct rphase *ph, FILE *out)
 
 static void s_workers(const report_t *r, FILE *out)
 {
-    fputs("<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>detected</th><th>host</th>"
-          "<th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
+    fputs("<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>detected</th>"
+          "<th>host</th><th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
           out);
     for (size_t i = 0; i < r->nworkers; i++) {
         const struct rworker *w = &r->workers[i];
