@@ -1,6 +1,7 @@
 /* export.c — results out of the database in the long format, one row per
  * (run, phase, rep, worker, metric): CSV with the fixed header
- * run,phase,bench,rep,worker,platform,metric,unit,value,status — or JSON;
+ * run,phase,bench,rep,worker,platform,metric,unit,value,status — or JSON
+ * (platform: what the worker was launched as, as the report groups it);
  * and the course's wide CSV, one row per worker and repetition. */
 #include <inttypes.h>
 #include <math.h>
@@ -14,7 +15,8 @@
 #include "store.h"
 
 static const char *s_query =
-    "SELECT r.run, p.name, p.bench, r.rep, r.worker, w.platform, r.metric, r.unit, r.value,"
+    "SELECT r.run, p.name, p.bench, r.rep, r.worker, " EXPORT_PLATFORM_LABEL("w") ","
+    " r.metric, r.unit, r.value,"
     " r.status, r.error, r.started_at, r.finished_at"
     " FROM results r"
     " JOIN phases p ON p.run = r.run AND p.idx = r.phase"
@@ -350,7 +352,8 @@ int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errl
     char sql[2048];
     size_t off = (size_t)snprintf(
         sql, sizeof sql,
-        "SELECT r.worker, w.platform, r.rep, r.phase, r.value, r.started_at FROM results r"
+        "SELECT r.worker, " EXPORT_PLATFORM_LABEL("w") ", r.rep, r.phase, r.value,"
+        " r.started_at FROM results r"
         " LEFT JOIN workers w ON w.run = r.run AND w.name = r.worker WHERE r.run = ?1 AND (0");
     for (size_t c = 0; c < WIDE_NCOLS; c++) {
         int i = s_wide_phase(ph, nph, c);
@@ -362,7 +365,8 @@ int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errl
                                 " OR (r.phase = %d AND r.metric = ?%zu)", ph[i].idx, c + 2);
     }
     snprintf(sql + off, sizeof sql - off,
-             ") ORDER BY " EXPORT_PLATFORM_ORDER("w.platform") ", w.rank, r.worker, r.rep");
+             ") ORDER BY " EXPORT_PLATFORM_ORDER(EXPORT_PLATFORM_KIND("w")) ", "
+             EXPORT_PLATFORM_LABEL("w") ", w.rank, r.worker, r.rep");
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_bind_int64(st, 1, run);

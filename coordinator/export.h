@@ -16,6 +16,17 @@
     "CASE " col " WHEN 'native' THEN 0 WHEN 'docker' THEN 1 WHEN 'kvm' THEN 2"               \
     " WHEN 'qemu' THEN 3 ELSE 4 END, " col
 
+/* The platform a worker's results are grouped and labelled by, as SQL over
+ * a workers row w: for a worker `--platforms` launched, the platform
+ * entry's name (the worker's name; launched_as holds its kind); for one
+ * that joined by itself, the platform it declares.  Its own detection
+ * (w.platform) never merges two launched platforms. */
+#define EXPORT_PLATFORM_LABEL(w)                                                             \
+    "(CASE WHEN " w ".launched_as IS NOT NULL AND " w ".launched_as <> '' THEN " w ".name"   \
+    " ELSE " w ".platform END)"
+/* Its kind (native, docker, kvm, qemu, …): what it was launched as, else declared. */
+#define EXPORT_PLATFORM_KIND(w) "COALESCE(NULLIF(" w ".launched_as, ''), " w ".platform)"
+
 /* The same order for C: negative, 0 or positive as strcmp. */
 int export_platform_cmp(const char *a, const char *b);
 

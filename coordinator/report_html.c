@@ -10,7 +10,7 @@
 
 #include "report.h"
 
-static void s_esc(FILE *out, const char *s)
+void report_esc_html(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -91,7 +91,7 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
     fprintf(out, "<svg class=\"boxplot\" xmlns=\"http://www.w3.org/2000/svg\" "
                  "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
             W, H, W, H);
-    s_esc(out, ph->name);
+    report_esc_html(out, ph->name);
     fputs(" by platform\">\n", out);
     /* grid and y axis */
     for (double t = 0; t <= top * 1.0001; t += step) {
@@ -103,7 +103,7 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
             H - MB);
     fprintf(out, "<text class=\"ylabel\" transform=\"translate(14,%.1f) rotate(-90)\">",
             MT + plot_h / 2);
-    s_esc(out, ph->unit[0] ? ph->unit : ph->metric);
+    report_esc_html(out, ph->unit[0] ? ph->unit : ph->metric);
     fputs("</text>\n", out);
     double bw = pw / (double)(ph->ngroups ? ph->ngroups : 1);
     double boxw = bw * 0.5 < 90 ? bw * 0.5 : 90;
@@ -112,10 +112,10 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
         const struct stats *st = &gr->st;
         double cx = ML + bw * ((double)g + 0.5);
         fprintf(out, "<g class=\"platform\" data-platform=\"");
-        s_esc(out, gr->platform);
+        report_esc_html(out, gr->platform);
         fputs("\">", out);
         fprintf(out, "<text class=\"xlabel\" x=\"%.1f\" y=\"%d\">", cx, H - MB + 18);
-        s_esc(out, gr->platform);
+        report_esc_html(out, gr->platform);
         fprintf(out, "</text><text class=\"n\" x=\"%.1f\" y=\"%d\">n = %zu</text>\n", cx,
                 H - MB + 34, gr->n);
         if (!gr->n) {
@@ -136,7 +136,8 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
             if (s[i] <= st->q3 + 1.5 * iqr && s[i] > whi)
                 whi = s[i];
         }
-        const char *col = report_colour(gr->platform, g);
+        const char *col =
+            report_colour(report_group(ph, gr->kind) == gr ? gr->kind : gr->platform, g);
         fprintf(out, "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
                      "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
                      "<line class=\"whisker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
@@ -148,7 +149,7 @@ static void s_boxplot(const struct rphase *ph, FILE *out)
                      "fill=\"%s\"><title>",
                 cx - boxw / 2, Y(st->q3), boxw, bh < 1 ? 1 : bh, col);
         char m[32], q1[32], q3[32];
-        s_esc(out, gr->platform);
+        report_esc_html(out, gr->platform);
         fprintf(out, ": median %s, quartiles %s to %s, n = %zu</title></rect>\n",
                 s_num(st->median, m, sizeof m), s_num(st->q1, q1, sizeof q1),
                 s_num(st->q3, q3, sizeof q3), gr->n);
@@ -173,7 +174,8 @@ static const char *s_css =
     "h3{margin-bottom:.3em}.meta,.what{color:#555}"
     "table{border-collapse:collapse;margin:.6em 0;font-variant-numeric:tabular-nums}"
     "th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:right}"
-    "th{background:#f4f4f4}td:first-child,th:first-child,td.l{text-align:left}"
+    "th{background:#f4f4f4}td:not(.l){white-space:nowrap}"
+    "td:first-child,th:first-child,td.l{text-align:left}"
     ".confirmed{color:#1a7f37;font-weight:600}.refuted{color:#c62828;font-weight:600}"
     ".nodata,.malformed{color:#8a6d00;font-weight:600}"
     "svg.boxplot{display:block;margin:.4em 0;background:#fcfcfc;border:1px solid #eee}"
@@ -184,12 +186,14 @@ static const char *s_css =
     "svg .ylabel{font-size:12px;text-anchor:middle;fill:#555}"
     "svg .box{stroke:#333;fill-opacity:.75}svg .median{stroke:#111;stroke-width:2.5}"
     "svg .whisker{stroke:#444}svg .outlier{stroke:#333}"
+    ".mismatch{color:#c62828;font-weight:700}tr.off td{background:#fdecea}"
+    ".warning{margin:.8em 0;padding:.6em 1em;background:#fff4e5;border-left:4px solid #c62828}"
     ".verdict{margin:.8em 0;padding:.6em 1em;background:#f6f8fa;border-left:4px solid #4e79a7}";
 
 static void s_td(FILE *out, const char *s, bool left)
 {
     fputs(left ? "<td class=\"l\">" : "<td>", out);
-    s_esc(out, s);
+    report_esc_html(out, s);
     fputs("</td>", out);
 }
 
@@ -232,42 +236,67 @@ static void s_stats_table(const struct rphase *ph, FILE *out)
             fprintf(out, "<tr><td class=\"l\" colspan=\"10\">%s: %zu failed, %zu lost "
                          "(not in the sample)</td></tr>\n",
                     gr->platform, gr->nfailed, gr->nlost);
+        if (gr->mismatch) {
+            char what[512];
+            snprintf(what, sizeof what, "detection MISMATCH: %s was launched as %s, its worker "
+                     "detected itself as %s (its results stay under %s)",
+                     gr->platform, gr->kind, gr->detected, gr->platform);
+            fputs("<tr><td class=\"l mismatch\" colspan=\"10\">", out);
+            report_esc_html(out, what);
+            fputs("</td></tr>\n", out);
+        }
     }
     fputs("</table>\n", out);
 }
 
-void report_html(const report_t *r, FILE *out)
+static void s_workers(const report_t *r, FILE *out)
 {
-    char head[512], a[32], b[32], c[32];
-    report_headline(r, head, sizeof head);
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
-          "lockstep report: ",
+    fputs("<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>detected</th>"
+          "<th>host</th><th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
           out);
-    s_esc(out, r->experiment);
-    fprintf(out, "</title>\n<style>%s</style></head><body>\n<h1>lockstep report: ", s_css);
-    s_esc(out, r->experiment);
-    fputs("</h1>\n", out);
-    if (r->description) {
-        fputs("<p>", out);
-        s_esc(out, r->description);
-        fputs("</p>\n", out);
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const struct rworker *w = &r->workers[i];
+        char cores[32];
+        snprintf(cores, sizeof cores, "%" PRId64, w->cores);
+        fputs("<tr>", out);
+        s_td(out, w->name, true);
+        s_td(out, w->label, true);
+        if (w->launched_as && strcmp(w->launched_as, w->platform) != 0) {
+            fputs("<td class=\"l mismatch\">", out);
+            report_esc_html(out, w->platform);
+            fputs(" MISMATCH</td>", out);
+        } else {
+            s_td(out, w->platform, true);
+        }
+        s_td(out, w->hostname, true);
+        s_td(out, w->kernel, true);
+        s_td(out, w->cpu_model, true);
+        s_td(out, cores, false);
+        if (strcmp(w->status, "lost") == 0) {
+            char when[40], what[1024];
+            report_time(w->lost_at, when, sizeof when);
+            snprintf(what, sizeof what, "lost in phase %s at %s: %s",
+                     w->lost_phase ? w->lost_phase : "-", when,
+                     w->lost_reason ? w->lost_reason : "-");
+            fputs("<td class=\"l refuted\">", out);
+            report_esc_html(out, what);
+            fputs("</td>", out);
+        } else {
+            s_td(out, w->status, true);
+        }
+        fputs("</tr>\n", out);
     }
-    fputs("<p class=\"meta\">", out);
-    s_esc(out, head);
-    fputs(". Database <code>", out);
-    s_esc(out, r->db);
-    fputs("</code>. Ratio: median over the median of <b>", out);
-    s_esc(out, r->baseline);
-    fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
+}
 
+static void s_expectations(const report_t *r, FILE *out)
+{
     if (r->nexpects || r->expect_note) {
         fputs("<h2 id=\"expectations\">Expectations</h2>\n<p>Each is checked against the "
               "medians of the phase's headline metric.</p>\n",
               out);
         if (r->expect_note) {
             fputs("<p class=\"nodata\">", out);
-            s_esc(out, r->expect_note);
+            report_esc_html(out, r->expect_note);
             fputs("</p>\n", out);
         }
         if (r->nexpects)
@@ -288,20 +317,77 @@ void report_html(const report_t *r, FILE *out)
         if (r->nexpects)
             fputs("</table>\n", out);
     }
+}
+
+static void s_skew(const report_t *r, FILE *out)
+{
+    char a[32], b[32], c[32];
+    fputs("<h2 id=\"lockstep\">Lockstep</h2>\n<p>Start skew: the spread of the start instants "
+          "of the workers of one lockstep repetition, in µs; round-robin phases run one worker "
+          "at a time.</p>\n<table><tr><th>phase</th><th>schedule</th><th>repetitions</th>"
+          "<th>median</th><th>max</th><th>clock error</th></tr>\n",
+          out);
+    for (size_t i = 0; i < r->nphases; i++) {
+        const struct rphase *ph = &r->phases[i];
+        char n[48];
+        fputs("<tr>", out);
+        s_td(out, ph->name, true);
+        s_td(out, ph->schedule, true);
+        if (ph->nskew) {
+            snprintf(n, sizeof n, "%zu", ph->nskew);
+            s_td(out, n, false);
+            s_td(out, s_num(ph->skew_median_us, a, sizeof a), false);
+            s_td(out, s_num(ph->skew_max_us, b, sizeof b), false);
+            snprintf(n, sizeof n, "± %s", s_num(ph->skew_err_us, c, sizeof c));
+            s_td(out, n, false);
+        } else {
+            fputs("<td>-</td><td>-</td><td>-</td><td>-</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+}
+
+void report_html(const report_t *r, FILE *out)
+{
+    char head[512], a[32], b[32], c[32];
+    report_headline(r, head, sizeof head);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
+          "lockstep report: ",
+          out);
+    report_esc_html(out, r->experiment);
+    fprintf(out, "</title>\n<style>%s</style></head><body>\n<h1>lockstep report: ", s_css);
+    report_esc_html(out, r->experiment);
+    fputs("</h1>\n", out);
+    if (r->description) {
+        fputs("<p>", out);
+        report_esc_html(out, r->description);
+        fputs("</p>\n", out);
+    }
+    fputs("<p class=\"meta\">", out);
+    report_esc_html(out, head);
+    fputs(". Database <code>", out);
+    report_esc_html(out, r->db);
+    fputs("</code>. Ratio: median over the median of <b>", out);
+    report_esc_html(out, r->baseline);
+    fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
+    report_conditions_html(r, out);
+
+    s_expectations(r, out);
 
     fputs("<h2 id=\"results\">Results</h2>\n", out);
     for (size_t i = 0; i < r->nphases; i++) {
         const struct rphase *ph = &r->phases[i];
         fputs("<section class=\"phase\"><h3>", out);
-        s_esc(out, ph->name);
+        report_esc_html(out, ph->name);
         fputs("</h3>\n<p class=\"what\">", out);
         char what[512];
         snprintf(what, sizeof what, "%s — %s (%s), %s, %d repetition%s", ph->bench, ph->metric,
                  ph->unit, ph->schedule, ph->reps, ph->reps == 1 ? "" : "s");
-        s_esc(out, what);
+        report_esc_html(out, what);
         if (ph->net) {
             fputs(ph->net == RNET_LOCAL ? "; against local server " : "; against public ", out);
-            s_esc(out, ph->peers);
+            report_esc_html(out, ph->peers);
         }
         fputs("</p>\n", out);
         if (!ph->ngroups) {
@@ -312,6 +398,7 @@ void report_html(const report_t *r, FILE *out)
         s_stats_table(ph, out);
         fputs("</section>\n", out);
     }
+    report_calibration_html(r, out);
 
     if (r->nlvp) {
         fputs("<h2 id=\"local-vs-public\">Local vs public</h2>\n<table><tr><th>platform</th>"
@@ -337,60 +424,12 @@ void report_html(const report_t *r, FILE *out)
         char sum[1024];
         report_lvp_summary(r, sum, sizeof sum);
         fputs("</table>\n<p class=\"verdict\">", out);
-        s_esc(out, sum);
+        report_esc_html(out, sum);
         fputs("</p>\n", out);
     }
 
-    fputs("<h2 id=\"lockstep\">Lockstep</h2>\n<p>Start skew: the spread of the start instants "
-          "of the workers of one lockstep repetition, in µs; round-robin phases run one worker "
-          "at a time.</p>\n<table><tr><th>phase</th><th>schedule</th><th>repetitions</th>"
-          "<th>median</th><th>max</th><th>clock error</th></tr>\n",
-          out);
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        char n[48];
-        fputs("<tr>", out);
-        s_td(out, ph->name, true);
-        s_td(out, ph->schedule, true);
-        if (ph->nskew) {
-            snprintf(n, sizeof n, "%zu", ph->nskew);
-            s_td(out, n, false);
-            s_td(out, s_num(ph->skew_median_us, a, sizeof a), false);
-            s_td(out, s_num(ph->skew_max_us, b, sizeof b), false);
-            snprintf(n, sizeof n, "± %s", s_num(ph->skew_err_us, c, sizeof c));
-            s_td(out, n, false);
-        } else {
-            fputs("<td>-</td><td>-</td><td>-</td><td>-</td>", out);
-        }
-        fputs("</tr>\n", out);
-    }
-    fputs("</table>\n<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>host</th>"
-          "<th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
-          out);
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        char cores[32];
-        snprintf(cores, sizeof cores, "%" PRId64, w->cores);
-        fputs("<tr>", out);
-        s_td(out, w->name, true);
-        s_td(out, w->platform, true);
-        s_td(out, w->hostname, true);
-        s_td(out, w->kernel, true);
-        s_td(out, w->cpu_model, true);
-        s_td(out, cores, false);
-        if (strcmp(w->status, "lost") == 0) {
-            char when[40], what[1024];
-            report_time(w->lost_at, when, sizeof when);
-            snprintf(what, sizeof what, "lost in phase %s at %s: %s",
-                     w->lost_phase ? w->lost_phase : "-", when,
-                     w->lost_reason ? w->lost_reason : "-");
-            fputs("<td class=\"l refuted\">", out);
-            s_esc(out, what);
-            fputs("</td>", out);
-        } else {
-            s_td(out, w->status, true);
-        }
-        fputs("</tr>\n", out);
-    }
+    s_skew(r, out);
+    fputs("</table>\n", out);
+    s_workers(r, out);
     fputs("</table>\n</body></html>\n", out);
 }

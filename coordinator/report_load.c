@@ -30,7 +30,7 @@ static sqlite3_stmt *s_prep(store_t *s, const char *sql)
     return st;
 }
 
-static struct rgroup *s_group(struct rphase *ph, const char *platform)
+static struct rgroup *s_group(struct rphase *ph, const char *platform, const char *kind)
 {
     for (size_t i = 0; i < ph->ngroups; i++)
         if (strcmp(ph->groups[i].platform, platform) == 0)
@@ -42,8 +42,27 @@ static struct rgroup *s_group(struct rphase *ph, const char *platform)
     g = &ph->groups[ph->ngroups++];
     memset(g, 0, sizeof *g);
     g->platform = strdup(platform);
+    g->kind = strdup(kind);
+    g->detected = strdup("");
     g->ratio = NAN;
     return g;
+}
+
+/* Add a worker's own detection to the group's list (once) and flag it when
+ * it is not the kind the group was launched as. */
+static void s_detected(struct rgroup *g, const char *detected)
+{
+    if (strcmp(detected, g->kind) != 0)
+        g->mismatch = true;
+    size_t n = strlen(detected), len = strlen(g->detected);
+    for (const char *p = g->detected; (p = strstr(p, detected)) != NULL; p += n)
+        if ((p == g->detected || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return;
+    char *d = realloc(g->detected, len + n + 2);
+    if (!d)
+        return;
+    snprintf(d + len, n + 2, "%s%s", len ? "," : "", detected);
+    g->detected = d;
 }
 
 static int s_push(double **v, size_t *n, double x)
@@ -56,17 +75,37 @@ static int s_push(double **v, size_t *n, double x)
     return 0;
 }
 
+/* Platform order: by kind (native, docker, kvm, qemu, others), then name. */
 static int s_group_cmp(const void *a, const void *b)
 {
-    return export_platform_cmp(((const struct rgroup *)a)->platform,
-                               ((const struct rgroup *)b)->platform);
+    const struct rgroup *x = a, *y = b;
+    int c = export_platform_cmp(x->kind, y->kind);
+    return c ? c : export_platform_cmp(x->platform, y->platform);
+}
+
+const struct rgroup *report_group(const struct rphase *ph, const char *name)
+{
+    const struct rgroup *kind = NULL;
+    size_t nkind = 0;
+    for (size_t i = 0; i < ph->ngroups; i++) {
+        if (strcmp(ph->groups[i].platform, name) == 0)
+            return &ph->groups[i];
+        if (strcmp(ph->groups[i].kind, name) == 0) {
+            kind = &ph->groups[i];
+            nkind++;
+        }
+    }
+    return nkind == 1 ? kind : NULL;
 }
 
 /* The phase's sample per platform, its statistics and ratios. */
 static int s_phase_values(store_t *s, report_t *r, struct rphase *ph)
 {
-    sqlite3_stmt *st = s_prep(s, "SELECT COALESCE(w.platform, 'unknown'), r.value, r.status,"
-                                 " r.unit FROM results r LEFT JOIN workers w"
+    sqlite3_stmt *st = s_prep(s, "SELECT COALESCE(" EXPORT_PLATFORM_LABEL("w") ", 'unknown'),"
+                                 " r.value, r.status, r.unit,"
+                                 " COALESCE(" EXPORT_PLATFORM_KIND("w") ", 'unknown'),"
+                                 " COALESCE(w.platform, 'unknown')"
+                                 " FROM results r LEFT JOIN workers w"
                                  " ON w.run = r.run AND w.name = r.worker"
                                  " WHERE r.run=? AND r.phase=? AND r.metric=?"
                                  " ORDER BY w.rank, r.worker, r.rep");
@@ -76,11 +115,13 @@ static int s_phase_values(store_t *s, report_t *r, struct rphase *ph)
     sqlite3_bind_int(st, 2, ph->idx);
     sqlite3_bind_text(st, 3, ph->metric, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rgroup *g = s_group(ph, (const char *)sqlite3_column_text(st, 0));
+        struct rgroup *g = s_group(ph, (const char *)sqlite3_column_text(st, 0),
+                                   (const char *)sqlite3_column_text(st, 4));
         if (!g) {
             sqlite3_finalize(st);
             return -1;
         }
+        s_detected(g, (const char *)sqlite3_column_text(st, 5));
         const char *status = (const char *)sqlite3_column_text(st, 2);
         double v = sqlite3_column_double(st, 1);
         if (!ph->unit && sqlite3_column_text(st, 3))
@@ -99,12 +140,12 @@ static int s_phase_values(store_t *s, report_t *r, struct rphase *ph)
     if (ph->ngroups > 1)
         qsort(ph->groups, ph->ngroups, sizeof *ph->groups, s_group_cmp);
     double base = NAN;
-    for (size_t i = 0; i < ph->ngroups; i++) {
+    for (size_t i = 0; i < ph->ngroups; i++)
         stats_compute(ph->groups[i].values, ph->groups[i].n, &ph->groups[i].st);
-        if (strcmp(ph->groups[i].platform, r->baseline) == 0 && ph->groups[i].n) {
-            base = ph->groups[i].st.median;
-            r->baseline_present = true;
-        }
+    const struct rgroup *bg = report_group(ph, r->baseline);
+    if (bg && bg->n) {
+        base = bg->st.median;
+        r->baseline_present = true;
     }
     for (size_t i = 0; i < ph->ngroups; i++)
         ph->groups[i].ratio = isfinite(base) && base != 0 ? ph->groups[i].st.median / base : NAN;
@@ -209,8 +250,10 @@ static int s_phases(store_t *s, report_t *r)
 static int s_workers(store_t *s, report_t *r)
 {
     sqlite3_stmt *st = s_prep(s, "SELECT name, platform, hostname, kernel, cpu_model, cores,"
-                                 " mem_bytes, status, lost_phase, lost_reason, lost_at"
-                                 " FROM workers WHERE run=? ORDER BY rank, name");
+                                 " mem_bytes, status, lost_phase, lost_reason, lost_at,"
+                                 " COALESCE(" EXPORT_PLATFORM_LABEL("w") ", 'unknown'),"
+                                 " NULLIF(launched_as, '')"
+                                 " FROM workers w WHERE run=? ORDER BY rank, name");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, r->run);
@@ -231,6 +274,8 @@ static int s_workers(store_t *s, report_t *r)
         w->lost_phase = s_dupn(sqlite3_column_text(st, 8));
         w->lost_reason = s_dupn(sqlite3_column_text(st, 9));
         w->lost_at = sqlite3_column_int64(st, 10);
+        w->label = s_dup(sqlite3_column_text(st, 11));
+        w->launched_as = s_dupn(sqlite3_column_text(st, 12));
     }
     sqlite3_finalize(st);
     return 0;
@@ -353,12 +398,11 @@ bool report_median(void *ctx, const char *phase, const char *platform, double *m
         const struct rphase *ph = &r->phases[i];
         if (strcmp(ph->name, phase) != 0)
             continue;
-        for (size_t g = 0; g < ph->ngroups; g++)
-            if (strcmp(ph->groups[g].platform, platform) == 0 && ph->groups[g].n) {
-                *median = ph->groups[g].st.median;
-                return true;
-            }
-        return false;
+        const struct rgroup *g = report_group(ph, platform);
+        if (!g || !g->n)
+            return false;
+        *median = g->st.median;
+        return true;
     }
     return false;
 }
@@ -459,6 +503,11 @@ report_t *report_load(store_t *s, int64_t run, const char *baseline, char *err, 
         return NULL;
     }
     s_lvp(r);
+    if (report_load_conditions(s, r) != 0 || report_load_calibration(s, r) != 0) {
+        snprintf(err, errlen, "%s: %s", store_path(s), store_errmsg(s));
+        report_destroy(&r);
+        return NULL;
+    }
     return r;
 }
 
@@ -471,6 +520,8 @@ void report_destroy(report_t **r_p)
         struct rphase *ph = &r->phases[i];
         for (size_t g = 0; g < ph->ngroups; g++) {
             free(ph->groups[g].platform);
+            free(ph->groups[g].kind);
+            free(ph->groups[g].detected);
             free(ph->groups[g].values);
         }
         free(ph->groups);
@@ -492,6 +543,8 @@ void report_destroy(report_t **r_p)
         free(w->status);
         free(w->lost_phase);
         free(w->lost_reason);
+        free(w->label);
+        free(w->launched_as);
     }
     free(r->workers);
     for (size_t i = 0; i < r->nexpects; i++) {
@@ -504,6 +557,8 @@ void report_destroy(report_t **r_p)
     for (size_t i = 0; i < r->nlvp; i++)
         free(r->lvp[i].platform);
     free(r->lvp);
+    report_conditions_free(r);
+    report_calibration_free(r);
     free(r->db);
     free(r->experiment);
     free(r->description);

@@ -92,7 +92,8 @@ static void s_script(const report_t *r, FILE *out)
             fprintf(out, "%s$p%zu_%zu using (%zu):1 title ", k > 1 ? ", \\\n     " : "", i, k,
                     k);
             s_gq(out, gr->platform);
-            fprintf(out, " lc rgb '%s'", report_colour(gr->platform, g));
+            const char *key = report_group(ph, gr->kind) == gr ? gr->kind : gr->platform;
+            fprintf(out, " lc rgb '%s'", report_colour(key, g));
         }
         fprintf(out, "\nset terminal @png size 640,400 noenhanced background rgb 'white' "
                      "font 'sans,10'\nset output 'plot-%s.png'\nreplot\nunset output\n",

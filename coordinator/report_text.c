@@ -1,7 +1,9 @@
 /* report_text.c — the report as a terminal table (stdout) and as Markdown
  * (report.md): per phase and platform the statistics of the headline metric,
- * then the expectations with their verdicts, local vs public, and how well
- * the lockstep held (start skew, lost workers). */
+ * after the conditions the platforms ran under (report_cond.c), then the
+ * calibration against reference tools (report_calib.c), the expectations
+ * with their verdicts, local vs public, and how well the lockstep held
+ * (start skew, lost workers). */
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -105,6 +107,22 @@ static void s_missing(const struct rphase *ph, char *buf, size_t len)
     }
 }
 
+/* A worker that detected itself as another kind than it was launched as:
+ * shown under the table, never pooled with that other platform. */
+static void s_mismatch(const struct rphase *ph, FILE *out, bool md)
+{
+    for (size_t g = 0; g < ph->ngroups; g++) {
+        const struct rgroup *gr = &ph->groups[g];
+        if (!gr->mismatch)
+            continue;
+        fprintf(out, md ? "\n**Detection MISMATCH**: %s was launched as %s, its worker detected "
+                          "itself as %s (its results stay under %s).\n"
+                        : "  detection MISMATCH: %s was launched as %s, its worker detected "
+                          "itself as %s (its results stay under %s)\n",
+                gr->platform, gr->kind, gr->detected, gr->platform);
+    }
+}
+
 static const char *s_phase_what(const struct rphase *ph, char *buf, size_t len)
 {
     int n = snprintf(buf, len, "%s, %s (%s), %s, %d repetition%s", ph->bench, ph->metric,
@@ -122,6 +140,7 @@ void report_print(const report_t *r, FILE *out)
     fprintf(out, "lockstep report: %s\n", head);
     fprintf(out, "database %s; ratio = median / median of %s%s\n", r->db, r->baseline,
             r->baseline_present ? "" : " (not in this run: no ratios)");
+    report_conditions_print(r, out);
     for (size_t i = 0; i < r->nphases; i++) {
         const struct rphase *ph = &r->phases[i];
         char what[512];
@@ -143,7 +162,9 @@ void report_print(const report_t *r, FILE *out)
         s_missing(ph, miss, sizeof miss);
         if (miss[0])
             fprintf(out, "  without a value: %s\n", miss);
+        s_mismatch(ph, out, false);
     }
+    report_calibration_print(r, out);
     if (r->nexpects || r->expect_note) {
         fprintf(out, "\nexpectations (checked against the medians):\n");
         if (r->expect_note)
@@ -194,18 +215,42 @@ void report_print(const report_t *r, FILE *out)
             continue;
         char when[40];
         report_time(w->lost_at, when, sizeof when);
-        fprintf(out, "  %s (%s) in phase %s at %s: %s\n", w->name, w->platform,
+        fprintf(out, "  %s (%s) in phase %s at %s: %s\n", w->name, w->label,
                 w->lost_phase ? w->lost_phase : "-", when, w->lost_reason ? w->lost_reason : "-");
     }
 }
 
 /* Markdown table cells: a '|' would end the cell. */
-static void s_md(FILE *out, const char *s)
+void report_esc_md(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '|')
             fputc('\\', out);
         fputc(*s == '\n' ? ' ' : *s, out);
+    }
+}
+
+static void s_md_workers(const report_t *r, FILE *out)
+{
+    fprintf(out, "## Workers\n\n| worker | platform | detected | host | kernel | CPU | cores | "
+                 "status |\n| --- | --- | --- | --- | --- | --- | ---: | --- |\n");
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const struct rworker *w = &r->workers[i];
+        fputs("| ", out);
+        report_esc_md(out, w->name);
+        fputs(" | ", out);
+        report_esc_md(out, w->label);
+        fputs(" | ", out);
+        bool off = w->launched_as && strcmp(w->launched_as, w->platform) != 0;
+        fputs(off ? "**" : "", out);
+        report_esc_md(out, w->platform);
+        fputs(off ? " MISMATCH** | " : " | ", out);
+        report_esc_md(out, w->hostname);
+        fputs(" | ", out);
+        report_esc_md(out, w->kernel);
+        fputs(" | ", out);
+        report_esc_md(out, w->cpu_model);
+        fprintf(out, " | %" PRId64 " | %s |\n", w->cores, w->status);
     }
 }
 
@@ -218,22 +263,8 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
         fprintf(out, "%s\n\n", r->description);
     fprintf(out, "%s. Database `%s`. Ratio: median over the median of **%s**%s.\n\n", head,
             r->db, r->baseline, r->baseline_present ? "" : " (not in this run)");
-    fprintf(out, "## Workers\n\n| worker | platform | host | kernel | CPU | cores | status |\n"
-                 "| --- | --- | --- | --- | --- | ---: | --- |\n");
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        fputs("| ", out);
-        s_md(out, w->name);
-        fputs(" | ", out);
-        s_md(out, w->platform);
-        fputs(" | ", out);
-        s_md(out, w->hostname);
-        fputs(" | ", out);
-        s_md(out, w->kernel);
-        fputs(" | ", out);
-        s_md(out, w->cpu_model);
-        fprintf(out, " | %" PRId64 " | %s |\n", w->cores, w->status);
-    }
+    report_conditions_markdown(r, out);
+    s_md_workers(r, out);
     fprintf(out, "\n## Results\n");
     for (size_t i = 0; i < r->nphases; i++) {
         const struct rphase *ph = &r->phases[i];
@@ -261,7 +292,9 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
         s_missing(ph, miss, sizeof miss);
         if (miss[0])
             fprintf(out, "\nWithout a value: %s.\n", miss);
+        s_mismatch(ph, out, true);
     }
+    report_calibration_markdown(r, out);
     if (r->nexpects || r->expect_note) {
         fprintf(out, "\n## Expectations\n\nChecked against the medians.\n\n");
         if (r->expect_note)
@@ -271,9 +304,9 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
         for (size_t i = 0; i < r->nexpects; i++) {
             const struct rexpect *x = &r->expects[i];
             fputs("| ", out);
-            s_md(out, x->canon ? x->canon : x->text);
+            report_esc_md(out, x->canon ? x->canon : x->text);
             fprintf(out, " | **%s** | ", x->bad ? "malformed" : expect_verdict_name(x->verdict));
-            s_md(out, x->why);
+            report_esc_md(out, x->why);
             fputs(" |\n", out);
         }
     }
@@ -315,9 +348,9 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
             continue;
         char when[40];
         report_time(w->lost_at, when, sizeof when);
-        fprintf(out, "\n- %s (%s), in phase %s at %s: ", w->name, w->platform,
+        fprintf(out, "\n- %s (%s), in phase %s at %s: ", w->name, w->label,
                 w->lost_phase ? w->lost_phase : "-", when);
-        s_md(out, w->lost_reason ? w->lost_reason : "-");
+        report_esc_md(out, w->lost_reason ? w->lost_reason : "-");
         fputc('\n', out);
     }
 }
