@@ -217,6 +217,11 @@ void report_print(const report_t *r, FILE *out)
         report_time(w->lost_at, when, sizeof when);
         fprintf(out, "  %s (%s) in phase %s at %s: %s\n", w->name, w->label,
                 w->lost_phase ? w->lost_phase : "-", when, w->lost_reason ? w->lost_reason : "-");
+    }    /* expected by name, never arrived: the run was short of them */
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const struct rworker *w = &r->workers[i];
+        if (strcmp(w->status, "absent") == 0)
+            fprintf(out, "absent: %s: %s\n", w->name, w->lost_reason ? w->lost_reason : "-");
     }
 }
 

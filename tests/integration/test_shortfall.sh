@@ -31,6 +31,8 @@ grep -q "1 of 2 expected workers arrived before the deadline; never arrived: lab
 expect_eq "$(sql "SELECT status FROM workers WHERE name='lab-b'")" absent "lab-b's status"
 sql "SELECT lost_reason FROM workers WHERE name='lab-b'" | grep -q "never arrived: admission closed after" ||
   fail "lab-b's reason: $(sql "SELECT lost_reason FROM workers WHERE name='lab-b'")"
+"$LOCKSTEP" report --db "$DB" >"$TMP/rep" 2>&1 || fail "report of the short run"
+grep -q "^absent: lab-b: never arrived: admission closed after" "$TMP/rep" || { cat "$TMP/rep"; fail "report does not name the absent worker"; }
 expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE worker='lab-a' AND status='ok'")" 2 "lab-a results"
 # (or, if the first connection dropped for a moment and let it through, the
 # coordinator refuses the second process by name)
