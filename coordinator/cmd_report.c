@@ -166,11 +166,12 @@ int cmd_report(int argc, char **argv)
         return EXIT_INVALID;
     }
     char err[1024];
-    store_t *s = store_open(db, err, sizeof err);
+    bool foreign;
+    store_t *s = store_open_readonly(db, err, sizeof err, &foreign);
     if (!s) {
         fprintf(stderr, "lockstep report: %s\n", err);
         free(extra);
-        return EXIT_FAIL;
+        return foreign ? EXIT_INVALID : EXIT_FAIL;
     }
     report_t *r = report_load(s, run, baseline, err, sizeof err);
     if (!r) {

@@ -118,10 +118,11 @@ int cmd_export(int argc, char **argv)
         return EXIT_INVALID;
     }
     char err[1024];
-    store_t *s = store_open(db, err, sizeof err);
+    bool foreign;
+    store_t *s = store_open_readonly(db, err, sizeof err, &foreign);
     if (!s) {
         fprintf(stderr, "lockstep export: %s\n", err);
-        return EXIT_FAIL;
+        return foreign ? EXIT_INVALID : EXIT_FAIL;
     }
     int64_t run = 0;
     if (runarg && strcmp(runarg, "all") == 0) {
@@ -138,6 +139,16 @@ int cmd_export(int argc, char **argv)
             fprintf(stderr, "lockstep export: --run '%s': expected a run id or 'all'\n", runarg);
             store_destroy(&s);
             return EXIT_INVALID;
+        }
+        struct store_run_info ri = { 0 };
+        int found = store_run_get(s, run, &ri);
+        store_run_info_free(&ri);
+        if (found != 0) {
+            fprintf(stderr, "lockstep export: %s: %s run %" PRId64 " (the newest is %" PRId64
+                    "; lockstep report --db %s shows it)\n", db,
+                    found < 0 ? "cannot read" : "no", run, store_last_run(s), db);
+            store_destroy(&s);
+            return found < 0 ? EXIT_FAIL : EXIT_INVALID;
         }
     } else {
         run = store_last_run(s);

@@ -270,6 +270,105 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     return s;
 }
 
+/* The schema version this build writes (the last migration's). */
+static int s_current_version(void)
+{
+    return s_migrations[sizeof s_migrations / sizeof s_migrations[0] - 1].version;
+}
+
+/* "file:PATH?mode=ro[&immutable=1]" with PATH's URI specials escaped. */
+static void s_ro_uri(const char *path, bool immutable, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "file:");
+    for (const char *p = path; *p && used + 4 < len; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            used += (size_t)snprintf(buf + used, len - used, "%%%02X", (unsigned char)*p);
+        else
+            buf[used++] = *p;
+    }
+    snprintf(buf + used, len - used, "?mode=ro%s", immutable ? "&immutable=1" : "");
+}
+
+/* The schema version of a lockstep database; 0 when db is not one. */
+static int s_lockstep_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'"
+                               " AND EXISTS (SELECT 1 FROM sqlite_master WHERE type='table'"
+                               " AND name='runs')", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = atoi((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+store_t *store_open_readonly(const char *path, char *err, size_t errlen, bool *foreign)
+{
+    *foreign = false;
+    store_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        free(s);
+        return NULL;
+    }
+    /* read-only; where even the WAL index cannot be opened (a read-only
+     * file system, another user's directory) the file as it is on disk */
+    int version = 0, rc = SQLITE_OK;
+    for (int immutable = 0; immutable < 2 && version == 0; immutable++) {
+        char uri[4200];
+        s_ro_uri(path, immutable, uri, sizeof uri);
+        if (s->db)
+            sqlite3_close(s->db);
+        s->db = NULL;
+        rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        if (rc == SQLITE_OK)
+            version = s_lockstep_version(s->db);
+    }
+    if (version == 0) {
+        char why[512];
+        s_open_reason(path, why, sizeof why);
+        if (rc == SQLITE_OK && sqlite3_errcode(s->db) != SQLITE_NOTADB &&
+            sqlite3_errcode(s->db) != SQLITE_CANTOPEN) {
+            *foreign = true;
+            snprintf(err, errlen, "%s: not a lockstep database (no runs, no schema version); "
+                     "left as it was", path);
+        } else {
+            snprintf(err, errlen, "%s: cannot read database: %s%s", path,
+                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), why);
+            *foreign = s->db && sqlite3_errcode(s->db) == SQLITE_NOTADB;
+        }
+        store_destroy(&s);
+        return NULL;
+    }
+    if (version < s_current_version()) {
+        /* an older schema: read it through a copy in memory brought up to
+         * date there, the file untouched */
+        sqlite3 *mem = NULL;
+        sqlite3_backup *b = NULL;
+        if (sqlite3_open(":memory:", &mem) != SQLITE_OK ||
+            !(b = sqlite3_backup_init(mem, "main", s->db, "main")) ||
+            sqlite3_backup_step(b, -1) != SQLITE_DONE) {
+            snprintf(err, errlen, "%s: cannot copy schema %d for reading: %s", path, version,
+                     sqlite3_errmsg(mem ? mem : s->db));
+            sqlite3_backup_finish(b);
+            sqlite3_close(mem);
+            store_destroy(&s);
+            return NULL;
+        }
+        sqlite3_backup_finish(b);
+        sqlite3_close(s->db);
+        s->db = mem;
+        if (s_exec(s, "BEGIN") || s_exec(s, s_schema) || s_migrate(s) || s_exec(s, "COMMIT")) {
+            snprintf(err, errlen, "%s: cannot read schema %d: %s", path, version,
+                     sqlite3_errmsg(s->db));
+            store_destroy(&s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
 void store_destroy(store_t **store_p)
 {
     store_t *s = *store_p;

@@ -41,6 +41,12 @@ struct store_result {
 
 /* Open (creating the schema).  NULL with a message naming the path on error. */
 store_t *store_open(const char *path, char *err, size_t errlen);
+/* Open for reading only (report, export): the file and its directory are
+ * never written, even to migrate an older schema (that happens in a copy
+ * in memory), and a file that is not a lockstep database is left as it is.
+ * NULL with a message; *foreign then says the file is no lockstep
+ * database (bad input) rather than unreadable. */
+store_t *store_open_readonly(const char *path, char *err, size_t errlen, bool *foreign);
 void store_destroy(store_t **store_p);
 const char *store_path(const store_t *store);
 /* Last SQLite error text, for messages. */
