@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # report-platforms.sh BIN_DIR DB — a fixture database for the report's
 # platform grouping, conditions and calibration, written by SQL (no worker
-# runs): `lockstep report` on an empty file creates the schema, then
+# runs): `lockstep run` with a bind that fails creates the schema, then
 #
 # run 1, as `--platforms native,docker,qemu-tcg,kvm` on a host that itself
 # carries container marks:
@@ -22,7 +22,13 @@ set -euo pipefail
 BIN=$1 DB=$2
 rm -f "$DB" "$DB-wal" "$DB-shm"
 : >"$DB"
-"$BIN/lockstep" report --db "$DB" >/dev/null 2>&1 || true # creates the schema
+# the schema: lockstep run opens (creates) the database before it binds, and
+# an address this host does not have fails the bind before any run is
+# recorded (report and export only read)
+printf 'name: schema\nphases:\n  - {name: a, bench: null}\n' >"$DB.yaml"
+"$BIN/lockstep" run "$DB.yaml" --bind tcp://192.0.2.1:5555 --insecure --expect 1 --db "$DB" \
+  >/dev/null 2>&1 || true
+rm -f "$DB.yaml"
 sqlite3 -batch "$DB" <<'SQL'
 BEGIN;
 INSERT INTO runs(id, key, experiment, status, started_at, finished_at)
