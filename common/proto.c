@@ -46,7 +46,8 @@ static const s_field_t s_hello[] = {
     REQ("name", F_STR),      REQ("platform", F_STR), REQ("hostname", F_STR),
     REQ("kernel", F_STR),    REQ("cpu_model", F_STR), REQ("cores", F_INT),
     REQ("mem_bytes", F_INT), REQ("pid", F_INT),      OPT("advertise", F_STR),
-    OPT("caps", F_STRARRAY), OPT("epoch", F_INT),    END
+    OPT("caps", F_STRARRAY), OPT("epoch", F_INT),    OPT("detected", F_STR),
+    OPT("distro", F_STR),    OPT("disk_model", F_STR), OPT("labels", F_STRARRAY), END
 };
 static const s_field_t s_welcome[] = {
     REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT),

@@ -15,8 +15,8 @@
 #include "store.h"
 
 static const char *s_usage =
-    "usage: lockstep report [--db PATH] [--run ID] [--out DIR] [--baseline PLATFORM]\n"
-    "                       [--expectation EXPR]...\n"
+    "usage: lockstep report [--db PATH] [--run ID] [--out DIR] [--by DIM]\n"
+    "                       [--baseline GROUP] [--expectation EXPR]...\n"
     "\n"
     "Summarise a stored run: the conditions each platform ran under (CPUs, memory,\n"
     "disk, network; a warning when they differ); per phase and platform (what a\n"
@@ -35,6 +35,9 @@ static const char *s_usage =
     "                          (long format), results-wide.csv (the course's\n"
     "                          platform,time,cpu,mem,diskRand,diskSeq,fork,uplink),\n"
     "                          plot-PHASE.svg and .png (gnuplot), plots.gp\n"
+    "      --by DIM            group results by platform (default), worker, host or\n"
+    "                          label:KEY (--label KEY=VALUE of lockstep-worker); the\n"
+    "                          baseline and expectations then name those groups\n"
     "  -b, --baseline PLATFORM ratios are medians over this platform's (default native):\n"
     "                          an entry's name, or a kind when one platform has it\n"
     "  -x, --expectation EXPR  check this expectation too, e.g. 'cpu: qemu < 0.5 * native'\n"
@@ -112,9 +115,10 @@ int cmd_report(int argc, char **argv)
         { "db", required_argument, NULL, 'd' },       { "run", required_argument, NULL, 'r' },
         { "out", required_argument, NULL, 'o' },      { "baseline", required_argument, NULL, 'b' },
         { "expectation", required_argument, NULL, 'x' }, { "help", no_argument, NULL, 'h' },
+        { "by", required_argument, NULL, 'B' },
         { NULL, 0, NULL, 0 },
     };
-    const char *db = "lockstep.db", *dir = NULL, *baseline = "native";
+    const char *db = "lockstep.db", *dir = NULL, *baseline = "native", *by = "platform";
     const char **extra = calloc((size_t)argc + 1, sizeof *extra);
     size_t nextra = 0;
     int64_t run = 0;
@@ -145,6 +149,9 @@ int cmd_report(int argc, char **argv)
         case 'x':
             extra[nextra++] = optarg;
             break;
+        case 'B':
+            by = optarg;
+            break;
         case 'h':
             fputs(s_usage, stdout);
             free(extra);
@@ -173,6 +180,12 @@ int cmd_report(int argc, char **argv)
         free(extra);
         return foreign ? EXIT_INVALID : EXIT_FAIL;
     }
+    if (store_group_by(s, by, err, sizeof err) != 0) {
+        fprintf(stderr, "lockstep report: %s\n", err);
+        store_destroy(&s);
+        free(extra);
+        return strncmp(err, "--by", 4) == 0 ? EXIT_INVALID : EXIT_FAIL;
+    }
     report_t *r = report_load(s, run, baseline, err, sizeof err);
     if (!r) {
         fprintf(stderr, "lockstep report: %s\n", err);
@@ -180,6 +193,7 @@ int cmd_report(int argc, char **argv)
         free(extra);
         return strstr(err, "no run") || strstr(err, "holds no run") ? EXIT_INVALID : EXIT_FAIL;
     }
+    r->by = by;
     report_expectations(r, extra, nextra);
     report_print(r, stdout);
     if (dir) {

@@ -70,13 +70,17 @@ int cmd_export(int argc, char **argv)
         "  -d, --db PATH      results database (default lockstep.db)\n"
         "  -r, --run ID       one run (default: the latest); 'all' for every run (not wide)\n"
         "  -f, --format FMT   csv (default), json or wide\n"
-        "  -o, --out FILE     write there instead of standard output\n";
+        "  -o, --out FILE     write there instead of standard output\n"
+        "      --by DIM       what the platform column holds: platform (default: what a\n"
+        "                     worker was launched as, else what it declares), worker,\n"
+        "                     host, or label:KEY (its --label KEY=VALUE)\n";
     static const struct option longopts[] = {
         { "db", required_argument, NULL, 'd' },     { "run", required_argument, NULL, 'r' },
         { "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },         { "by", required_argument, NULL, 'B' },
+        { NULL, 0, NULL, 0 },
     };
-    const char *db = "lockstep.db", *runarg = NULL, *out_path = NULL;
+    const char *db = "lockstep.db", *runarg = NULL, *out_path = NULL, *by = "platform";
     export_format_t fmt = EXPORT_CSV;
     bool wide = false;
     int ch;
@@ -105,6 +109,9 @@ int cmd_export(int argc, char **argv)
         case 'o':
             out_path = optarg;
             break;
+        case 'B':
+            by = optarg;
+            break;
         default:
             return s_help_or_bad(ch, usage, "export");
         }
@@ -123,6 +130,11 @@ int cmd_export(int argc, char **argv)
     if (!s) {
         fprintf(stderr, "lockstep export: %s\n", err);
         return foreign ? EXIT_INVALID : EXIT_FAIL;
+    }
+    if (store_group_by(s, by, err, sizeof err) != 0) {
+        fprintf(stderr, "lockstep export: %s\n", err);
+        store_destroy(&s);
+        return strncmp(err, "--by", 4) == 0 ? EXIT_INVALID : EXIT_FAIL;
     }
     int64_t run = 0;
     if (runarg && strcmp(runarg, "all") == 0) {

@@ -268,6 +268,12 @@ static void s_worker_free(struct cworker *w)
     free(w->kernel);
     free(w->cpu_model);
     free(w->advertise);
+    free(w->detected);
+    free(w->distro);
+    free(w->disk_model);
+    for (size_t i = 0; i < w->nlabels; i++)
+        free(w->labels[i]);
+    free(w->labels);
     free(w->step_error);
     free(w->serving);
     free(w->endpoint);
@@ -348,6 +354,25 @@ static void s_reject(coord_t *c, const char *to, const char *reason)
 }
 
 static char *s_dup(const char *s) { return strdup(s ? s : ""); }
+
+/* HELLO's optional host facts and labels (an older worker sends none). */
+static void s_host_facts(struct cworker *w, const proto_msg_t *m)
+{
+    const char *d = proto_str(m, "detected"), *o = proto_str(m, "distro"),
+               *k = proto_str(m, "disk_model");
+    w->detected = d ? strdup(d) : NULL;
+    w->distro = o ? strdup(o) : NULL;
+    w->disk_model = k ? strdup(k) : NULL;
+    size_t n = proto_strarray_count(m, "labels");
+    if (n > 16)
+        n = 16; /* what a worker may send; more is not ours to keep */
+    w->labels = n ? calloc(n, sizeof *w->labels) : NULL;
+    for (size_t i = 0; w->labels && i < n; i++) {
+        const char *l = proto_strarray_get(m, "labels", i);
+        if (l && strchr(l, '=') && strlen(l) <= 128)
+            w->labels[w->nlabels++] = strdup(l);
+    }
+}
 
 /* Is name acceptable as a new worker now?  NULL, or the reason it is not. */
 static const char *s_admissible(coord_t *c, const char *name, char *buf, size_t len)
@@ -454,6 +479,7 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
         w->kernel = s_dup(proto_str(m, "kernel"));
         w->cpu_model = s_dup(proto_str(m, "cpu_model"));
         w->advertise = proto_str(m, "advertise") ? s_dup(proto_str(m, "advertise")) : NULL;
+        s_host_facts(w, m);
         w->cores = proto_int(m, "cores", 0);
         w->mem_bytes = proto_int(m, "mem_bytes", 0);
         w->pid = proto_int(m, "pid", 0);

@@ -25,6 +25,9 @@ struct cworker {
     char *name;
     int rank;
     char *platform, *hostname, *kernel, *cpu_model, *advertise;
+    char *detected, *distro, *disk_model; /* host facts (NULL: not sent) */
+    char **labels;               /* "KEY=VALUE", nlabels of them */
+    size_t nlabels;
     int64_t cores, mem_bytes, pid;
     int64_t joined_at;           /* coordinator wall clock */
     int64_t last_seen;           /* monotonic */

@@ -22,6 +22,9 @@
  * that joined by itself, the platform it declares.  Its own detection
  * (w.platform) never merges two launched platforms. */
 #define EXPORT_PLATFORM_LABEL(w)                                                             \
+    "(SELECT g.label FROM temp.lockstep_group g WHERE g.run = " w ".run AND g.name = " w ".name)"
+/* That label by default (--by platform); store_group_by chooses another. */
+#define EXPORT_PLATFORM_DEFAULT(w)                                                           \
     "(CASE WHEN " w ".launched_as IS NOT NULL AND " w ".launched_as <> '' THEN " w ".name"   \
     " ELSE " w ".platform END)"
 /* Its kind (native, docker, kvm, qemu, …): what it was launched as, else declared. */

@@ -54,6 +54,8 @@ struct rworker {
     int64_t cores, mem_bytes;
     char *lost_phase, *lost_reason;
     int64_t lost_at;              /* wall clock ns */
+    char *detected, *distro, *disk_model; /* NULL: not reported (older workers) */
+    char *labels;                 /* "k=v, k2=v2", NULL when none */
 };
 
 struct rexpect {
@@ -116,6 +118,8 @@ typedef struct report {
     int64_t started_at, finished_at; /* wall clock ns; 0 = unknown */
     char *baseline;
     bool baseline_present;        /* some phase has the baseline platform */
+    const char *by;               /* what results are grouped by: "platform" (default),
+                                     "worker", "host", "label:KEY" (store_group_by) */
     struct rphase *phases;
     size_t nphases;
     struct rworker *workers;      /* by rank */
@@ -169,6 +173,10 @@ void report_calibration_free(report_t *r);
 void report_conditions_print(const report_t *r, FILE *out);
 void report_conditions_markdown(const report_t *r, FILE *out);
 void report_conditions_html(const report_t *r, FILE *out);
+/* report_systems.c: the host behind each worker, as text, Markdown, HTML. */
+void report_systems_print(const report_t *r, FILE *out);
+void report_systems_markdown(const report_t *r, FILE *out);
+void report_systems_html(const report_t *r, FILE *out);
 void report_calibration_print(const report_t *r, FILE *out);
 void report_calibration_markdown(const report_t *r, FILE *out);
 void report_calibration_html(const report_t *r, FILE *out);
@@ -180,6 +188,11 @@ void report_esc_md(FILE *out, const char *s);
 void report_bytes(int64_t bytes, char *buf, size_t len);
 
 /* Writers (report_text.c, report_html.c, report_plot.c). */
+/* The name of what results are grouped by, for table headings. */
+static inline const char *report_by(const struct report *r)
+{
+    return r->by && *r->by ? r->by : "platform";
+}
 void report_print(const report_t *r, FILE *out);
 void report_markdown(const report_t *r, FILE *out, bool with_plots);
 void report_html(const report_t *r, FILE *out);

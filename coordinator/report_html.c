@@ -197,10 +197,11 @@ static void s_td(FILE *out, const char *s, bool left)
     fputs("</td>", out);
 }
 
-static void s_stats_table(const struct rphase *ph, FILE *out)
+static void s_stats_table(const report_t *r, const struct rphase *ph, FILE *out)
 {
     char b[10][80];
-    fputs("<table><tr><th>platform</th><th>n</th><th>mean</th><th>stddev</th><th>median</th>"
+    fprintf(out, "<table><tr><th>%s</th>", report_by(r));
+    fputs("<th>n</th><th>mean</th><th>stddev</th><th>median</th>"
           "<th>min</th><th>max</th><th>CV</th><th>95% CI of the mean</th><th>ratio</th></tr>\n",
           out);
     for (size_t g = 0; g < ph->ngroups; g++) {
@@ -372,6 +373,7 @@ void report_html(const report_t *r, FILE *out)
     report_esc_html(out, r->baseline);
     fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
     report_conditions_html(r, out);
+    report_systems_html(r, out);
 
     s_expectations(r, out);
 
@@ -395,7 +397,7 @@ void report_html(const report_t *r, FILE *out)
             continue;
         }
         s_boxplot(ph, out);
-        s_stats_table(ph, out);
+        s_stats_table(r, ph, out);
         fputs("</section>\n", out);
     }
     report_calibration_html(r, out);

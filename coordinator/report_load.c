@@ -252,7 +252,10 @@ static int s_workers(store_t *s, report_t *r)
     sqlite3_stmt *st = s_prep(s, "SELECT name, platform, hostname, kernel, cpu_model, cores,"
                                  " mem_bytes, status, lost_phase, lost_reason, lost_at,"
                                  " COALESCE(" EXPORT_PLATFORM_LABEL("w") ", 'unknown'),"
-                                 " NULLIF(launched_as, '')"
+                                 " NULLIF(launched_as, ''), detected, distro, disk_model,"
+                                 " (SELECT group_concat(key || '=' || value, ', ') FROM"
+                                 "  (SELECT key, value FROM worker_labels l WHERE l.run = w.run"
+                                 "   AND l.worker = w.name ORDER BY key))"
                                  " FROM workers w WHERE run=? ORDER BY rank, name");
     if (!st)
         return -1;
@@ -276,6 +279,10 @@ static int s_workers(store_t *s, report_t *r)
         w->lost_at = sqlite3_column_int64(st, 10);
         w->label = s_dup(sqlite3_column_text(st, 11));
         w->launched_as = s_dupn(sqlite3_column_text(st, 12));
+        w->detected = s_dupn(sqlite3_column_text(st, 13));
+        w->distro = s_dupn(sqlite3_column_text(st, 14));
+        w->disk_model = s_dupn(sqlite3_column_text(st, 15));
+        w->labels = s_dupn(sqlite3_column_text(st, 16));
     }
     sqlite3_finalize(st);
     return 0;
@@ -543,6 +550,10 @@ void report_destroy(report_t **r_p)
         free(w->status);
         free(w->lost_phase);
         free(w->lost_reason);
+        free(w->detected);
+        free(w->distro);
+        free(w->disk_model);
+        free(w->labels);
         free(w->label);
         free(w->launched_as);
     }

@@ -141,6 +141,7 @@ void report_print(const report_t *r, FILE *out)
     fprintf(out, "database %s; ratio = median / median of %s%s\n", r->db, r->baseline,
             r->baseline_present ? "" : " (not in this run: no ratios)");
     report_conditions_print(r, out);
+    report_systems_print(r, out);
     for (size_t i = 0; i < r->nphases; i++) {
         const struct rphase *ph = &r->phases[i];
         char what[512];
@@ -149,7 +150,7 @@ void report_print(const report_t *r, FILE *out)
             fprintf(out, "  no results\n");
             continue;
         }
-        fprintf(out, "  %-10s %4s %10s %10s %10s %10s %10s %7s %-23s %7s\n", "platform", "n",
+        fprintf(out, "  %-10s %4s %10s %10s %10s %10s %10s %7s %-23s %7s\n", report_by(r), "n",
                 "mean", "stddev", "median", "min", "max", "CV", "95% CI of the mean", "ratio");
         for (size_t j = 0; j < ph->ngroups; j++) {
             const struct rgroup *gr = &ph->groups[j];
@@ -269,6 +270,7 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
     fprintf(out, "%s. Database `%s`. Ratio: median over the median of **%s**%s.\n\n", head,
             r->db, r->baseline, r->baseline_present ? "" : " (not in this run)");
     report_conditions_markdown(r, out);
+    report_systems_markdown(r, out);
     s_md_workers(r, out);
     fprintf(out, "\n## Results\n");
     for (size_t i = 0; i < r->nphases; i++) {
@@ -283,8 +285,8 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
             snprintf(file, sizeof file, "plot-%s.svg", ph->name);
             fprintf(out, "![%s: %s by platform](%s)\n\n", ph->name, ph->metric, file);
         }
-        fprintf(out, "| platform | n | mean | stddev | median | min | max | CV | 95%% CI | "
-                     "ratio |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | "
+        fprintf(out, "| %s | n | mean | stddev | median | min | max | CV | 95%% CI | ", report_by(r));
+        fprintf(out, "ratio |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | "
                      "---: |\n");
         for (size_t j = 0; j < ph->ngroups; j++) {
             const struct rgroup *gr = &ph->groups[j];

@@ -137,6 +137,8 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
             .joined_at = w->joined_at,
             .launched_as = c->launched_as ? c->launched_as(c->launch_ctx, w->name) : NULL,
             .epoch = w->epoch,
+            .detected = w->detected, .distro = w->distro, .disk_model = w->disk_model,
+            .labels = (const char *const *)w->labels, .nlabels = w->nlabels,
         };
         if (store_worker_put(c->store, c->run, &sw) != 0) {
             if (batch)

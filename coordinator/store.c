@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "store_int.h"
 
 
@@ -55,7 +56,12 @@
  *          from one repetition to the next so that no platform always runs
  *          first or last.
  * phases.reference_for  (schema 5) for a calibration phase (an `exec` of a
- *          reference tool), the name of the built-in phase it checks. */
+ *          reference tool), the name of the built-in phase it checks.
+ * workers.detected, distro, disk_model  (schema 5) the worker's own platform
+ *          detection (platform may be what it declares, --platform labA), its
+ *          distribution and the disk under its spool directory.
+ * worker_labels  (schema 5) --label KEY=VALUE of each worker of a run, by
+ *          which reports group (--by label:KEY). */
 static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema_version','1');"
@@ -91,6 +97,9 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS clock_offsets("
     "  run INTEGER NOT NULL, worker TEXT NOT NULL, n INTEGER NOT NULL, at INTEGER,"
     "  offset_ns INTEGER, err_ns INTEGER, PRIMARY KEY(run, worker, n));"
+    "CREATE TABLE IF NOT EXISTS worker_labels("
+    "  run INTEGER NOT NULL, worker TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"
+    "  PRIMARY KEY(run, worker, key));"
     "CREATE TABLE IF NOT EXISTS rep_order("
     "  run INTEGER NOT NULL, phase INTEGER NOT NULL, rep INTEGER NOT NULL,"
     "  workers TEXT NOT NULL, PRIMARY KEY(run, phase, rep));";
@@ -176,6 +185,9 @@ static const struct {
     { 5, "platforms", "network", "ALTER TABLE platforms ADD COLUMN network TEXT" },
     { 5, "platforms", "unenforced", "ALTER TABLE platforms ADD COLUMN unenforced TEXT" },
     { 5, "phases", "reference_for", "ALTER TABLE phases ADD COLUMN reference_for TEXT" },
+    { 5, "workers", "detected", "ALTER TABLE workers ADD COLUMN detected TEXT" },
+    { 5, "workers", "distro", "ALTER TABLE workers ADD COLUMN distro TEXT" },
+    { 5, "workers", "disk_model", "ALTER TABLE workers ADD COLUMN disk_model TEXT" },
 };
 
 static bool s_has_column(store_t *s, const char *table, const char *column)
@@ -206,6 +218,8 @@ static int s_migrate(store_t *s)
     return s_exec(s, sql);
 }
 
+
+static store_t *s_grouped(store_t *s, char *err, size_t errlen);
 
 /* Why a database cannot be opened or written, in the operating system's
  * words (SQLite says only "unable to open database file"): " (…)", or ""
@@ -267,7 +281,7 @@ store_t *store_open(const char *path, char *err, size_t errlen)
         store_destroy(&s);
         return NULL;
     }
-    return s;
+    return s_grouped(s, err, errlen);
 }
 
 /* The schema version this build writes (the last migration's). */
@@ -366,6 +380,45 @@ store_t *store_open_readonly(const char *path, char *err, size_t errlen, bool *f
             return NULL;
         }
     }
+    return s_grouped(s, err, errlen);
+}
+
+int store_group_by(store_t *s, const char *by, char *err, size_t errlen)
+{
+    char expr[256];
+    if (!by || strcmp(by, "platform") == 0) {
+        snprintf(expr, sizeof expr, "%s", EXPORT_PLATFORM_DEFAULT("w"));
+    } else if (strcmp(by, "worker") == 0) {
+        snprintf(expr, sizeof expr, "w.name");
+    } else if (strcmp(by, "host") == 0) {
+        snprintf(expr, sizeof expr, "COALESCE(NULLIF(w.hostname, ''), w.name)");
+    } else if (strncmp(by, "label:", 6) == 0 && by[6] && strlen(by + 6) <= 32 &&
+               strspn(by + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+                   strlen(by + 6)) {
+        /* the key is checked above: it may stand in the SQL text */
+        snprintf(expr, sizeof expr, "COALESCE((SELECT l.value FROM main.worker_labels l WHERE"
+                 " l.run = w.run AND l.worker = w.name AND l.key = '%s'), '(no %s)')",
+                 by + 6, by + 6);
+    } else {
+        snprintf(err, errlen, "--by '%s': expected platform, worker, host or label:KEY", by);
+        return -1;
+    }
+    char sql[512];
+    snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS temp.lockstep_group;"
+             "CREATE TEMP VIEW lockstep_group AS SELECT w.run AS run, w.name AS name, %s AS label"
+             " FROM main.workers w", expr);
+    if (s_exec(s, sql) != 0) {
+        snprintf(err, errlen, "%s: cannot group by %s: %s", s->path, by, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+/* Every connection reads labels through the default grouping until told. */
+static store_t *s_grouped(store_t *s, char *err, size_t errlen)
+{
+    if (s && store_group_by(s, "platform", err, errlen) != 0)
+        store_destroy(&s);
     return s;
 }
 

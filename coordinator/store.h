@@ -25,6 +25,9 @@ struct store_worker {
     int64_t joined_at;
     const char *launched_as;      /* the launcher's platform, NULL when not launched */
     int64_t epoch;                /* 1, or more after it came back from a loss */
+    const char *detected, *distro, *disk_model; /* host facts; NULL: unknown */
+    const char *const *labels;    /* "KEY=VALUE", nlabels of them */
+    size_t nlabels;
 };
 
 struct store_result {
@@ -145,6 +148,12 @@ int store_clocks_put(store_t *s, int64_t run, const struct store_clock *v, size_
 int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int64_t *lost);
 /* Per phase and worker: repetitions and the mean of the headline metric. */
 int store_summary(store_t *s, int64_t run, FILE *out);
+/* What results are grouped and labelled by in reports and exports (the
+ * label EXPORT_PLATFORM_LABEL reads): "platform" (default: the platform a
+ * worker was launched as, else the one it declares), "worker" (its name),
+ * "host" (its host name) or "label:KEY" (its --label KEY=VALUE).  0, or -1
+ * with a message for anything else. */
+int store_group_by(store_t *s, const char *by, char *err, size_t errlen);
 /* The SQLite handle, for export.c. */
 struct sqlite3 *store_handle(store_t *s);
 /* Most recent run id, or 0. */

@@ -30,12 +30,34 @@ int store_run_end(store_t *s, int64_t run, const char *status, int64_t finished_
                       finished_at, run);
 }
 
+/* The worker's labels, replacing what an earlier admission stored. */
+static int s_labels_put(store_t *s, int64_t run, const struct store_worker *w)
+{
+    if (store_exec(s, "DELETE FROM worker_labels WHERE run=? AND worker=?", "it", run, w->name))
+        return -1;
+    for (size_t i = 0; i < w->nlabels; i++) {
+        const char *eq = strchr(w->labels[i], '=');
+        if (!eq)
+            continue;
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - w->labels[i] < 63 ? eq - w->labels[i] : 63),
+                 w->labels[i]);
+        if (store_exec(s, "INSERT OR REPLACE INTO worker_labels VALUES(?,?,?,?)", "ittt", run,
+                       w->name, key, eq + 1))
+            return -1;
+    }
+    return 0;
+}
+
 int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
 {
+    if (s_labels_put(s, run, w) != 0)
+        return -1;
     return store_exec(
         s, "INSERT INTO workers(run, name, rank, platform, hostname, kernel, cpu_model,"
            " cores, mem_bytes, pid, advertise, clock_offset_ns, clock_err_ns, joined_at,"
-           " launched_as, epoch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+           " launched_as, epoch, detected, distro, disk_model)"
+           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
            /* a resumed run's worker: new facts, its history (status, loss,
             * when it first joined) kept */
            " ON CONFLICT(run, name) DO UPDATE SET rank=excluded.rank,"
@@ -43,10 +65,12 @@ int store_worker_put(store_t *s, int64_t run, const struct store_worker *w)
            " cpu_model=excluded.cpu_model, cores=excluded.cores, mem_bytes=excluded.mem_bytes,"
            " pid=excluded.pid, advertise=excluded.advertise,"
            " clock_offset_ns=excluded.clock_offset_ns, clock_err_ns=excluded.clock_err_ns,"
-           " launched_as=excluded.launched_as, epoch=excluded.epoch",
-        "itnttttiiitiiiti", run, w->name, w->rank, w->platform, w->hostname, w->kernel,
+           " launched_as=excluded.launched_as, epoch=excluded.epoch,"
+           " detected=excluded.detected, distro=excluded.distro, disk_model=excluded.disk_model",
+        "itnttttiiitiiitittt", run, w->name, w->rank, w->platform, w->hostname, w->kernel,
         w->cpu_model, w->cores, w->mem_bytes, w->pid, w->advertise, w->clock_offset_ns,
-        w->clock_err_ns, w->joined_at, w->launched_as, w->epoch > 0 ? w->epoch : (int64_t)1);
+        w->clock_err_ns, w->joined_at, w->launched_as, w->epoch > 0 ? w->epoch : (int64_t)1,
+        w->detected, w->distro, w->disk_model);
 }
 
 int store_worker_lost(store_t *s, int64_t run, const char *name, int64_t at, const char *reason,

@@ -34,7 +34,10 @@ static const char *s_usage =
     "\n"
     "  -c, --connect ENDPOINT  coordinator ROUTER endpoint, e.g. tcp://10.0.0.1:5555\n"
     "  -n, --name NAME         worker name, unique in a run (default: the host name)\n"
-    "  -p, --platform P        auto (default), native, docker, kvm or qemu\n"
+    "  -p, --platform P        auto (default: detect), a kind (native, docker, kvm,\n"
+    "                          qemu) or a name of your own, e.g. labA\n"
+    "  -l, --label KEY=VALUE   a label of this host (repeatable, up to 16), e.g.\n"
+    "                          room=B12; reports can group by it (--by label:room)\n"
     "  -s, --spool DIR         spool directory (default /var/tmp/lockstep-worker-NAME)\n"
     "  -a, --advertise ADDR    address at which other workers reach this one\n"
     "      --cert FILE         CURVE: this worker's secret certificate\n"
@@ -118,13 +121,22 @@ static int s_swarm(const struct worker_opts *base, int n, const char *prefix, co
     return started < n ? 1 : rc;
 }
 
-static bool s_known_platform(const char *p)
+/* A platform a worker may declare: a kind, or a name of the lab's own
+ * ("labA", "rack3-nvme") to compare hosts by; auto = detect. */
+static bool s_platform_ok(const char *p)
 {
-    static const char *const known[] = { "auto", "native", "docker", "kvm", "qemu", NULL };
-    for (const char *const *k = known; *k; k++)
-        if (strcmp(p, *k) == 0)
-            return true;
-    return false;
+    size_t n = strlen(p);
+    return n >= 1 && n <= 15 &&
+           strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+/* KEY=VALUE, KEY a name (letters, digits, _ . -), VALUE up to 64 bytes. */
+static bool s_label_ok(const char *l)
+{
+    const char *eq = strchr(l, '=');
+    size_t k = eq ? (size_t)(eq - l) : 0;
+    return eq && k >= 1 && k <= 32 && strlen(eq + 1) <= 64 &&
+           strspn(l, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == k;
 }
 
 int main(int argc, char **argv)
@@ -137,6 +149,7 @@ int main(int argc, char **argv)
         { "proto-version", required_argument, NULL, 'P' },
         { "swarm", required_argument, NULL, 'S' },
         { "cert", required_argument, NULL, 'C' },      { "server-cert", required_argument, NULL, 'K' },
+        { "label", required_argument, NULL, 'l' },
         { "quiet", no_argument, NULL, 'q' },           { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -147,7 +160,7 @@ int main(int argc, char **argv)
     const char *oneshot = NULL;
     int swarm = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:n:p:s:a:qvVh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:n:p:s:a:l:qvVh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c': o.connect = optarg; break;
         case 'n': o.name = optarg; break;
@@ -156,6 +169,18 @@ int main(int argc, char **argv)
         case 'a': o.advertise = optarg; break;
         case 'C': o.cert = optarg; break;
         case 'K': o.server_cert = optarg; break;
+        case 'l':
+            if (!s_label_ok(optarg)) {
+                fprintf(stderr, "lockstep-worker: --label '%s': expected KEY=VALUE (KEY 1 to 32 "
+                                "letters, digits, '_', '.', '-'; VALUE up to 64 bytes)\n", optarg);
+                return 2;
+            }
+            if (o.nlabels == WORKER_MAX_LABELS) {
+                fprintf(stderr, "lockstep-worker: at most %d --label\n", WORKER_MAX_LABELS);
+                return 2;
+            }
+            o.labels[o.nlabels++] = optarg;
+            break;
         case 'D': detect = true; break;
         case 'R': oneshot = optarg; break;
         case 'J': json = true; break;
@@ -189,17 +214,22 @@ int main(int argc, char **argv)
     if (detect) {
         struct host_facts f;
         host_facts_get(&f);
+        host_disk_model(o.spool ? o.spool : ".", f.disk_model, sizeof f.disk_model);
         printf("platform: %s\nevidence: %s\nhostname: %s\nkernel: %s\ncpu: %s\ncores: %" PRId64
-               "\nmemory: %" PRId64 " bytes\n",
-               f.platform, f.why, f.hostname, f.kernel, f.cpu_model, f.cores, f.mem_bytes);
+               "\nmemory: %" PRId64 " bytes\ndistribution: %s\ndisk: %s\n",
+               f.platform, f.why, f.hostname, f.kernel, f.cpu_model, f.cores, f.mem_bytes,
+               f.distro[0] ? f.distro : "unknown", f.disk_model[0] ? f.disk_model : "unknown");
+        for (size_t i = 0; i < o.nlabels; i++)
+            printf("label: %s\n", o.labels[i]);
         return 0;
     }
     if (!o.connect) {
         fprintf(stderr, "lockstep-worker: --connect ENDPOINT is required\n");
         return 2;
     }
-    if (!s_known_platform(o.platform)) {
-        fprintf(stderr, "lockstep-worker: --platform '%s': expected auto, native, docker, kvm or qemu\n",
+    if (!s_platform_ok(o.platform)) {
+        fprintf(stderr, "lockstep-worker: --platform '%s': expected auto, a kind (native, docker, "
+                        "kvm, qemu) or a name of your own (1 to 15 letters, digits, '_', '.', '-')\n",
                 o.platform);
         return 2;
     }

@@ -8,6 +8,10 @@
 #include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -136,4 +140,65 @@ void host_facts_get(struct host_facts *f)
     }
     f->cores = sysconf(_SC_NPROCESSORS_ONLN);
     f->mem_bytes = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    snprintf(f->detected, sizeof f->detected, "%s", f->platform);
+    FILE *os = fopen("/etc/os-release", "r");
+    if (os) {
+        char line[256];
+        while (fgets(line, sizeof line, os))
+            if (strncmp(line, "PRETTY_NAME=", 12) == 0) {
+                char *v = line + 12;
+                v[strcspn(v, "\n")] = '\0';
+                size_t n = strlen(v);
+                if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+                    v[n - 1] = '\0';
+                    v++;
+                }
+                snprintf(f->distro, sizeof f->distro, "%.127s", v);
+                break;
+            }
+        fclose(os);
+    }
+}
+
+/* Trim a sysfs value in place. */
+static void s_trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+}
+
+void host_disk_model(const char *dir, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0 || major(st.st_dev) == 0)
+        return; /* tmpfs, overlay: no block device of its own */
+    char base[96], path[600], vendor[128] = "", model[128] = "", real[512];
+    snprintf(base, sizeof base, "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+    /* a partition's device is its parent's */
+    snprintf(path, sizeof path, "%s/partition", base);
+    if (access(path, F_OK) == 0)
+        snprintf(path, sizeof path, "%s/../device", base);
+    else
+        snprintf(path, sizeof path, "%s/device", base);
+    if (!realpath(path, real))
+        return;
+    char file[640];
+    snprintf(file, sizeof file, "%s/vendor", real);
+    s_first_line("", file, vendor, sizeof vendor);
+    snprintf(file, sizeof file, "%s/model", real);
+    s_first_line("", file, model, sizeof model);
+    s_trim(vendor);
+    s_trim(model);
+    if (model[0]) {
+        snprintf(buf, len, "%s%s%s", vendor[0] && strncmp(vendor, "0x", 2) ? vendor : "",
+                 vendor[0] && strncmp(vendor, "0x", 2) ? " " : "", model);
+        return;
+    }
+    /* virtio and NVMe name their driver, not a model, in some places */
+    snprintf(file, sizeof file, "%s/driver", real);
+    char drv[512];
+    if (realpath(file, drv) && strrchr(drv, '/'))
+        snprintf(buf, len, "%s", strrchr(drv, '/') + 1);
 }

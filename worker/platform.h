@@ -23,11 +23,17 @@ struct host_facts {
     char cpu_model[128];
     int64_t cores;
     int64_t mem_bytes;
+    char distro[128];     /* /etc/os-release PRETTY_NAME, "" when unknown */
+    char disk_model[128]; /* the block device under the spool directory, "" when unknown */
+    char detected[16];    /* what platform_detect found (platform may be declared) */
 };
 
 void platform_probe_self(struct platform_probe *p);
 /* "native", "docker", "kvm", "qemu" or "vm" (another hypervisor); why says how. */
 const char *platform_detect(const struct platform_probe *p, char *why, size_t whylen);
 void host_facts_get(struct host_facts *f);
+/* The model of the disk holding dir (sysfs: vendor and model of the block
+ * device, or its driver, e.g. "virtio"), "" when it cannot tell. */
+void host_disk_model(const char *dir, char *buf, size_t len);
 
 #endif

@@ -125,6 +125,13 @@ static int s_send_hello(struct wk *w)
     proto_put_int(b, "cores", w->facts.cores);
     proto_put_int(b, "mem_bytes", w->facts.mem_bytes);
     proto_put_int(b, "pid", getpid());
+    proto_put_str(b, "detected", w->facts.detected);
+    if (w->facts.distro[0])
+        proto_put_str(b, "distro", w->facts.distro);
+    if (w->facts.disk_model[0])
+        proto_put_str(b, "disk_model", w->facts.disk_model);
+    if (w->o->nlabels)
+        proto_put_strarray(b, "labels", w->o->labels, w->o->nlabels);
     if (w->epoch)
         proto_put_int(b, "epoch", w->epoch);
     if (w->advertise[0])
@@ -767,6 +774,7 @@ int worker_run(const struct worker_opts *o)
         log_error("%s", err);
         return 1;
     }
+    host_disk_model(w.workdir, w.facts.disk_model, sizeof w.facts.disk_model);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         log_error("pipe: %s", strerror(errno));

@@ -15,6 +15,11 @@ struct worker_opts {
     int64_t proto_version;     /* PROTO_VERSION, except in tests */
     const char *cert;          /* CURVE: our NAME.cert_secret, or NULL (no CURVE) */
     const char *server_cert;   /* CURVE: the coordinator's coordinator.cert */
+    /* --label KEY=VALUE: free labels sent with the host facts (the lab, the
+     * rack, the disk type...), by which reports can group */
+#define WORKER_MAX_LABELS 16
+    const char *labels[WORKER_MAX_LABELS];
+    size_t nlabels;
     void *zctx;                /* a ZeroMQ context to share (--swarm), or NULL
                                   for one of its own; not terminated here */
     volatile sig_atomic_t *interrupted;

@@ -54,7 +54,8 @@ expect 2 "no such database" -- "$LOCKSTEP" export --db "$TMP/none.db"
 expect 2 "--format 'xml': expected csv, json or wide" -- "$LOCKSTEP" export --db "$DB" --format xml
 expect 2 "unknown benchmark 'nope'" -- "$LOCKSTEP" list nope
 expect 2 "--connect ENDPOINT is required" -- "$WORKER"
-expect 2 "--platform 'vmware'" -- "$WORKER" --connect tcp://127.0.0.1:1 --platform vmware
+expect 2 "--platform 'lab A!': expected auto, a kind" -- "$WORKER" --connect tcp://127.0.0.1:1 --platform 'lab A!'
+expect 2 "--label 'room': expected KEY=VALUE" -- "$WORKER" --connect tcp://127.0.0.1:1 --label room
 
 # port in use: a coordinator holds the port, a second one says so
 PORT=$(free_port)
