@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sqlite3.h>
@@ -276,6 +277,14 @@ store_t *store_open(const char *path, char *err, size_t errlen)
         s_migrate(s) || s_exec(s, "COMMIT")) {
         char why[512];
         s_open_reason(path, why, sizeof why);
+        if (!why[0] && sqlite3_db_readonly(s->db, "main") == 1) {
+            /* SQLite fell back to reading only: say what refused the write */
+            int fd = open(path, O_RDWR | O_CLOEXEC);
+            snprintf(why, sizeof why, " (SQLite could only open it read-only%s%s)",
+                     fd < 0 ? ": " : "", fd < 0 ? strerror(errno) : "");
+            if (fd >= 0)
+                close(fd);
+        }
         snprintf(err, errlen, "%s: cannot use database: %s%s", path, sqlite3_errmsg(s->db), why);
         s_exec(s, "ROLLBACK");
         store_destroy(&s);
