@@ -1,19 +1,22 @@
 # test_ansible.sh — the Ansible deployment (ansible/) against real targets.
-# ansible-lint (production profile) and --syntax-check on every playbook;
-# then Docker containers running systemd stand in for lab machines — coord
-# (the coordinator), node1 (a native worker and a docker worker, whose
-# engine is this machine's, through its socket) and vm1 (a qemu VM worker,
-# when the VM kernel is there) — and the test runs site.yml --check on the
-# fresh hosts (no failure), site.yml (from the .debs that cpack makes here),
-# site.yml again (changed=0 everywhere), run.yml with experiments/smoke.yaml
-# (database and report fetched back and checked), run.yml with a worker host
-# killed (named with the reason, the others run, the playbook fails); then
-# CURVE: site.yml with lockstep_curve_enabled (certificates made on this
-# control node by the build's `lockstep keygen`, installed on the hosts;
-# again changed=0) and run.yml with the coordinator on --keys, while a worker
-# without a key and one with an unknown key try to get in (refused, with
-# their address, and not in the run); last teardown.yml (nothing of lockstep
-# left but the results).
+# ansible-lint (plain: ansible/.ansible-lint makes it the production
+# profile) and --syntax-check on every playbook; then Docker containers
+# running systemd stand in for lab machines — coord (the coordinator), node1
+# (a native worker and a docker worker, whose engine is this machine's,
+# through its socket) and vm1 (a qemu VM worker, when the VM kernel is
+# there).  First the lab as it is deployed without CURVE (the inventory
+# says lockstep_curve_enabled: false): site.yml --check on the fresh hosts
+# (no failure), site.yml (from the .debs that cpack makes here), site.yml
+# again (changed=0 everywhere), run.yml with a one-phase experiment (every
+# worker, database and report fetched back), run.yml with a worker host
+# killed (named with the reason, the others run, the playbook fails).  Then
+# the lab goes over to CURVE, the roles' default: site.yml (certificates
+# made on this control node by the build's `lockstep keygen`, installed on
+# the hosts, the VM's in its own initramfs; again changed=0) and run.yml with
+# experiments/smoke.yaml and the coordinator on --keys: every worker, the VM
+# included, admitted with its key, while a worker without a key and one with
+# an unknown key try to get in (refused, with their address, and not in the
+# run); last teardown.yml (nothing of lockstep left but the results).
 # The targets' image is made by tests/ansible/target-image.sh (debootstrap,
 # cached under /var/cache/lockstep/ansible-target).
 . "$(dirname "$0")/lib.sh"
@@ -52,13 +55,16 @@ T0=$(t)
 
 # 1. lint and syntax
 cd "$ANS" || fail "no $ANS"
-ansible-lint --profile production --offline -q >"$TMP/lint" 2>&1 || { cat "$TMP/lint"; fail "ansible-lint"; }
+# plain, as a person runs it: ansible/.ansible-lint says production, offline
+ansible-lint --offline --nocolor >"$TMP/lint" 2>&1 || { cat "$TMP/lint"; fail "ansible-lint"; }
+grep -q '^Passed with production profile: 0 failure(s), 0 warning(s)' "$TMP/lint" ||
+  { cat "$TMP/lint"; fail "ansible-lint did not pass the production profile without a warning"; }
 ansible-playbook -i inventory/example --syntax-check site.yml run.yml teardown.yml >"$TMP/syntax" 2>&1 ||
   { cat "$TMP/syntax"; fail "syntax check"; }
 for pb in site.yml run.yml teardown.yml; do
   grep -qx "playbook: $pb" "$TMP/syntax" || { cat "$TMP/syntax"; fail "syntax check did not cover $pb"; }
 done
-step "ansible-lint (production) and --syntax-check of site.yml run.yml teardown.yml: clean"
+step "ansible-lint (production, from ansible/.ansible-lint) and --syntax-check of site.yml run.yml teardown.yml: clean"
 
 # A sanitizer build's packages would need its runtime on the targets: the
 # default build runs the deployment; lint and syntax above ran in both.
@@ -124,9 +130,9 @@ NODE1_IP=$(ip_of node1)
 [ -n "$COORD_IP" ] && [ -n "$NODE1_IP" ] || fail "no address for the coordinator or node1 target"
 step "targets up: $HOSTS (coordinator at $COORD_IP)"
 
-# The lab: INV as deployed first (no CURVE, with the VM host); INV_CURVE
-# with CURVE on, which VM workers cannot use (the VM host is left out)
-inventory() {  # CURVE(true|false)
+# The lab: INV as deployed first, CURVE turned off; INV_CURVE with the
+# roles' default (CURVE on), the same hosts
+inventory() {  # CURVE(false|default)
   local curve=$1
   echo "all:"
   echo "  vars:"
@@ -139,7 +145,7 @@ inventory() {  # CURVE(true|false)
   echo "    lockstep_docker_manage_engine: false   # node1 uses this machine's engine"
   echo "    lockstep_docker_network: $NET"
   echo "    lockstep_coordinator_experiments: [$SRC/experiments/smoke.yaml]"
-  echo "    lockstep_curve_enabled: $curve"
+  [ "$curve" = false ] && echo "    lockstep_curve_enabled: false   # the opt-out: the coordinator on --insecure"
   echo "    lockstep_curve_control_dir: $TMP/curve   # the certificates of this test, made by this build"
   echo "    lockstep_curve_keygen: $LOCKSTEP"
   echo "  children:"
@@ -159,7 +165,7 @@ inventory() {  # CURVE(true|false)
   echo "      hosts: {}"
   echo "    qemu:"
   echo "      hosts:"
-  if [ -n "$KERNEL" ] && [ "$curve" = false ]; then
+  if [ -n "$KERNEL" ]; then
     echo "        vm1: {ansible_host: $ID-vm1, lockstep_vm_memory: 512}"
   else
     echo "        {}"
@@ -168,7 +174,7 @@ inventory() {  # CURVE(true|false)
 INV=$TMP/inventory.yml
 INV_CURVE=$TMP/inventory-curve.yml
 inventory false >"$INV"
-inventory true >"$INV_CURVE"
+inventory default >"$INV_CURVE"
 
 # PLAY RECAP lines: "host : ok=N changed=N unreachable=N failed=N ..."
 recap() { sed -n '/^PLAY RECAP/,/^$/p' "$1"; }
@@ -200,35 +206,23 @@ docker exec "$ID-node1" grep -q "^LOCKSTEP_CONNECT=tcp://$COORD_IP:5555$" /etc/l
 if [ -n "$KERNEL" ]; then
   docker exec "$ID-vm1" systemctl is-active lockstep-vm@vm1-qemu.service >/dev/null ||
     fail "vm1: VM service not active: $(docker exec "$ID-vm1" journalctl -u lockstep-vm@vm1-qemu --no-pager 2>&1 | tail -5)"
+  docker exec "$ID-vm1" grep -qx 'LOCKSTEP_VM_CERT=' /etc/lockstep/vm/vm1-qemu.conf || fail "vm1: a certificate in the VM's settings without CURVE"
 fi
+for h in $HOSTS; do
+  docker exec "$ID-$h" sh -c 'ls -d /etc/lockstep/curve /var/lib/lockstep/vm/*.initramfs.cpio 2>/dev/null' | grep -q . &&
+    fail "$h: certificates although CURVE is off"
+done
+[ ! -e "$NODE1_SHARED/curve" ] || fail "node1: certificates although CURVE is off"
 
-# 5. run.yml: the smoke experiment, the database fetched back
+# 5. run.yml without CURVE (--insecure): every worker; the database and the
+# report fetched back.  (A short experiment: the smoke experiment runs with
+# CURVE in step 7.)
 WORKERS="node1 node1-docker"; [ -n "$KERNEL" ] && WORKERS="$WORKERS vm1-qemu"
 NW=$(echo $WORKERS | wc -w)
 RES=$TMP/results
-TS=$(t)
-ansible-playbook -i "$INV" run.yml -e "lockstep_results_dir=$RES" >"$TMP/run1" 2>&1 || { tail -60 "$TMP/run1"; fail "run.yml"; }
-RUN1=$(since "$TS")
-DB=$RES/lockstep.db
-[ -s "$DB" ] || fail "run.yml fetched no database to $DB"
-expect_eq "$(sql "SELECT status FROM runs WHERE id=1")" complete "status of the run"
-expect_eq "$(sql "SELECT name || '=' || platform FROM workers WHERE run=1" | LC_ALL=C sort | paste -sd' ')" \
-  "$(for w in $WORKERS; do case $w in *-docker) p=docker;; *-qemu) p=qemu;; *) p=native;; esac; echo "$w=$p"; done | LC_ALL=C sort | paste -sd' ')" \
-  "workers of the run and their platforms"
-expect_eq "$(sql "SELECT COUNT(DISTINCT worker) FROM results WHERE run=1 AND status='ok'")" "$NW" "workers with results"
-expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE run=1 AND status!='ok'")" 0 "failed or lost results"
-expect_eq "$(sql "SELECT COUNT(DISTINCT phase) FROM results WHERE run=1")" 6 "phases with results"
-[ -s "$RES/run-1/report.html" ] && [ -s "$RES/run-1/results.csv" ] || fail "report not fetched: $(ls "$RES" "$RES/run-1" 2>&1)"
-step "run.yml in $RUN1 s: smoke run 1 complete on $WORKERS; database and report fetched"
-
-# 6. a worker host that cannot be reached: named with the reason, the others
-# run.  The host killed is the VM host (its VM dies with it), else node1.
-LOST=node1; [ -n "$KERNEL" ] && LOST=vm1
-LOSTW=node1,node1-docker; [ "$LOST" = vm1 ] && LOSTW=vm1-qemu
-# (a short experiment: what is tested here is who takes part)
 cat >"$TMP/short.yaml" <<'EOF2'
 name: short
-description: "one null phase, for run.yml with a host down"
+description: "one null phase: who takes part"
 start_delay: 100ms
 grace: 10s
 phases:
@@ -237,6 +231,27 @@ phases:
     params:
       sleep: 10ms
 EOF2
+TS=$(t)
+ansible-playbook -i "$INV" run.yml -e "lockstep_results_dir=$RES" -e "lockstep_experiment=$TMP/short.yaml" >"$TMP/run1" 2>&1 ||
+  { tail -60 "$TMP/run1"; fail "run.yml"; }
+RUN1=$(since "$TS")
+grep -q '"\$ lockstep run .* --insecure' "$TMP/run1" ||
+  { grep -A3 "TASK \[Show lockstep" "$TMP/run1"; fail "the coordinator did not run with --insecure (CURVE off)"; }
+DB=$RES/lockstep.db
+[ -s "$DB" ] || fail "run.yml fetched no database to $DB"
+expect_eq "$(sql "SELECT status FROM runs WHERE id=1")" complete "status of the run"
+expect_eq "$(sql "SELECT name || '=' || platform FROM workers WHERE run=1" | LC_ALL=C sort | paste -sd' ')" \
+  "$(for w in $WORKERS; do case $w in *-docker) p=docker;; *-qemu) p=qemu;; *) p=native;; esac; echo "$w=$p"; done | LC_ALL=C sort | paste -sd' ')" \
+  "workers of the run and their platforms"
+expect_eq "$(sql "SELECT COUNT(DISTINCT worker) FROM results WHERE run=1 AND status='ok'")" "$NW" "workers with results"
+expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE run=1 AND status!='ok'")" 0 "failed or lost results"
+[ -s "$RES/run-1/report.html" ] && [ -s "$RES/run-1/results.csv" ] || fail "report not fetched: $(ls "$RES" "$RES/run-1" 2>&1)"
+step "run.yml in $RUN1 s: run 1 complete on $WORKERS (--insecure); database and report fetched"
+
+# 6. a worker host that cannot be reached: named with the reason, the others
+# run.  The host killed is the VM host (its VM dies with it), else node1.
+LOST=node1; [ -n "$KERNEL" ] && LOST=vm1
+LOSTW=node1,node1-docker; [ "$LOST" = vm1 ] && LOSTW=vm1-qemu
 docker kill "$ID-$LOST" >/dev/null || fail "docker kill $LOST"
 TS=$(t)
 ansible-playbook -i "$INV" run.yml -e "lockstep_results_dir=$RES" -e "lockstep_experiment=$TMP/short.yaml" >"$TMP/run2" 2>&1
@@ -256,22 +271,12 @@ if [ "$NLEFT" -gt 0 ]; then
 fi
 step "run.yml with $LOST killed in $RUN2 s: $(grep -o "left out: $LOST[^\"]*" "$TMP/run2" | head -1); the others ran; exit $rc"
 
-# 7. CURVE: the lab goes over to CURVE (INV_CURVE); the certificates are
-# made on this control node by this build's `lockstep keygen`
+# 7. CURVE: the lab goes over to the roles' default (INV_CURVE), every
+# worker with its key, the VM's in its initramfs; the certificates are made
+# on this control node by this build's `lockstep keygen`
 docker start "$ID-$LOST" >/dev/null || fail "docker start $LOST"
 wait_for 30 sh -c "docker exec $ID-$LOST systemctl is-system-running 2>/dev/null | grep -qE '^(running|degraded)$'" || fail "$LOST did not come back"
 CURVE=$TMP/curve
-if [ -n "$KERNEL" ]; then
-  # a VM worker cannot use CURVE: asked for, site.yml stops before anything
-  # is made or touched, naming the VM host
-  ansible-playbook -i "$INV" site.yml -e lockstep_curve_enabled=true >"$TMP/site-vm" 2>&1 &&
-    { tail -30 "$TMP/site-vm"; fail "site.yml deployed CURVE with a VM worker"; }
-  grep -q "VM workers cannot use CURVE yet.*: vm1 in group" "$TMP/site-vm" || { tail -30 "$TMP/site-vm"; fail "no reason given for refusing CURVE with a VM worker"; }
-  [ ! -e "$CURVE" ] || fail "site.yml made certificates although it refused CURVE"
-  # INV_CURVE leaves vm1 out; its VM (deployed above, removed by teardown.yml
-  # with INV) is stopped, so that only the intruders below knock without a key
-  docker exec "$ID-vm1" systemctl stop lockstep-vm@vm1-qemu.service || fail "stopping vm1's VM"
-fi
 # the public key of a worker no longer in the inventory: site.yml removes it
 docker exec "$ID-coord" sh -c 'mkdir -p /etc/lockstep/curve/allowed && echo stale >/etc/lockstep/curve/allowed/gone.cert' ||
   fail "planting a stale certificate"
@@ -284,10 +289,11 @@ SITE4=$(since "$TS")
 c=$(changed_total "$TMP/site4")
 [ "$c" = 0 ] || { grep -B2 -A6 '^changed:' "$TMP/site4" | head -60; recap "$TMP/site4"; fail "second site.yml with CURVE changed $c things: not idempotent"; }
 # the certificates: made once here, each host has what it needs, secrets 0600
-expect_eq "$(cd "$CURVE" && stat -c '%n %a' coordinator.cert_secret workers/node1.cert_secret workers/node1-docker.cert_secret 2>&1 | paste -sd' ')" \
-  "coordinator.cert_secret 600 workers/node1.cert_secret 600 workers/node1-docker.cert_secret 600" "certificates on the control node"
+expect_eq "$(cd "$CURVE" && stat -c '%n %a' coordinator.cert_secret $(for w in $WORKERS; do echo "workers/$w.cert_secret"; done) 2>&1 | paste -sd' ')" \
+  "coordinator.cert_secret 600$(for w in $WORKERS; do printf ' workers/%s.cert_secret 600' "$w"; done)" "certificates on the control node"
 expect_eq "$(docker exec "$ID-coord" sh -c 'cd /etc/lockstep/curve && stat -c "%n %a %U" coordinator.cert_secret && ls allowed' 2>&1 | paste -sd' ')" \
-  "coordinator.cert_secret 600 root node1-docker.cert node1.cert" "coordinator: its secret certificate, the inventory's workers admitted"
+  "coordinator.cert_secret 600 root $(for w in $WORKERS; do echo "$w.cert"; done | LC_ALL=C sort | paste -sd' ')" \
+  "coordinator: its secret certificate, the inventory's workers admitted"
 expect_eq "$(docker exec -w "$NODE1_SHARED/curve" "$ID-node1" stat -c '%n %a %U' node1.cert_secret node1-docker.cert_secret coordinator.cert 2>&1 | paste -sd' ')" \
   "node1.cert_secret 600 lockstep node1-docker.cert_secret 600 root coordinator.cert 644 root" "node1: its workers' secret certificates, the coordinator's public one"
 cmp -s "$CURVE/coordinator.cert" "$NODE1_SHARED/curve/coordinator.cert" || fail "node1 has another coordinator certificate"
@@ -298,10 +304,36 @@ docker inspect -f '{{json .Config.Cmd}} {{range .HostConfig.Mounts}}{{.Source}}:
 grep -qF -- '"--cert","/etc/lockstep/curve/worker.cert_secret","--server-cert","/etc/lockstep/curve/coordinator.cert"' "$TMP/dw" &&
   grep -qF "$NODE1_SHARED/curve/node1-docker.cert_secret:/etc/lockstep/curve/worker.cert_secret:true" "$TMP/dw" &&
   grep -q ' true$' "$TMP/dw" || fail "docker worker container without its certificates, or not running: $(cat "$TMP/dw")"
-step "site.yml with CURVE in $SITE3 s, again in $SITE4 s (changed=0): certificates made here, installed with their modes, the stale key gone"
+# the VM host: its VM's secret certificate and the coordinator's public one,
+# root's; QEMU boots the VM's own initramfs: the shared one with a cpio of
+# the two appended, where lockstep-vm-init finds them
+VMNOTE=
+if [ -n "$KERNEL" ]; then
+  expect_eq "$(docker exec -w /etc/lockstep/curve "$ID-vm1" stat -c '%n %a %U' vm1-qemu.cert_secret coordinator.cert 2>&1 | paste -sd' ')" \
+    "vm1-qemu.cert_secret 600 root coordinator.cert 644 root" "vm1: its VM's secret certificate, the coordinator's public one"
+  OWN=/var/lib/lockstep/vm/vm1-qemu.initramfs.cpio
+  wait_for 60 sh -c "docker exec $ID-vm1 pgrep -af qemu-system | grep -qF -- '-initrd $OWN '" ||
+    fail "vm1: QEMU does not boot the VM's own initramfs: $(docker exec "$ID-vm1" pgrep -af qemu-system; docker exec "$ID-vm1" journalctl -u lockstep-vm@vm1-qemu --no-pager 2>&1 | tail -5)"
+  expect_eq "$(docker exec "$ID-vm1" stat -c '%a %U' "$OWN" 2>&1)" "600 root" "vm1: the VM's own initramfs"
+  # (its first bytes are the shared initramfs; the rest is the certificates' cpio)
+  docker exec "$ID-vm1" sh -c "n=\$(stat -c %s /var/lib/lockstep/vm/initramfs.cpio) &&
+    cmp -n \$n /var/lib/lockstep/vm/initramfs.cpio $OWN && tail -c +\$((n + 1)) $OWN | cpio -itv --quiet" >"$TMP/vmcpio" 2>&1 ||
+    { cat "$TMP/vmcpio"; fail "vm1: the VM's initramfs is not the shared one with a cpio appended"; }
+  expect_eq "$(awk '{ print $1, $3, $NF }' "$TMP/vmcpio" | paste -sd' ')" \
+    "drwxr-xr-x root etc drwxr-xr-x root etc/lockstep -rw-r--r-- root etc/lockstep/coordinator.cert -rw------- root etc/lockstep/worker.cert_secret" \
+    "vm1: the cpio appended to the VM's initramfs"
+  docker exec "$ID-vm1" sh -c "tail -c +\$((\$(stat -c %s /var/lib/lockstep/vm/initramfs.cpio) + 1)) $OWN |
+    cpio -i --to-stdout --quiet etc/lockstep/worker.cert_secret" | cmp -s - "$CURVE/workers/vm1-qemu.cert_secret" ||
+    fail "vm1: the VM's initramfs holds another secret certificate than the control node's vm1-qemu.cert_secret"
+  VMNOTE=", vm1-qemu's in its initramfs"
+fi
+step "site.yml with CURVE in $SITE3 s, again in $SITE4 s (changed=0): certificates made here, installed with their modes$VMNOTE, the stale key gone"
 
-# run.yml with --keys, while two intruders on node1 knock: a worker with no
-# key, and one with a key of its own (and the coordinator's public one)
+# run.yml with --keys and the smoke experiment (the roles' default), while
+# two intruders on node1 knock: a worker with no key, and one with a key of
+# its own (and the coordinator's public one).  They retry at least every
+# 5 s, as the workers of the run do: the run (admission, six phases, one
+# worker a TCG VM) lasts longer than that.
 "$LOCKSTEP" keygen "$NODE1_SHARED/rogue" --workers intruder-rogue >/dev/null || fail "keygen of the intruder's key"
 intruder() {  # NAME [ARGS]: a lockstep-worker on node1 in the background; prints its pid there
   docker exec "$ID-node1" sh -c "timeout 300 lockstep-worker --connect tcp://$COORD_IP:5555 --name $1 --spool /tmp/$1 ${*:2} \
@@ -309,41 +341,39 @@ intruder() {  # NAME [ARGS]: a lockstep-worker on node1 in the background; print
 }
 INTRUDERS="$(intruder intruder-nokey) $(intruder intruder-rogue --cert "$NODE1_SHARED/rogue/workers/intruder-rogue.cert_secret" \
   --server-cert "$NODE1_SHARED/curve/coordinator.cert")"
-cat >"$TMP/knock.yaml" <<'EOF2'
-name: knock
-description: "one null phase long enough for the intruders to knock (they retry at least every 5 s)"
-start_delay: 100ms
-grace: 10s
-phases:
-  - name: knock
-    bench: null
-    params:
-      sleep: 8s
-EOF2
 BEFORE=$(sql "SELECT COALESCE(MAX(id), 0) FROM runs")
 TS=$(t)
-ansible-playbook -i "$INV_CURVE" run.yml -e "lockstep_results_dir=$RES" -e "lockstep_experiment=$TMP/knock.yaml" >"$TMP/run3" 2>&1 ||
+ansible-playbook -i "$INV_CURVE" run.yml -e "lockstep_results_dir=$RES" >"$TMP/run3" 2>&1 ||
   { tail -60 "$TMP/run3"; fail "run.yml with CURVE"; }
 RUN3=$(since "$TS")
 docker exec "$ID-node1" kill $INTRUDERS 2>/dev/null
 R=$((BEFORE + 1))
 grep -q '"\$ lockstep run .* --keys /etc/lockstep/curve' "$TMP/run3" && ! grep -q -- '--insecure' "$TMP/run3" ||
   { grep -A3 "TASK \[Show lockstep" "$TMP/run3"; fail "the coordinator did not run with --keys /etc/lockstep/curve"; }
-grep -qF 'CURVE: 2 worker key(s) allowed (/etc/lockstep/curve/allowed)' "$TMP/run3" ||
-  { grep -A20 "TASK \[Show lockstep" "$TMP/run3"; fail "the coordinator did not say it admits the 2 workers' keys"; }
+grep -qF "CURVE: $NW worker key(s) allowed (/etc/lockstep/curve/allowed)" "$TMP/run3" ||
+  { grep -A20 "TASK \[Show lockstep" "$TMP/run3"; fail "the coordinator did not say it admits the $NW workers' keys"; }
 grep -q "refused a connection from $NODE1_IP: it did not complete the CURVE handshake" "$TMP/run3" ||
   { grep -A20 "TASK \[Show lockstep" "$TMP/run3"; fail "no refusal of the worker without a key from $NODE1_IP"; }
 grep -q "refused a worker at $NODE1_IP: its CURVE key [^ ]* is not in /etc/lockstep/curve/allowed" "$TMP/run3" ||
   { grep -A20 "TASK \[Show lockstep" "$TMP/run3"; fail "no refusal of the worker with an unknown key from $NODE1_IP"; }
+# only the intruders were refused: no refusal from anywhere else (the VM's
+# connections come from vm1's address, through QEMU's NAT)
+grep -oE 'refused a (connection from|worker at) [0-9.]+' "$TMP/run3" | grep -vE " $NODE1_IP\$" &&
+  { grep -A30 "TASK \[Show lockstep" "$TMP/run3"; fail "the coordinator refused someone besides the intruders"; }
 expect_eq "$(sql "SELECT status FROM runs WHERE id=$R")" complete "status of the CURVE run"
-expect_eq "$(sql "SELECT name FROM workers WHERE run=$R" | LC_ALL=C sort | paste -sd' ')" "node1 node1-docker" "workers of the CURVE run"
-expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE run=$R AND status='ok'")" 2 "results of the CURVE run"
+expect_eq "$(sql "SELECT name || '=' || platform FROM workers WHERE run=$R" | LC_ALL=C sort | paste -sd' ')" \
+  "$(for w in $WORKERS; do case $w in *-docker) p=docker;; *-qemu) p=qemu;; *) p=native;; esac; echo "$w=$p"; done | LC_ALL=C sort | paste -sd' ')" \
+  "workers of the CURVE run and their platforms"
+expect_eq "$(sql "SELECT COUNT(DISTINCT worker) FROM results WHERE run=$R AND status='ok'")" "$NW" "workers with results in the CURVE run"
+expect_eq "$(sql "SELECT COUNT(*) FROM results WHERE run=$R AND status!='ok'")" 0 "failed or lost results of the CURVE run"
+expect_eq "$(sql "SELECT COUNT(DISTINCT phase) FROM results WHERE run=$R")" 6 "phases with results in the CURVE run"
+[ -s "$RES/run-$R/report.html" ] && [ -s "$RES/run-$R/results.csv" ] || fail "report of the CURVE run not fetched: $(ls "$RES" 2>&1)"
 grep -oE '(CURVE: [0-9]+ worker key|refused a )[^"]*' "$TMP/run3" | sed 's/^/    /'
-step "run.yml with CURVE in $RUN3 s: run $R complete on node1, node1-docker (--keys); the intruders from $NODE1_IP refused (no key; unknown key)"
+step "run.yml with CURVE in $RUN3 s: smoke run $R complete on $WORKERS (--keys); the intruders from $NODE1_IP refused (no key; unknown key)"
 
-# 8. teardown.yml (the first inventory: every host): nothing of lockstep left
+# 8. teardown.yml: nothing of lockstep left
 TS=$(t)
-ansible-playbook -i "$INV" teardown.yml >"$TMP/down" 2>&1 || { tail -60 "$TMP/down"; fail "teardown.yml"; }
+ansible-playbook -i "$INV_CURVE" teardown.yml >"$TMP/down" 2>&1 || { tail -60 "$TMP/down"; fail "teardown.yml"; }
 TEARDOWN=$(since "$TS")
 for h in $HOSTS; do
   left=$(docker exec "$ID-$h" sh -c 'dpkg-query -W -f="\${Status} \${Package}\n" lockstep lockstep-worker 2>/dev/null | grep "ok installed";
@@ -360,4 +390,4 @@ step "teardown.yml in $TEARDOWN s: packages, services, containers, image, VMs, c
 
 echo "timings: site.yml ${SITE1} s, again ${SITE2} s, run.yml ${RUN1} s, run.yml with a lost host ${RUN2} s," \
   "site.yml with CURVE ${SITE3} s, again ${SITE4} s, run.yml with CURVE ${RUN3} s, teardown ${TEARDOWN} s; whole test $(since "$T0") s"
-pass "ansible: lint, syntax, site.yml, idempotence, check mode, run.yml, a lost host, CURVE (certificates, --keys, intruders refused), teardown"
+pass "ansible: lint, syntax, site.yml, idempotence, check mode, run.yml, a lost host, CURVE for native, docker and VM workers (certificates, --keys, smoke, intruders refused), teardown"
