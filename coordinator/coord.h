@@ -25,6 +25,7 @@ struct cworker {
     char *name;
     int rank;
     char *platform, *hostname, *kernel, *cpu_model, *advertise;
+    char *coord_host;            /* HELLO: the host it reached us at (its route to our host) */
     int64_t cores, mem_bytes, pid;
     int64_t joined_at;           /* coordinator wall clock */
     int64_t last_seen;           /* monotonic */

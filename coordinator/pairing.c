@@ -121,12 +121,14 @@ int pair_plan_public(const struct pair_target *targets, size_t ntargets, size_t 
     return (int)((nclients + w - 1) / w);
 }
 
-int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, struct pair_slot *slots)
+int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, size_t rotation,
+                    struct pair_slot *slots)
 {
     size_t w = s_wave_size(nservers, nclients, wave_max);
     for (size_t c = 0; c < nclients; c++) {
         slots[c].wave = (int)(c / w);
-        slots[c].server = (int)(c % w);
+        /* w consecutive clients: distinct residues, so distinct servers */
+        slots[c].server = nservers ? (int)((c + rotation) % nservers) : 0;
         slots[c].peers = NULL;
     }
     return nclients ? (int)((nclients + w - 1) / w) : 0;

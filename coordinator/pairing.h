@@ -8,7 +8,8 @@
  * endpoint is left for the next candidate: the next port, then the next host.
  *
  * Local servers (workers) serve one client at a time: waves of at most as
- * many clients as servers, client i of a wave on server i.
+ * many clients as servers, each on a server of its own, rotating per
+ * repetition.
  */
 #ifndef LOCKSTEP_PAIRING_H
 #define LOCKSTEP_PAIRING_H
@@ -36,8 +37,13 @@ struct pair_slot {
  * attempt_limit caps each client's candidate list (>= 1). */
 int pair_plan_public(const struct pair_target *targets, size_t ntargets, size_t nclients,
                      size_t wave_max, size_t attempt_limit, struct pair_slot *slots);
-/* Plan nclients against nservers local servers; returns the number of waves. */
-int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, struct pair_slot *slots);
+/* Plan nclients against nservers local servers; returns the number of waves.
+ * Client c gets server (c + rotation) % nservers: the clients of one wave
+ * (at most nservers) get distinct servers, every server serves when there
+ * are as many clients (round-robin included), and a rotation that grows by
+ * one per repetition moves each client to the next server. */
+int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, size_t rotation,
+                    struct pair_slot *slots);
 void pair_slots_free(struct pair_slot *slots, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
  * clients outnumber endpoints, fallback order next port then next host. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,15 +127,62 @@ static void test_local(void **state)
     (void)state;
     struct pair_slot s[5];
     /* 5 clients, 2 servers: a server serves one client at a time */
-    assert_int_equal(pair_plan_local(2, 5, 0, s), 3);
+    assert_int_equal(pair_plan_local(2, 5, 0, 0, s), 3);
     int expect_wave[] = { 0, 0, 1, 1, 2 }, expect_server[] = { 0, 1, 0, 1, 0 };
     for (int i = 0; i < 5; i++) {
         assert_int_equal(s[i].wave, expect_wave[i]);
         assert_int_equal(s[i].server, expect_server[i]);
         assert_null(s[i].peers);
     }
-    assert_int_equal(pair_plan_local(3, 2, 0, s), 1);
-    assert_int_equal(pair_plan_local(3, 3, 1, s), 3); /* round-robin */
+    assert_int_equal(pair_plan_local(3, 2, 0, 0, s), 1);
+    assert_int_equal(pair_plan_local(3, 3, 1, 0, s), 3); /* round-robin */
+}
+
+/* Round-robin (one client a wave) uses every server, not server 0 only. */
+static void test_local_round_robin_uses_every_server(void **state)
+{
+    (void)state;
+    struct pair_slot s[4];
+    assert_int_equal(pair_plan_local(2, 4, 1, 0, s), 4);
+    int expect_server[] = { 0, 1, 0, 1 };
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(s[i].wave, i);
+        assert_int_equal(s[i].server, expect_server[i]);
+    }
+    /* one client, two servers: the repetitions alternate between them */
+    bool used[2] = { false, false };
+    for (size_t rep = 0; rep < 2; rep++) {
+        assert_int_equal(pair_plan_local(2, 1, 1, rep, s), 1);
+        used[s[0].server] = true;
+    }
+    assert_true(used[0] && used[1]);
+}
+
+/* Pairs rotate between repetitions, and the clients of one wave never
+ * share a server, whatever the rotation. */
+static void test_local_rotation(void **state)
+{
+    (void)state;
+    struct pair_slot s[7];
+    for (size_t rot = 0; rot < 6; rot++) {
+        int waves = pair_plan_local(3, 7, 0, rot, s);
+        assert_int_equal(waves, 3);
+        for (int w = 0; w < waves; w++) {
+            bool taken[3] = { false, false, false };
+            for (int i = 0; i < 7; i++) {
+                if (s[i].wave != w)
+                    continue;
+                assert_false(taken[s[i].server]);
+                taken[s[i].server] = true;
+            }
+        }
+        assert_int_equal(s[0].server, (int)(rot % 3));
+    }
+    int first;
+    pair_plan_local(2, 2, 0, 0, s);
+    first = s[0].server;
+    pair_plan_local(2, 2, 0, 1, s);
+    assert_int_not_equal(s[0].server, first);
 }
 
 int main(void)
@@ -145,6 +193,8 @@ int main(void)
         cmocka_unit_test(test_public_disjoint_and_waves),
         cmocka_unit_test(test_public_no_endpoint),
         cmocka_unit_test(test_local),
+        cmocka_unit_test(test_local_round_robin_uses_every_server),
+        cmocka_unit_test(test_local_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
