@@ -391,6 +391,15 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
     const char **keys = calloc(n + 1, sizeof *keys), **vals = calloc(n + 1, sizeof *vals);
     for (size_t i = 0; i < n; i++)
         proto_strmap_get(m, "params", i, &keys[i], &vals[i]);
+    /* a server behind a port forward listens on the forwarded port */
+    char fwd[16];
+    const char *role = proto_str(m, "role");
+    if (w->o->fwd_guest && role && strcmp(role, "server") == 0) {
+        snprintf(fwd, sizeof fwd, "%d", w->o->fwd_guest);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(keys[i], "port") == 0 && strcmp(vals[i], "0") == 0)
+                vals[i] = fwd;
+    }
     char err[256];
     void *opts = NULL;
     int rc = bench_opts_parse(ops, keys, vals, n, &opts, err, sizeof err);
@@ -490,7 +499,11 @@ static void s_on_job_event(struct wk *w)
             /* a server tells where it listens; ":port" means at our address */
             char ep[sizeof w->advertise + sizeof j->ctx.endpoint + 4];
             const char *e = j->ctx.endpoint[0] ? ep : NULL;
-            if (j->ctx.endpoint[0] == ':')
+            if (j->ctx.endpoint[0] == ':' && w->o->fwd_guest &&
+                atoi(j->ctx.endpoint + 1) == w->o->fwd_guest)
+                /* "@": on the coordinator's host, each client at its own route */
+                snprintf(ep, sizeof ep, "@:%d", w->o->fwd_host);
+            else if (j->ctx.endpoint[0] == ':')
                 snprintf(ep, sizeof ep, "%s%s%s%s", strchr(w->advertise, ':') ? "[" : "",
                          w->advertise, strchr(w->advertise, ':') ? "]" : "", j->ctx.endpoint);
             else

@@ -3,7 +3,10 @@
 # with role: server (not measured, no part in other phases); each client is
 # sent to it at its own route to the coordinator's host — 127.0.0.1 natively,
 # the bridge gateway from the container, 10.0.2.2 from the QEMU guest — so
-# native, docker and qemu all measure, and nothing is left behind.
+# native, docker and qemu all measure.  A VM serves too: the host forwards a
+# port of its own into the guest (QEMU hostfwd, tcp and udp), and native and
+# docker clients reach it at their route to the host and that port.
+# Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/platforms.sh"
 why=$(docker_missing); [ -z "$why" ] || skip "$why"
@@ -27,6 +30,10 @@ phases:
   - name: uplink
     bench: iperf
     servers: [server]
+    params: {streams: 2, time: 2s}
+  - name: to-vm
+    bench: iperf
+    servers: [qemu]
     params: {streams: 2, time: 2s}
 EOF
 DB=$TMP/up.db
@@ -58,5 +65,19 @@ for w in native docker qemu; do
   esac
   [[ "$target" == "$want:"* ]] || fail "$w reached the server at '$target', expected $want:PORT"
   echo "$w: $v Mbit/s to $target (rtt mean $(det $w rtt_mean_ms) ms, cpu $(det $w cpu_local_pct)%)"
+done
+# the VM served native and docker through its port forward
+fwd=$(sql "SELECT network FROM platforms WHERE name='qemu'" | sed -n 's/.*host port \([0-9]*\) forwarded.*/\1/p')
+[ -n "$fwd" ] || fail "qemu's conditions do not name its forwarded port"
+for w in native docker; do
+  v=$(sql "SELECT value FROM results r JOIN phases p ON p.run=r.run AND p.idx=r.phase
+           WHERE p.name='to-vm' AND r.worker='$w' AND r.metric='received_Mbps' AND r.status='ok'")
+  [ -n "$v" ] || fail "$w: no ok row against the VM server"
+  t=$(sql "SELECT value FROM result_details d JOIN phases p ON p.run=d.run AND p.idx=d.phase
+           WHERE p.name='to-vm' AND d.worker='$w' AND d.key='target'")
+  [[ "$t" == *":$fwd" ]] || fail "$w reached the VM at '$t', expected the forwarded port $fwd"
+  expect_eq "$(sql "SELECT value FROM result_details d JOIN phases p ON p.run=d.run AND p.idx=d.phase
+           WHERE p.name='to-vm' AND d.worker='$w' AND d.key='server.worker'")" qemu "$w: served by the VM"
+  echo "$w -> qemu server: $v Mbit/s at $t"
 done
 pass "uplink from native $(mbps native), docker $(mbps docker), qemu $(mbps qemu) Mbit/s to a native server; $((SECONDS - t0)) s"
