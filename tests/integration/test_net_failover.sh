@@ -67,6 +67,11 @@ phases:
     repetitions: 2
     servers: [local-0, local-1]
     params: {time: 1s, streams: 1}
+  - name: two-at-once
+    bench: iperf
+    schedule: lockstep
+    servers: [local-0, local-1]
+    params: {time: 1s, streams: 1}
 EOF
 "$LOCKSTEP" validate "$TMP/fo.yaml" >/dev/null || fail "test experiment invalid"
 DB=$TMP/fo.db
@@ -75,7 +80,7 @@ DB=$TMP/fo.db
 "$LOCKSTEP" run "$TMP/fo.yaml" --local 4 --db "$DB" -v >"$TMP/out" 2>"$TMP/err" &
 coord=$!
 PIDS+=($coord)
-wait_for 90 grep -q "phase 3/4 busy" "$TMP/err" || { tail -20 "$TMP/err"; fail "phase busy never began"; }
+wait_for 90 grep -q "phase 3/5 busy" "$TMP/err" || { tail -20 "$TMP/err"; fail "phase busy never began"; }
 timeout 20 iperf3 -c "$ADDR" -p 5202 -t 4 -b 1M >/dev/null 2>&1 &
 holder=$!
 wait "$coord"
@@ -130,8 +135,14 @@ for rep in 1 2; do
 done
 [ "$(d two-servers local-2 server.worker 1)" != "$(d two-servers local-2 server.worker 2)" ] ||
   fail "D: local-2 had the same server in both repetitions"
-expect_eq "$(sql "SELECT COUNT(*) FROM result_details WHERE key='shared_host'")" 0 \
-  "D: round-robin pairs never share the host"
+expect_eq "$(sql "SELECT COUNT(*) FROM result_details d JOIN phases p ON p.run=d.run AND p.idx=d.phase
+  WHERE p.name='two-servers' AND key='shared_host'")" 0 "D: round-robin pairs never share the host"
+# ... and under lockstep the two pairs run at once on this host: said and stored
+sh=$(d two-at-once local-2 shared_host)
+[[ "$sh" == "local-3->local-"[01]" on the coordinator's host" ]] || fail "D: local-2's shared_host is '$sh'"
+[ -n "$(d two-at-once local-3 shared_host)" ] || fail "D: no shared_host on local-3"
+grep -q "two-at-once rep 1: local-2 measured at the same time as" "$TMP/err" || fail "D: no warning"
+
 
 # E: a client that fails does not take its server down.  The coordinator
 # listens on the host side of a second namespace's veth; srv and c2 run on
