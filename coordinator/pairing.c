@@ -141,3 +141,31 @@ void pair_slots_free(struct pair_slot *slots, size_t n)
         slots[i].peers = NULL;
     }
 }
+
+bool pair_on_coord_host(const char *route, const char *advertise, const char *endpoint)
+{
+    if (endpoint && endpoint[0] == '@')
+        return true; /* serves through a port forward on the coordinator's host */
+    if (!route || !*route)
+        return false;
+    if (strncmp(route, "127.", 4) == 0 || strcmp(route, "::1") == 0 ||
+        strcmp(route, "localhost") == 0)
+        return true;
+    return advertise && strcmp(advertise, route) == 0;
+}
+
+char *pair_endpoint(const char *endpoint, bool server_on_coord_host, const char *client_route)
+{
+    const char *colon = strrchr(endpoint, ':');
+    const char *host = client_route && *client_route ? client_route : NULL;
+    if (colon && endpoint[0] == '@' && !host)
+        host = "127.0.0.1"; /* a client that does not say: on this host */
+    if (!colon || !server_on_coord_host || !host)
+        return strdup(endpoint);
+    bool v6 = strchr(host, ':') != NULL;
+    size_t len = strlen(host) + strlen(colon) + 3;
+    char *ep = malloc(len);
+    if (ep)
+        snprintf(ep, len, "%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", colon);
+    return ep;
+}

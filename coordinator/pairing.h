@@ -14,6 +14,7 @@
 #ifndef LOCKSTEP_PAIRING_H
 #define LOCKSTEP_PAIRING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pair_target {
@@ -45,5 +46,17 @@ int pair_plan_public(const struct pair_target *targets, size_t ntargets, size_t 
 int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, size_t rotation,
                     struct pair_slot *slots);
 void pair_slots_free(struct pair_slot *slots, size_t n);
+
+/* Is a worker on the coordinator's host?  route: the host it connected to
+ * the coordinator at (its HELLO's coord_host); advertise: its own address;
+ * endpoint: where it serves ("@:port" = through a port forward of the
+ * coordinator's host, a VM).  Loopback routes, a route equal to its own
+ * address and a forward all say yes. */
+bool pair_on_coord_host(const char *route, const char *advertise, const char *endpoint);
+/* Where a client whose route to the coordinator's host is client_route
+ * reaches a server listening at endpoint ("host:port", "[v6]:port",
+ * "@:port"): a server on the coordinator's host at the client's route and
+ * the server's port, any other where it says.  malloc'd (NULL: no memory). */
+char *pair_endpoint(const char *endpoint, bool server_on_coord_host, const char *client_route);
 
 #endif

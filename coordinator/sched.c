@@ -497,44 +497,19 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
     s_go(c, pidx, rep, set, nready, &rc, NULL);
 }
 
-/* Is w on the coordinator's host?  It reached us over loopback, or at
- * the very address it is itself reached at. */
+/* Is w on the coordinator's host (pairing.h)? */
 static bool s_on_coord_host(const struct cworker *w)
 {
-    if (w->endpoint && w->endpoint[0] == '@')
-        return true; /* serves through a port forward on our host (a VM) */
-    const char *h = w->coord_host;
-    if (!h || !*h)
-        return false;
-    if (strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 || strcmp(h, "localhost") == 0)
-        return true;
-    return w->advertise && strcmp(w->advertise, h) == 0;
+    return pair_on_coord_host(w->coord_host, w->advertise, w->endpoint);
 }
 
-/* Where client cl reaches a server that listens at endpoint ("host:port",
- * "[v6]:port", or "@:port" — a port of the coordinator's host forwarded to
- * the server, a VM): a server on the coordinator's host listens on every
- * address and is reached at the client's own route to that host (127.0.0.1,
- * a docker bridge gateway, qemu's 10.0.2.2); any other server where it
- * says.  malloc'd. */
+/* Where client cl reaches server sv: a server on the coordinator's host
+ * listens on every address and is reached at the client's own route to
+ * that host (127.0.0.1, a docker bridge gateway, qemu's 10.0.2.2); any
+ * other server where it says.  malloc'd. */
 static char *s_endpoint_for(const struct cworker *sv, const struct cworker *cl)
 {
-    const char *colon = strrchr(sv->endpoint, ':');
-    if (colon && sv->endpoint[0] == '@' && (!cl->coord_host || !*cl->coord_host)) {
-        size_t len = strlen(colon) + 10; /* a client that does not say: loopback */
-        char *ep = malloc(len);
-        if (ep)
-            snprintf(ep, len, "127.0.0.1%s", colon);
-        return ep;
-    }
-    if (!colon || !s_on_coord_host(sv) || !cl->coord_host || !*cl->coord_host)
-        return strdup(sv->endpoint);
-    bool v6 = strchr(cl->coord_host, ':') != NULL;
-    size_t len = strlen(cl->coord_host) + strlen(colon) + 3;
-    char *ep = malloc(len);
-    if (ep)
-        snprintf(ep, len, "%s%s%s%s", v6 ? "[" : "", cl->coord_host, v6 ? "]" : "", colon);
-    return ep;
+    return pair_endpoint(sv->endpoint, s_on_coord_host(sv), cl->coord_host);
 }
 
 /* The host a worker runs on, for telling whether pairs share one: the

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "bench.h"
+#include "clock.h"
 
 /* Declared in bench/plugins.h once iperf is registered; repeated here so
  * the test does not depend on that. */
@@ -232,6 +233,25 @@ static void test_options(void **state)
     s_inst_done(&cl);
 }
 
+/* The bound the coordinator's deadline counts: per candidate an attempt
+ * (time + omit + connect_timeout + 5 s) plus the longer of connect_timeout
+ * and busy_retry plus 1 s; candidates capped by attempt_limit. */
+static void test_bound(void **state)
+{
+    (void)state;
+    void *opts = NULL;
+    char err[256];
+    assert_non_null(bench_iperf.bound_ns);
+    assert_int_equal(s_parse(&opts, err, sizeof err, 5, "time=2s", "omit=1s",
+                             "connect_timeout=1s", "busy_retry=4s", "attempt_limit=3"), 0);
+    int64_t cand = (2 + 1 + 1 + 5 + 4 + 1) * NS_PER_SEC;
+    assert_int_equal(bench_iperf.bound_ns(opts, 1), cand + NS_PER_SEC);
+    assert_int_equal(bench_iperf.bound_ns(opts, 2), 2 * cand + NS_PER_SEC);
+    assert_int_equal(bench_iperf.bound_ns(opts, 8), 3 * cand + NS_PER_SEC); /* attempt_limit */
+    assert_true(bench_iperf.bound_ns(opts, 1) > bench_iperf.expected_ns(opts));
+    bench_opts_destroy(&bench_iperf, &opts);
+}
+
 static void test_loopback_pair(void **state)
 {
     (void)state;
@@ -417,6 +437,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_bound),
         cmocka_unit_test(test_loopback_pair),
         cmocka_unit_test(test_busy_falls_over),
         cmocka_unit_test(test_refused),

@@ -185,6 +185,48 @@ static void test_local_rotation(void **state)
     assert_int_not_equal(s[0].server, first);
 }
 
+/* Each client reaches a server on the coordinator's host at its own route
+ * to that host; any other server where it says. */
+static void test_endpoint_as_seen_by_client(void **state)
+{
+    (void)state;
+    /* where the server is */
+    assert_true(pair_on_coord_host("127.0.0.1", "127.0.0.1", "127.0.0.1:5201"));
+    assert_true(pair_on_coord_host("::1", NULL, NULL));
+    assert_true(pair_on_coord_host("192.168.1.10", "192.168.1.10", NULL)); /* its own address */
+    assert_false(pair_on_coord_host("172.17.0.1", "172.17.0.2", "172.17.0.2:5201")); /* docker */
+    assert_false(pair_on_coord_host("10.0.2.2", "10.0.2.15", "10.0.2.15:5201"));  /* a VM... */
+    assert_true(pair_on_coord_host("10.0.2.2", "10.0.2.15", "@:40001"));  /* ...with a forward */
+    assert_false(pair_on_coord_host(NULL, "10.1.1.1", NULL)); /* an old worker: unknown */
+    /* a native server on the coordinator's host, as each platform reaches it */
+    const struct { const char *route, *want; } c[] = {
+        { "127.0.0.1", "127.0.0.1:5201" },   /* native */
+        { "172.17.0.1", "172.17.0.1:5201" }, /* docker: the bridge gateway */
+        { "10.0.2.2", "10.0.2.2:5201" },     /* qemu user networking */
+        { "fd00::1", "[fd00::1]:5201" },     /* an IPv6 route */
+        { NULL, "127.0.0.1:5201" },          /* a client that does not say: as advertised */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *ep = pair_endpoint("127.0.0.1:5201", true, c[i].route);
+        assert_string_equal(ep, c[i].want);
+        free(ep);
+    }
+    /* a VM serving through the host's forward of port 40001 */
+    char *ep = pair_endpoint("@:40001", true, "172.17.0.1");
+    assert_string_equal(ep, "172.17.0.1:40001");
+    free(ep);
+    ep = pair_endpoint("@:40001", true, NULL);
+    assert_string_equal(ep, "127.0.0.1:40001");
+    free(ep);
+    /* a server elsewhere (a lab machine): where it says, for everyone */
+    ep = pair_endpoint("192.168.1.20:5201", false, "10.0.2.2");
+    assert_string_equal(ep, "192.168.1.20:5201");
+    free(ep);
+    ep = pair_endpoint("[fd00::20]:5201", false, "127.0.0.1");
+    assert_string_equal(ep, "[fd00::20]:5201");
+    free(ep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_local),
         cmocka_unit_test(test_local_round_robin_uses_every_server),
         cmocka_unit_test(test_local_rotation),
+        cmocka_unit_test(test_endpoint_as_seen_by_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
