@@ -18,7 +18,7 @@
 
 #define BENCH_API_VERSION 1
 #define BENCH_MAX_METRICS 16
-#define BENCH_MAX_DETAILS 32
+#define BENCH_MAX_DETAILS 64
 
 enum {
     BENCH_F_NONE = 0,
@@ -71,6 +71,10 @@ struct bench_ops {
     int (*validate)(const void *opts, char *err, size_t errlen);
     /* How long run() will take with these options (ns), for deadlines; 0 = unknown. */
     int64_t (*expected_ns)(const void *opts);
+    /* A paired (network) client's bound on run() when it may try
+     * ncandidates servers in turn (failover, busy retries): the coordinator's
+     * deadline for its result counts this instead of expected_ns (optional). */
+    int64_t (*bound_ns)(const void *opts, size_t ncandidates);
     int (*prepare)(struct bench_ctx *ctx);  /* optional; not timed */
     int (*run)(struct bench_ctx *ctx);      /* required; timed */
     void (*cleanup)(struct bench_ctx *ctx); /* optional; always called after prepare */

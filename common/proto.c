@@ -47,7 +47,8 @@ static const s_field_t s_hello[] = {
     REQ("kernel", F_STR),    REQ("cpu_model", F_STR), REQ("cores", F_INT),
     REQ("mem_bytes", F_INT), REQ("pid", F_INT),      OPT("advertise", F_STR),
     OPT("caps", F_STRARRAY), OPT("epoch", F_INT),    OPT("detected", F_STR),
-    OPT("distro", F_STR),    OPT("disk_model", F_STR), OPT("labels", F_STRARRAY), END
+    OPT("distro", F_STR),    OPT("disk_model", F_STR), OPT("labels", F_STRARRAY),
+    OPT("coord_host", F_STR), END
 };
 static const s_field_t s_welcome[] = {
     REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT),
@@ -81,6 +82,7 @@ static const s_field_t s_result[] = {
 };
 static const s_field_t s_ack[] = { RUN_PHASE_REP, OPT("refused", F_STR), END };
 static const s_field_t s_heartbeat[] = { REQ("t", F_INT), OPT("run", F_INT), END };
+static const s_field_t s_stop[] = { RUN_PHASE_REP, END };
 static const s_field_t s_quit[] = { OPT("reason", F_STR), OPT("rejoin", F_BOOL), END };
 
 static const struct {
@@ -101,6 +103,7 @@ static const struct {
     [PROTO_ACK] = { "ACK", s_ack },
     [PROTO_HEARTBEAT] = { "HEARTBEAT", s_heartbeat },
     [PROTO_QUIT] = { "QUIT", s_quit },
+    [PROTO_STOP] = { "STOP", s_stop },
 };
 
 const char *proto_type_name(proto_type_t type)

@@ -12,7 +12,11 @@
  *
  * Messages and who sends them (C = coordinator ROUTER/PUB, W = worker DEALER/SUB):
  *   HELLO     W->C  name platform hostname kernel cpu_model cores mem_bytes pid
- *                   [advertise] [caps: array of str] [epoch]
+ *                   [advertise] [caps: array of str] [epoch] [coord_host]
+ *                   (coord_host: the host of the endpoint it connected to —
+ *                   its own route to the coordinator's host: 127.0.0.1, a
+ *                   docker bridge gateway, 10.0.2.2 — so that a server on
+ *                   the coordinator's host is given to it at that address)
  *                   (epoch: the one the worker last had in this run, 0 at
  *                   first; a lost worker that comes back gets a new one)
  *   WELCOME   C->W  run rank pub hb_ms [epoch] [boot_id]
@@ -36,6 +40,9 @@
  *   ACK       C->W  run phase rep [refused]  (refused: why the result was not
  *                   stored and never will be; the worker drops it either way)
  *   HEARTBEAT both  t [run]             (run: the sender's run key, on PUB)
+ *   STOP      C->W  run phase rep          (end that repetition now if it still
+ *                   runs — a server whose client has reported — and report it
+ *                   as failed "stopped")
  *   QUIT      C->W/C=>*  [reason] [rejoin] (rejoin: not the end; this
  *                   coordinator does not know the worker as it is (declared
  *                   lost, or restarted): register again with HELLO)
@@ -69,6 +76,7 @@ typedef enum {
     PROTO_ACK,
     PROTO_HEARTBEAT,
     PROTO_QUIT,
+    PROTO_STOP,
     PROTO_TYPE_COUNT
 } proto_type_t;
 

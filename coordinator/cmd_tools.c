@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "experiment.h"
 #include "export.h"
+#include "export_details.h"
 #include "store.h"
 
 static int s_help_or_bad(int ch, const char *usage, const char *cmd)
@@ -61,15 +62,21 @@ int cmd_validate(int argc, char **argv)
 int cmd_export(int argc, char **argv)
 {
     static const char *usage =
-        "usage: lockstep export [--db PATH] [--run ID] [--format csv|json|wide] [--out FILE]\n\n"
+        "usage: lockstep export [--db PATH] [--run ID] [--format csv|json|wide] [--details]\n"
+        "                       [--out FILE]\n\n"
         "Write stored results in the long format, one row per (run, phase, repetition,\n"
         "worker, metric); CSV columns: run,phase,bench,rep,worker,platform,metric,unit,value,status\n"
         "'wide' is the course's CSV instead, one row per worker and repetition:\n"
         "platform,time,cpu,mem,diskRand,diskSeq,fork,uplink (the headline metric of the\n"
-        "phase of each name, or of the only phase running that benchmark).\n\n"
+        "phase of each name, or of the only phase running that benchmark).\n"
+        "--details writes what benchmarks reported beside their metrics (iperf's target,\n"
+        "attempts, round trip, CPU use, congestion control, per-stream figures, the\n"
+        "server's view, option values): CSV run,phase,bench,rep,worker,platform,key,value;\n"
+        "JSON one object per result with its metrics and details nested.\n\n"
         "  -d, --db PATH      results database (default lockstep.db)\n"
         "  -r, --run ID       one run (default: the latest); 'all' for every run (not wide)\n"
         "  -f, --format FMT   csv (default), json or wide\n"
+        "  -D, --details      result details instead of metrics (csv or json)\n"
         "  -o, --out FILE     write there instead of standard output\n"
         "      --by DIM       what the platform column holds: platform (default: what a\n"
         "                     worker was launched as, else what it declares), worker,\n"
@@ -77,21 +84,25 @@ int cmd_export(int argc, char **argv)
     static const struct option longopts[] = {
         { "db", required_argument, NULL, 'd' },     { "run", required_argument, NULL, 'r' },
         { "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },         { "by", required_argument, NULL, 'B' },
+        { "details", no_argument, NULL, 'D' },      { "help", no_argument, NULL, 'h' },
+        { "by", required_argument, NULL, 'B' },
         { NULL, 0, NULL, 0 },
     };
     const char *db = "lockstep.db", *runarg = NULL, *out_path = NULL, *by = "platform";
     export_format_t fmt = EXPORT_CSV;
-    bool wide = false;
+    bool wide = false, details = false;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:r:f:o:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:r:f:o:Dh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd':
             db = optarg;
             break;
         case 'r':
             runarg = optarg;
+            break;
+        case 'D':
+            details = true;
             break;
         case 'f':
             if (strcmp(optarg, "csv") == 0)
@@ -118,6 +129,10 @@ int cmd_export(int argc, char **argv)
     }
     if (optind != argc) {
         fprintf(stderr, "lockstep export: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_INVALID;
+    }
+    if (details && wide) {
+        fprintf(stderr, "lockstep export: --details is csv or json, not wide\n");
         return EXIT_INVALID;
     }
     if (access(db, R_OK) != 0) {
@@ -176,8 +191,9 @@ int cmd_export(int argc, char **argv)
         store_destroy(&s);
         return EXIT_FAIL;
     }
-    int rc = wide ? store_export_wide(s, run, out, err, sizeof err)
-                  : store_export(s, run, fmt, out, err, sizeof err);
+    int rc = wide      ? store_export_wide(s, run, out, err, sizeof err)
+             : details ? store_export_details(s, run, fmt, out, err, sizeof err)
+                       : store_export(s, run, fmt, out, err, sizeof err);
     if (rc)
         fprintf(stderr, "lockstep export: %s\n", err);
     if (out != stdout && fclose(out) != 0) {

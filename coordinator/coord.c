@@ -274,6 +274,7 @@ static void s_worker_free(struct cworker *w)
     for (size_t i = 0; i < w->nlabels; i++)
         free(w->labels[i]);
     free(w->labels);
+    free(w->coord_host);
     free(w->step_error);
     free(w->serving);
     free(w->endpoint);
@@ -480,6 +481,7 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
         w->cpu_model = s_dup(proto_str(m, "cpu_model"));
         w->advertise = proto_str(m, "advertise") ? s_dup(proto_str(m, "advertise")) : NULL;
         s_host_facts(w, m);
+        w->coord_host = proto_str(m, "coord_host") ? s_dup(proto_str(m, "coord_host")) : NULL;
         w->cores = proto_int(m, "cores", 0);
         w->mem_bytes = proto_int(m, "mem_bytes", 0);
         w->pid = proto_int(m, "pid", 0);
@@ -627,6 +629,15 @@ static void s_batch_close(coord_t *c)
     c->nacks = 0;
 }
 
+/* Is w one of ph's servers (by name or platform)? */
+static bool s_serves(const struct exp_phase *ph, const struct cworker *w)
+{
+    for (size_t i = 0; i < ph->nservers; i++)
+        if (strcmp(ph->servers[i], w->name) == 0 || strcmp(ph->servers[i], w->platform) == 0)
+            return true;
+    return false;
+}
+
 static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
 {
     int64_t run = proto_int(m, "run", -1), phase = proto_int(m, "phase", -1),
@@ -658,6 +669,13 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
         return;
     }
     const struct exp_phase *ph = &c->exp->phases[phase];
+    if (!current && ph->nservers && s_serves(ph, w)) {
+        /* a server's report that came after its client's result was
+         * stored and the server released: nothing to keep it under */
+        log_debug("%s: late server report of %s rep %" PRId64 " dropped", w->name, ph->name, rep);
+        s_ack(c, w->name, run, phase, rep, NULL);
+        return;
+    }
     struct bench_metric metrics[BENCH_MAX_METRICS];
     struct bench_detail details[BENCH_MAX_DETAILS];
     size_t nm = 0, nd = 0;

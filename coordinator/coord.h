@@ -28,6 +28,7 @@ struct cworker {
     char *detected, *distro, *disk_model; /* host facts (NULL: not sent) */
     char **labels;               /* "KEY=VALUE", nlabels of them */
     size_t nlabels;
+    char *coord_host;            /* HELLO: the host it reached us at (its route to our host) */
     int64_t cores, mem_bytes, pid;
     int64_t joined_at;           /* coordinator wall clock */
     int64_t last_seen;           /* monotonic */

@@ -34,9 +34,9 @@ enum { T_NAME, T_DESCRIPTION, T_WORKERS, T_SCHEDULE, T_REPS, T_START_DELAY, T_GR
 
 /* A platform instance's settings (struct launch_spec). */
 static const char *const s_plat_keys[] = {"name",  "kind",   "cpus",   "memory", "disk",
-                                          "image", "kernel", "accel",  "volume", "tools", NULL};
+                                          "image", "kernel", "accel",  "volume", "tools", "role", NULL};
 enum { L_NAME, L_KIND, L_CPUS, L_MEMORY, L_DISK, L_IMAGE, L_KERNEL, L_ACCEL, L_VOLUME, L_TOOLS,
-       L_COUNT };
+       L_ROLE, L_COUNT };
 
 static const char *const s_phase_keys[] = {"name",    "bench",   "schedule", "repetitions",
                                            "timeout", "workers", "params",   "servers",
@@ -952,6 +952,14 @@ static void s_platform(loader_t *ld, const yaml_node_t *n, struct launch_spec *s
                   sp->volume);
     if (v[L_TOOLS])
         s_tools(ld, v[L_TOOLS], &sp->tools, &sp->ntools);
+    const char *role;
+    if (v[L_ROLE] && (role = s_key_scalar(ld, v[L_ROLE], "role", "a role"))) {
+        if (strcmp(role, "server") == 0)
+            sp->role = LAUNCH_ROLE_SERVER;
+        else if (strcmp(role, "measured") != 0)
+            s_problem(ld, v[L_ROLE], "role: '%s' is not a role (expected measured, or server: "
+                                     "it only serves network phases)", role);
+    }
 }
 
 static void s_platforms_section(loader_t *ld, struct experiment *exp, const yaml_node_t *seq)

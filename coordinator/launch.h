@@ -46,8 +46,12 @@ struct launch_spec {
                         that exec phases run the same reference tool on every
                         platform */
     size_t ntools;
+    int role;        /* LAUNCH_ROLE_MEASURED, or LAUNCH_ROLE_SERVER: it only serves
+                        network phases (an iperf server on this host), is not
+                        measured and takes no part in other phases */
     int line;        /* where it was written in the experiment (0: command line) */
 };
+enum { LAUNCH_ROLE_MEASURED = 0, LAUNCH_ROLE_SERVER = 1 };
 
 /* What the launchers of one run share. */
 struct launch_env {

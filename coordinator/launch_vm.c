@@ -16,11 +16,14 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/kvm.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +38,33 @@
 #define VM_KVM_PROBE_MS 20000
 /* QEMU user networking: the host's loopback as the guest sees it */
 #define VM_HOST_ADDR "10.0.2.2"
+/* The guest port a VM's iperf server listens on, forwarded from a free
+ * host port (tcp and udp), so that a VM can serve network phases. */
+#define VM_SERVE_PORT 5201
+
+/* A host port free for both TCP and UDP on every address, or 0. */
+static int s_host_port(void)
+{
+    for (int tries = 0; tries < 20; tries++) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+        socklen_t al = sizeof a;
+        int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = 0;
+        if (t >= 0 && bind(t, (struct sockaddr *)&a, sizeof a) == 0 &&
+            getsockname(t, (struct sockaddr *)&a, &al) == 0)
+            port = ntohs(a.sin_port);
+        if (t >= 0)
+            close(t);
+        if (port <= 0)
+            return 0;
+        int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        bool free_udp = u >= 0 && bind(u, (struct sockaddr *)&a, sizeof a) == 0;
+        if (u >= 0)
+            close(u);
+        if (free_udp)
+            return port;
+    }
+    return 0;
+}
 
 /* The modules the guest loads, in this order (each after those it needs),
  * from /lib/modules/<ver>/.  A kernel may have any of them built in; the
@@ -821,13 +851,22 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
         return -1;
     }
 
-    char mem[32], cpus[16], append[512], drive[400], serial[400];
+    char mem[32], cpus[16], append[512], drive[400], serial[400], netdev[128] = "user,id=n0";
+    /* a forward into the guest, so that it can serve (racy like any free
+     * port: qemu fails to start if someone takes it meanwhile) */
+    int fwd = s_host_port();
+    if (fwd)
+        snprintf(netdev, sizeof netdev, "user,id=n0,hostfwd=tcp::%d-:%d,hostfwd=udp::%d-:%d",
+                 fwd, VM_SERVE_PORT, fwd, VM_SERVE_PORT);
     snprintf(mem, sizeof mem, "%" PRId64, s_memory(spec) >> 20);
     snprintf(cpus, sizeof cpus, "%d", s_cpus(spec));
     snprintf(append, sizeof append,
              "console=ttyS0 panic=-1 quiet lockstep.connect=tcp://" VM_HOST_ADDR
              ":%d lockstep.name=%s%s",
              env->port, spec->name, env->verbose ? " lockstep.verbose=1" : "");
+    if (fwd)
+        snprintf(append + strlen(append), sizeof append - strlen(append),
+                 " lockstep.forwarded=%d:%d", VM_SERVE_PORT, fwd);
     snprintf(drive, sizeof drive, "file=%s,if=virtio,format=raw,cache=%s", p->disk,
              direct ? "none" : "writeback");
     /* the console appends to the log qemu's own messages go to */
@@ -867,7 +906,7 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     argv[n++] = "-drive";
     argv[n++] = drive;
     argv[n++] = "-netdev";
-    argv[n++] = "user,id=n0";
+    argv[n++] = netdev;
     argv[n++] = "-device";
     argv[n++] = "virtio-net-pci,netdev=n0,romfile="; /* no iPXE: we boot -kernel */
     argv[n++] = "-device";
@@ -883,8 +922,13 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     l->cond.memory = s_memory(spec);
     snprintf(l->cond.disk, sizeof l->cond.disk, "virtio-blk raw ext4 image cache=%s (host %s)",
              direct ? "none" : "writeback", fs);
-    snprintf(l->cond.network, sizeof l->cond.network,
-             "user-mode NAT (slirp, host at " VM_HOST_ADDR ")");
+    if (fwd)
+        snprintf(l->cond.network, sizeof l->cond.network,
+                 "user-mode NAT (slirp, host at " VM_HOST_ADDR "; host port %d forwarded to "
+                 "its %d)", fwd, VM_SERVE_PORT);
+    else
+        snprintf(l->cond.network, sizeof l->cond.network,
+                 "user-mode NAT (slirp, host at " VM_HOST_ADDR ")");
     if (!direct)
         launch_unenforced(&l->cond, "disk: O_DIRECT refused on %.100s, the host page cache "
                           "is between the guest and the disk", env->state_dir);

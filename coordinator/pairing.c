@@ -121,12 +121,14 @@ int pair_plan_public(const struct pair_target *targets, size_t ntargets, size_t 
     return (int)((nclients + w - 1) / w);
 }
 
-int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, struct pair_slot *slots)
+int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, size_t rotation,
+                    struct pair_slot *slots)
 {
     size_t w = s_wave_size(nservers, nclients, wave_max);
     for (size_t c = 0; c < nclients; c++) {
         slots[c].wave = (int)(c / w);
-        slots[c].server = (int)(c % w);
+        /* w consecutive clients: distinct residues, so distinct servers */
+        slots[c].server = nservers ? (int)((c + rotation) % nservers) : 0;
         slots[c].peers = NULL;
     }
     return nclients ? (int)((nclients + w - 1) / w) : 0;
@@ -138,4 +140,32 @@ void pair_slots_free(struct pair_slot *slots, size_t n)
         free(slots[i].peers);
         slots[i].peers = NULL;
     }
+}
+
+bool pair_on_coord_host(const char *route, const char *advertise, const char *endpoint)
+{
+    if (endpoint && endpoint[0] == '@')
+        return true; /* serves through a port forward on the coordinator's host */
+    if (!route || !*route)
+        return false;
+    if (strncmp(route, "127.", 4) == 0 || strcmp(route, "::1") == 0 ||
+        strcmp(route, "localhost") == 0)
+        return true;
+    return advertise && strcmp(advertise, route) == 0;
+}
+
+char *pair_endpoint(const char *endpoint, bool server_on_coord_host, const char *client_route)
+{
+    const char *colon = strrchr(endpoint, ':');
+    const char *host = client_route && *client_route ? client_route : NULL;
+    if (colon && endpoint[0] == '@' && !host)
+        host = "127.0.0.1"; /* a client that does not say: on this host */
+    if (!colon || !server_on_coord_host || !host)
+        return strdup(endpoint);
+    bool v6 = strchr(host, ':') != NULL;
+    size_t len = strlen(host) + strlen(colon) + 3;
+    char *ep = malloc(len);
+    if (ep)
+        snprintf(ep, len, "%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", colon);
+    return ep;
 }

@@ -8,11 +8,13 @@
  * endpoint is left for the next candidate: the next port, then the next host.
  *
  * Local servers (workers) serve one client at a time: waves of at most as
- * many clients as servers, client i of a wave on server i.
+ * many clients as servers, each on a server of its own, rotating per
+ * repetition.
  */
 #ifndef LOCKSTEP_PAIRING_H
 #define LOCKSTEP_PAIRING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pair_target {
@@ -36,8 +38,25 @@ struct pair_slot {
  * attempt_limit caps each client's candidate list (>= 1). */
 int pair_plan_public(const struct pair_target *targets, size_t ntargets, size_t nclients,
                      size_t wave_max, size_t attempt_limit, struct pair_slot *slots);
-/* Plan nclients against nservers local servers; returns the number of waves. */
-int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, struct pair_slot *slots);
+/* Plan nclients against nservers local servers; returns the number of waves.
+ * Client c gets server (c + rotation) % nservers: the clients of one wave
+ * (at most nservers) get distinct servers, every server serves when there
+ * are as many clients (round-robin included), and a rotation that grows by
+ * one per repetition moves each client to the next server. */
+int pair_plan_local(size_t nservers, size_t nclients, size_t wave_max, size_t rotation,
+                    struct pair_slot *slots);
 void pair_slots_free(struct pair_slot *slots, size_t n);
+
+/* Is a worker on the coordinator's host?  route: the host it connected to
+ * the coordinator at (its HELLO's coord_host); advertise: its own address;
+ * endpoint: where it serves ("@:port" = through a port forward of the
+ * coordinator's host, a VM).  Loopback routes, a route equal to its own
+ * address and a forward all say yes. */
+bool pair_on_coord_host(const char *route, const char *advertise, const char *endpoint);
+/* Where a client whose route to the coordinator's host is client_route
+ * reaches a server listening at endpoint ("host:port", "[v6]:port",
+ * "@:port"): a server on the coordinator's host at the client's route and
+ * the server's port, any other where it says.  malloc'd (NULL: no memory). */
+char *pair_endpoint(const char *endpoint, bool server_on_coord_host, const char *client_route);
 
 #endif

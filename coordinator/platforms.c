@@ -61,6 +61,8 @@ static void s_copy_spec(struct launch_spec *d, const struct launch_spec *s,
     }
 }
 
+static struct inst *s_find(platforms_t *p, const char *name);
+
 platforms_t *platforms_new(const struct experiment *exp, const char *list, char *err,
                            size_t errlen)
 {
@@ -110,6 +112,11 @@ platforms_t *platforms_new(const struct experiment *exp, const char *list, char 
         p->n++;
     }
     free(copy);
+    /* a platform that only serves (role: server) is part of the set-up, not
+     * a platform compared: it comes along with whichever are picked */
+    for (size_t i = 0; p->n && i < exp->nplatforms; i++)
+        if (exp->platforms[i].role == LAUNCH_ROLE_SERVER && !s_find(p, exp->platforms[i].name))
+            s_copy_spec(&p->v[p->n++].spec, &exp->platforms[i], exp);
     if (p->n == 0) {
         snprintf(err, errlen, "--platforms: no platform named (expected e.g. native,docker)");
         platforms_destroy(&p);

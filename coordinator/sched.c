@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "launch.h"
 #include "pairing.h"
 #include "progress.h"
 #include "proto.h"
@@ -190,11 +191,25 @@ static bool s_in_list(char *const *list, size_t n, const struct cworker *w)
     return false;
 }
 
+/* Was w launched from a `platforms:` entry with role: server (one that
+ * only serves network phases and is never measured)? */
+static bool s_serve_only(const struct experiment *exp, const struct cworker *w)
+{
+    for (size_t i = 0; i < exp->nplatforms; i++)
+        if (exp->platforms[i].role == LAUNCH_ROLE_SERVER && !strcmp(exp->platforms[i].name, w->name))
+            return true;
+    return false;
+}
+
 /* A worker takes part in a phase when the phase names it (or its platform),
- * or names nobody; a network phase's servers are not its clients. */
-static bool s_selected(const struct exp_phase *ph, const struct cworker *w)
+ * or names nobody; a network phase's servers are not its clients, and a
+ * serve-only platform measures nothing. */
+static bool s_selected(const struct experiment *exp, const struct exp_phase *ph,
+                       const struct cworker *w)
 {
     if (ph->nservers && s_in_list(ph->servers, ph->nservers, w))
+        return false;
+    if (s_serve_only(exp, w))
         return false;
     return !ph->workers || s_in_list(ph->workers, ph->nworkers, w);
 }
@@ -369,10 +384,76 @@ static void s_record_skew(coord_t *c, int pidx, int rep, int64_t go_at, int64_t 
                   cost->barrier_ns / 1e6, cost->go_send_ns / 1e6, cost->collect_ns / 1e6);
 }
 
+/* The pairs of a network wave being waited for: clients[i] measures
+ * against servers[i] (NULL: a public target). */
+struct netpairs {
+    struct cworker **clients, **servers;
+    size_t n;
+    int64_t window_ns;     /* the wave's result deadline after its start instant */
+    int64_t *done_at;      /* monotonic: when clients[i] was seen finished */
+    int64_t *stop_at;      /* monotonic: when servers[i] was sent STOP */
+    int pidx, rep;
+};
+
+/* A server waits this long for its own report once its client has
+ * reported (an iperf3 server ends a moment after its client), then is told
+ * to STOP, and is released (without blame) this long after that. */
+#define SERVER_AFTER_CLIENT_NS (2 * NS_PER_SEC)
+#define SERVER_AFTER_STOP_NS (4 * NS_PER_SEC)
+
+static void s_send_stop(coord_t *c, struct cworker *w, int pidx, int rep)
+{
+    proto_builder_t *b = proto_begin(PROTO_STOP);
+    proto_put_int(b, "run", c->run_key);
+    proto_put_int(b, "phase", pidx);
+    proto_put_int(b, "rep", rep);
+    void *data;
+    size_t len;
+    if (proto_finish(&b, &data, &len) == 0)
+        coord_send(c, w->name, data, len);
+}
+
+/* Release the servers whose clients have reported: STOP a server that has
+ * not reported SERVER_AFTER_CLIENT_NS after its client, stop waiting for
+ * it SERVER_AFTER_STOP_NS later.  True when every pair is done. */
+static bool s_net_done(coord_t *c, void *arg)
+{
+    struct netpairs *np = arg;
+    int64_t now = clock_mono_ns();
+    bool all = true;
+    for (size_t i = 0; i < np->n; i++) {
+        struct cworker *cl = np->clients[i], *sv = np->servers ? np->servers[i] : NULL;
+        bool client_done = cl->lost || cl->step != STEP_GO;
+        bool server_done = !sv || sv->lost || sv->step != STEP_GO;
+        if (!client_done) {
+            all = false;
+            continue;
+        }
+        if (server_done)
+            continue;
+        if (!np->done_at[i])
+            np->done_at[i] = now;
+        if (!np->stop_at[i] && now - np->done_at[i] >= SERVER_AFTER_CLIENT_NS) {
+            log_info("%s: its client %s has reported; stopping it", sv->name, cl->name);
+            s_send_stop(c, sv, np->pidx, np->rep);
+            np->stop_at[i] = now;
+        }
+        if (np->stop_at[i] && now - np->stop_at[i] >= SERVER_AFTER_STOP_NS) {
+            log_warn("%s: no report %.0f s after STOP; released (it is not lost: its client "
+                     "has reported)", sv->name, SERVER_AFTER_STOP_NS / 1e9);
+            sv->step = STEP_DONE;
+            continue;
+        }
+        all = false;
+    }
+    return all;
+}
+
 /* GO for set[0..n-1] (all READY), wait for their results, store the start
- * skew of a lockstep repetition. */
+ * skew of a lockstep repetition.  np: a network wave (servers released as
+ * their clients report, never lost for a pair's failure). */
 static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
-                 const struct repcost *rc)
+                 const struct repcost *rc, struct netpairs *np)
 {
     const struct exp_phase *ph = &c->exp->phases[pidx];
     if (n == 0 || s_stopping(c))
@@ -391,11 +472,24 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
      * transaction while the workers wait for the start instant */
     coord_flush_clocks(c);
     struct stepset gs = { set, n, STEP_GO, 0 };
-    int64_t window = c->exp->start_delay_ns + s_result_window(c->exp, ph);
-    if (!s_wait(c, s_none_in, &gs, clock_mono_ns() + window) && !s_stopping(c)) {
-        for (size_t i = 0; i < n; i++)
-            if (!set[i]->lost && set[i]->step == STEP_GO)
-                coord_mark_lost(c, set[i], "no RESULT before the phase deadline");
+    int64_t window = c->exp->start_delay_ns +
+                     (np && np->window_ns > 0 ? np->window_ns : s_result_window(c->exp, ph));
+    bool all = np ? s_wait(c, s_net_done, np, clock_mono_ns() + window)
+                  : s_wait(c, s_none_in, &gs, clock_mono_ns() + window);
+    if (!all && !s_stopping(c)) {
+        for (size_t i = 0; i < n; i++) {
+            if (set[i]->lost || set[i]->step != STEP_GO)
+                continue;
+            if (set[i]->serving) {
+                /* a server waits for its client: that is no fault of its own */
+                log_warn("%s: still serving %s at the phase deadline; stopped and released",
+                         set[i]->name, set[i]->serving);
+                s_send_stop(c, set[i], pidx, rep);
+                set[i]->step = STEP_DONE;
+                continue;
+            }
+            coord_mark_lost(c, set[i], "no RESULT before the phase deadline");
+        }
     }
     int64_t collect_ns = clock_wall_ns() - go_at;
     if (ph->schedule == SCHED_LOCKSTEP) {
@@ -441,7 +535,90 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
         s_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns, NULL, NULL, 0);
     size_t nready = s_barrier(c, set, n, barrier_timeout_ns);
     rc.barrier_ns = clock_mono_ns() - rc.t0_mono;
-    s_go(c, pidx, rep, set, nready, &rc);
+    s_go(c, pidx, rep, set, nready, &rc, NULL);
+}
+
+/* Is w on the coordinator's host (pairing.h)? */
+static bool s_on_coord_host(const struct cworker *w)
+{
+    return pair_on_coord_host(w->coord_host, w->advertise, w->endpoint);
+}
+
+/* Where client cl reaches server sv: a server on the coordinator's host
+ * listens on every address and is reached at the client's own route to
+ * that host (127.0.0.1, a docker bridge gateway, qemu's 10.0.2.2); any
+ * other server where it says.  malloc'd. */
+static char *s_endpoint_for(const struct cworker *sv, const struct cworker *cl)
+{
+    return pair_endpoint(sv->endpoint, s_on_coord_host(sv), cl->coord_host);
+}
+
+/* The host a worker runs on, for telling whether pairs share one: the
+ * coordinator's host ("") for workers there or launched by this run. */
+static const char *s_host_of(coord_t *c, const struct cworker *w)
+{
+    if (s_on_coord_host(w) || (c->launched_as && c->launched_as(c->launch_ctx, w->name)))
+        return "";
+    return w->hostname ? w->hostname : "";
+}
+
+/* Pairs of one wave that run at once on one host disturb each other: say
+ * so, and store it as the detail "shared_host" of each such client. */
+static void s_note_shared(coord_t *c, int pidx, int rep, struct cworker **clients,
+                          struct cworker **servers, size_t n)
+{
+    const struct exp_phase *ph = &c->exp->phases[pidx];
+    for (size_t i = 0; i < n; i++) {
+        char note[sizeof ((struct bench_detail *)0)->value] = "";
+        size_t used = 0;
+        const char *hc = s_host_of(c, clients[i]), *hs = servers ? s_host_of(c, servers[i]) : NULL;
+        for (size_t j = 0; j < n; j++) {
+            if (j == i)
+                continue;
+            const char *oc = s_host_of(c, clients[j]), *os = servers ? s_host_of(c, servers[j]) : NULL;
+            const char *at = !strcmp(hc, oc) ? hc : hs && !strcmp(hs, oc) ? hs
+                             : os && !strcmp(hc, os) ? hc : hs && os && !strcmp(hs, os) ? hs : NULL;
+            if (!at)
+                continue;
+            int k = snprintf(note + used, sizeof note - used, "%s%s%s%s on %s", used ? "; " : "",
+                             clients[j]->name, servers ? "->" : "", servers ? servers[j]->name : "",
+                             *at ? at : "the coordinator's host");
+            used = k > 0 && used + (size_t)k < sizeof note ? used + (size_t)k : used;
+        }
+        if (!used)
+            continue;
+        log_warn("phase %s rep %d: %s measured at the same time as %s (one host: the pairs "
+                 "compete; round-robin runs one pair at a time)", ph->name, rep,
+                 clients[i]->name, note);
+        struct bench_detail d;
+        snprintf(d.key, sizeof d.key, "shared_host");
+        snprintf(d.value, sizeof d.value, "%s", note);
+        struct store_result r = { .phase = pidx, .rep = rep, .worker = clients[i]->name,
+                                  .status = "ok", .details = &d, .ndetails = 1 };
+        if (store_result_put(c->store, c->run, &r) != 0)
+            log_warn("%s: cannot store a shared_host note: %s", store_path(c->store),
+                     store_errmsg(c->store));
+    }
+}
+
+/* How many candidates a peers list "h:p,h:p" holds. */
+static size_t s_count_peers(const char *peers)
+{
+    size_t n = 1;
+    for (const char *p = peers; p && *p; p++)
+        n += *p == ',';
+    return n;
+}
+
+/* The result deadline of a network wave (after its start instant): what
+ * the client with the most candidates may take, failing over and retrying
+ * busy servers as the phase allows, plus grace.  An explicit timeout wins. */
+static int64_t s_net_window(const struct experiment *exp, const struct exp_phase *ph,
+                            size_t ncand)
+{
+    if (ph->timeout_ns > 0 || !ph->bench->bound_ns)
+        return s_result_window(exp, ph);
+    return ph->bench->bound_ns(ph->opts, ncand ? ncand : 1) + exp->grace_ns;
 }
 
 /* One wave of a network phase: clients[i] measures against servers[i] (a
@@ -451,8 +628,11 @@ static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
                        struct cworker **servers, char **peers, size_t n,
                        int64_t barrier_timeout_ns)
 {
+    const struct exp_phase *ph = &c->exp->phases[pidx];
     struct cworker **set = calloc(2 * n + 1, sizeof *set);
     char **eps = calloc(n + 1, sizeof *eps);
+    int64_t *marks = calloc(2 * n + 1, sizeof *marks);
+    size_t maxcand = 1;
     if (servers) {
         static const char *const sk[] = { "role", "port" };
         static const char *const sv[] = { "server", "0" };
@@ -467,7 +647,9 @@ static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
         for (size_t i = 0; i < n; i++) {
             struct cworker *sw = servers[i];
             if (!sw->lost && sw->step == STEP_READY && sw->endpoint) {
-                eps[i] = strdup(sw->endpoint);
+                eps[i] = s_endpoint_for(sw, clients[i]);
+                log_debug("phase %s rep %d: %s -> %s at %s", ph->name, rep, clients[i]->name,
+                          sw->name, eps[i]);
                 continue;
             }
             /* the client cannot measure: say why, under the client's name */
@@ -481,8 +663,11 @@ static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
             coord_store_unfinished(c, clients[i], "failed", why);
         }
     } else {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             eps[i] = strdup(peers[i]);
+            size_t k = s_count_peers(peers[i]);
+            maxcand = k > maxcand ? k : maxcand;
+        }
     }
     size_t nc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -506,7 +691,11 @@ static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
         else
             servers[i]->step = STEP_DONE; /* its next PREPARE makes it clean up */
     }
-    s_go(c, pidx, rep, set, ngo, NULL);
+    struct netpairs np = { clients, servers, n, s_net_window(c->exp, ph, maxcand), marks,
+                           marks + n, pidx, rep };
+    s_go(c, pidx, rep, set, ngo, NULL, &np);
+    if (ngo > 1 && !s_stopping(c))
+        s_note_shared(c, pidx, rep, clients, servers, n);
     for (size_t i = 0; servers && i < n; i++) {
         free(servers[i]->serving);
         servers[i]->serving = NULL;
@@ -514,6 +703,7 @@ static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
     for (size_t i = 0; i < n; i++)
         free(eps[i]);
     free(eps);
+    free(marks);
     free(set);
 }
 
@@ -543,7 +733,9 @@ static void s_net_rep(coord_t *c, int pidx, int rep, struct cworker **clients, s
     }
     size_t wave_max = ph->schedule == SCHED_ROUND_ROBIN ? 1 : 0;
     struct pair_slot *slots = calloc(nc + 1, sizeof *slots);
-    int nwaves = servers ? pair_plan_local(nsrv, nc, wave_max, slots)
+    /* local servers rotate from one repetition to the next, so that every
+     * server serves and no client always gets the same one */
+    int nwaves = servers ? pair_plan_local(nsrv, nc, wave_max, (size_t)(rep - 1), slots)
                          : pair_plan_public(ph->targets, ph->ntargets, nc, wave_max,
                                             PAIR_ATTEMPTS, slots);
     struct cworker **wc = calloc(nc + 1, sizeof *wc), **ws = calloc(nc + 1, sizeof *ws);
@@ -731,7 +923,7 @@ static bool s_rep(coord_t *c, size_t p, int rep, struct cworker **set, bool resu
     size_t n = 0;
     for (size_t i = 0; i < c->nworkers; i++) {
         struct cworker *w = c->workers[i];
-        if (!w->lost && !(w->rejoined && !c->rejoin) && s_selected(ph, w))
+        if (!w->lost && !(w->rejoined && !c->rejoin) && s_selected(c->exp, ph, w))
             set[n++] = w;
     }
     if (resumable && s_resume_done(c, ph, (int)p, rep, set, &n))

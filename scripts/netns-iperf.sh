@@ -18,7 +18,16 @@
 # Shaping: traffic INTO the namespace (the uplink a client measures) leaves
 # the host side of the veth through tbf at RATE, then netem delay DELAY.
 # Replies (ACKs) get the same DELAY and no rate limit, so the round trip is
-# 2 x DELAY.  tbf counts each packet from its Ethernet header on (14 + 20 +
+# 2 x DELAY.  A kernel without netem (CONFIG_NET_SCH_NETEM; only tbf, htb and
+# fifo here) cannot delay: the link is then shaped to RATE only, with a
+# warning, and `status` says "delay not emulated"; NETNS_IPERF_STRICT=1 makes
+# that an error (exit 4) instead.  LOSS (e.g. 1%, 0.5%) drops that share of
+# the TCP and UDP packets arriving in the namespace at random (iptables -m
+# statistic, inside the namespace).  `partition NAME on` drops every packet
+# arriving in the namespace (a dead server: connections time out), `on
+# PORTS` only those to PORTS (servers that drop packets beside ones that
+# work); `off` lifts it.  All rules live in the namespace's own iptables
+# chain LSIPF and go with it.  tbf counts each packet from its Ethernet header on (14 + 20 +
 # 32 header bytes per 1448-byte TCP payload at MTU 1500 with timestamps), so
 # iperf3's goodput tops out at RATE x 1448/1514 (95.6 Mbit/s at 100mbit).
 set -euo pipefail
@@ -29,7 +38,7 @@ die() { echo "netns-iperf: $*" >&2; exit 1; }
 say() { echo "netns-iperf: $*" >&2; }
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -95,9 +104,23 @@ zero_time() { awk -v t="$1" 'BEGIN { sub(/(us|ms|s)$/, "", t); print (t + 0 == 0
 
 listening() { ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .; }
 
+# iptables inside namespace NAME, our chain LSIPF hooked into INPUT first.
+ns_ipt() { ip netns exec "$1" iptables -w 5 "${@:2}"; }
+ns_chain() {
+  command -v iptables >/dev/null || die "'iptables' not found (loss and partitions need it)"
+  ns_ipt "$1" -nL LSIPF >/dev/null 2>&1 || ns_ipt "$1" -N LSIPF || die "iptables in namespace $1 does not work"
+  ns_ipt "$1" -C INPUT -j LSIPF 2>/dev/null || ns_ipt "$1" -I INPUT 1 -j LSIPF
+}
+# LOSS "1%" / "0.5%" / "0" -> probability "0.01" (empty for none).
+loss_prob() {
+  [[ "$1" =~ ^([0-9]+(\.[0-9]+)?)%?$ ]] || die "LOSS '$1': expected a percentage such as 1% or 0.5%"
+  awk -v p="${BASH_REMATCH[1]}" 'BEGIN { if (p + 0 > 100) exit 1; if (p + 0 > 0) printf "%.6f", p / 100 }' ||
+    die "LOSS '$1': at most 100%"
+}
+
 cmd_up() {
-  if [ $# -lt 3 ] || [ $# -gt 4 ]; then usage; fi
-  local name=$1 rate=$2 delay=$3 ports=${4:-5201}
+  if [ $# -lt 3 ] || [ $# -gt 5 ]; then usage; fi
+  local name=$1 rate=$2 delay=$3 ports=${4:-5201} loss=${5:-0} prob
   check_name "$name"
   need_tools
   command -v iperf3 >/dev/null || die "'iperf3' not found (install iperf3)"
@@ -107,6 +130,7 @@ cmd_up() {
     die "DELAY '$delay': expected a tc time such as 10ms"
   local plist
   plist=$(expand_ports "$ports")
+  prob=$(loss_prob "$loss")
   local state=$STATE_ROOT/$name n
   if [ -f "$state/net" ]; then
     n=$(cat "$state/net")
@@ -144,7 +168,8 @@ cmd_up() {
     ip -n "$name" addr add "$ns_ip/30" dev "$ns_if"
     ip -n "$name" link set "$ns_if" up
   fi
-  echo "$rate $delay" >"$state/shape"
+  echo "$rate $delay $loss" >"$state/shape"
+  rm -f "$state/nodelay"
 
   # Into the namespace: tbf at RATE, then netem's delay line.  tbf's queue
   # (latency 100ms) holds several bandwidth-delay products, so TCP fills the
@@ -157,14 +182,34 @@ cmd_up() {
        ! ip netns exec "$name" tc qdisc replace dev "$ns_if" root netem delay "$delay" limit 10000 2>>"$state/tc.err"; then
     local why
     why=$(head -1 "$state/tc.err")
-    cmd_down "$name" 2>/dev/null
-    if [[ "$why" == *"unknown"* ]]; then
-      echo "netns-iperf: this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM), so DELAY $delay cannot be emulated; use DELAY 0 for rate-only shaping" >&2
-      exit 4
+    if [[ "$why" == *"unknown"* || "$why" == *"No such file"* || "$why" == *"not supported"* ]] &&
+       [ -z "${NETNS_IPERF_STRICT:-}" ]; then
+      # no netem: shape the rate only, and say so (here and in status)
+      tc qdisc del dev "$host_if" parent 1:1 handle 10: 2>/dev/null || true
+      ip netns exec "$name" tc qdisc del dev "$ns_if" root 2>/dev/null || true
+      echo "$delay" >"$state/nodelay"
+      say "warning: this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): DELAY $delay is not emulated; the link is shaped to $rate only"
+    else
+      cmd_down "$name" 2>/dev/null
+      if [[ "$why" == *"unknown"* || "$why" == *"No such file"* || "$why" == *"not supported"* ]]; then
+        echo "netns-iperf: this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM), so DELAY $delay cannot be emulated; use DELAY 0 for rate-only shaping (NETNS_IPERF_STRICT is set)" >&2
+        exit 4
+      fi
+      die "tc netem delay $delay: $why"
     fi
-    die "tc netem delay $delay: $why"
   fi
   # (Out of the namespace: the same delay, and no rate limit.)
+
+  # Loss into the namespace: the rule is replaced, never stacked.
+  ns_ipt "$name" -D LSIPF -m comment --comment lsipf-loss -m statistic --mode random \
+    --probability "$(cat "$state/lossprob" 2>/dev/null || echo 1)" -j DROP 2>/dev/null || true
+  rm -f "$state/lossprob"
+  if [ -n "$prob" ]; then
+    ns_chain "$name"
+    ns_ipt "$name" -A LSIPF -m comment --comment lsipf-loss -m statistic --mode random \
+      --probability "$prob" -j DROP || die "iptables statistic match (loss $loss) failed"
+    echo "$prob" >"$state/lossprob"
+  fi
 
   local p started=()
   for p in $plist; do
@@ -182,7 +227,9 @@ cmd_up() {
     done
     listening "$name" "$p" || die "iperf3 server on port $p is not listening after 5s"
   done
-  say "namespace $name: $ns_ip, ${rate} + ${delay} into it, ${delay} back; iperf3 on $(echo "$plist" | tr '\n' ',' | sed 's/,$//')"
+  local shown=$delay
+  [ -f "$state/nodelay" ] && shown="0 (delay $delay not emulated: no netem)"
+  say "namespace $name: $ns_ip, ${rate} + ${shown} into it${prob:+, $loss loss}, ${shown} back; iperf3 on $(echo "$plist" | tr '\n' ',' | sed 's/,$//')"
   echo "$ns_ip"
 }
 
@@ -231,6 +278,38 @@ cmd_down() {
   say "$name: down"
 }
 
+cmd_partition() {
+  if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi
+  local name=$1 how=$2 ports=${3:-} state=$STATE_ROOT/$1 p
+  check_name "$name"
+  need_tools
+  [ -f "$state/net" ] || die "$name is not up"
+  ns_chain "$name"
+  case "$how" in
+    on)
+      if [ -z "$ports" ]; then
+        ns_ipt "$name" -C LSIPF -m comment --comment lsipf-part -j DROP 2>/dev/null ||
+          ns_ipt "$name" -I LSIPF 1 -m comment --comment lsipf-part -j DROP
+        say "$name: partitioned (everything into it is dropped)"
+      else
+        for p in $(expand_ports "$ports"); do
+          for proto in tcp udp; do
+            ns_ipt "$name" -C LSIPF -p $proto --dport "$p" -m comment --comment lsipf-part -j DROP 2>/dev/null ||
+              ns_ipt "$name" -I LSIPF 1 -p $proto --dport "$p" -m comment --comment lsipf-part -j DROP
+          done
+        done
+        say "$name: packets to ports $ports dropped"
+      fi ;;
+    off)
+      # every partition rule, whatever it was for; loss stays
+      while read -r num; do
+        ns_ipt "$name" -D LSIPF "$num"
+      done < <(ns_ipt "$name" -nL LSIPF --line-numbers | awk '/lsipf-part/ {print $1}' | sort -rn)
+      say "$name: partition lifted" ;;
+    *) die "partition: '$how' is neither on nor off" ;;
+  esac
+}
+
 cmd_status() {
   [ $# -eq 1 ] || usage
   local name=$1 state=$STATE_ROOT/$1
@@ -247,7 +326,9 @@ cmd_status() {
   local n f p
   n=$(cat "$state/net")
   echo "$name: up, server address 198.18.$n.2, host side 198.18.$n.1 on lsipf${n}h"
-  echo "shape (rate delay): $(cat "$state/shape" 2>/dev/null)"
+  echo "shape (rate delay loss): $(cat "$state/shape" 2>/dev/null)"
+  [ -f "$state/nodelay" ] && echo "delay not emulated (this kernel has no netem)"
+  ip netns exec "$name" iptables -w 5 -nL LSIPF 2>/dev/null | awk 'NR > 2' | sed 's/^/rule: /' || true
   ns_exists "$name" || echo "warning: state says up but the namespace is gone"
   for f in "$state"/iperf-*.pid; do
     [ -e "$f" ] || continue
@@ -270,6 +351,7 @@ case "$cmd" in
   up) cmd_up "$@" ;;
   down) cmd_down "$@" ;;
   status) cmd_status "$@" ;;
+  partition) cmd_partition "$@" ;;
   -h|--help|help) usage ;;
   *) echo "netns-iperf: unknown command '$cmd'" >&2; usage ;;
 esac

@@ -40,6 +40,8 @@ static const char *s_usage =
     "                          room=B12; reports can group by it (--by label:room)\n"
     "  -s, --spool DIR         spool directory (default /var/tmp/lockstep-worker-NAME)\n"
     "  -a, --advertise ADDR    address at which other workers reach this one\n"
+    "      --forwarded G:H     the coordinator's host forwards its port H to our port G\n"
+    "                          (a VM's port forward): serve iperf on G, reached there at H\n"
     "      --cert FILE         CURVE: this worker's secret certificate\n"
     "                          (NAME.cert_secret from lockstep keygen)\n"
     "      --server-cert FILE  CURVE: the coordinator's public certificate\n"
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
         { "advertise", required_argument, NULL, 'a' }, { "detect", no_argument, NULL, 'D' },
         { "run", required_argument, NULL, 'R' },       { "json", no_argument, NULL, 'J' },
         { "proto-version", required_argument, NULL, 'P' },
-        { "swarm", required_argument, NULL, 'S' },
+        { "swarm", required_argument, NULL, 'S' },     { "forwarded", required_argument, NULL, 'F' },
         { "cert", required_argument, NULL, 'C' },      { "server-cert", required_argument, NULL, 'K' },
         { "label", required_argument, NULL, 'l' },
         { "quiet", no_argument, NULL, 'q' },           { "verbose", no_argument, NULL, 'v' },
@@ -167,6 +169,18 @@ int main(int argc, char **argv)
         case 'p': o.platform = optarg; break;
         case 's': o.spool = optarg; break;
         case 'a': o.advertise = optarg; break;
+        case 'F': {
+            char *end;
+            long g = strtol(optarg, &end, 10), h = *end == ':' ? strtol(end + 1, &end, 10) : 0;
+            if (*end || g < 1 || g > 65535 || h < 1 || h > 65535) {
+                fprintf(stderr, "lockstep-worker: --forwarded '%s': expected GUESTPORT:HOSTPORT\n",
+                        optarg);
+                return 2;
+            }
+            o.fwd_guest = (int)g;
+            o.fwd_host = (int)h;
+            break;
+        }
         case 'C': o.cert = optarg; break;
         case 'K': o.server_cert = optarg; break;
         case 'l':

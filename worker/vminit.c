@@ -49,6 +49,7 @@
 struct vm_args {
     char connect[256];
     char name[128];
+    char forwarded[24]; /* GUEST:HOST, the host's port forward into us */
     bool verbose;
 };
 
@@ -113,7 +114,8 @@ static void s_console(void)
         close(fd);
 }
 
-/* lockstep.connect=, lockstep.name=, lockstep.verbose= from /proc/cmdline.
+/* lockstep.connect=, lockstep.name=, lockstep.verbose=, lockstep.forwarded= from
+ * /proc/cmdline.
  * The kernel keeps parameters with a dot for a module "lockstep" that does
  * not exist, so they reach us only here, not in argv or the environment. */
 static void s_args(struct vm_args *a)
@@ -135,6 +137,8 @@ static void s_args(struct vm_args *a)
             snprintf(a->name, sizeof a->name, "%s", w + 14);
         else if (strncmp(w, "lockstep.verbose=", 17) == 0)
             a->verbose = strcmp(w + 17, "0") != 0;
+        else if (strncmp(w, "lockstep.forwarded=", 19) == 0)
+            snprintf(a->forwarded, sizeof a->forwarded, "%s", w + 19);
     }
     if (!a->connect[0])
         s_fail("kernel command line", "no lockstep.connect=ENDPOINT");
@@ -263,14 +267,18 @@ static char **s_environment(void)
 
 static pid_t s_start_worker(const struct vm_args *a)
 {
-    char *argv[16] = { VM_WORKER, "--connect", (char *)a->connect, "--name", (char *)a->name,
-                       "--spool", VM_SPOOL };
+    char *argv[20] = { VM_WORKER, "--connect", (char *)a->connect, "--name", (char *)a->name,
+                       "--spool", VM_SPOOL, NULL };
     int n = 7;
     if (access(VM_CERT, R_OK) == 0 && access(VM_SERVER_CERT, R_OK) == 0) {
         argv[n++] = "--cert";
         argv[n++] = VM_CERT;
         argv[n++] = "--server-cert";
         argv[n++] = VM_SERVER_CERT;
+    }
+    if (a->forwarded[0]) {
+        argv[n++] = "--forwarded";
+        argv[n++] = (char *)a->forwarded;
     }
     if (a->verbose)
         argv[n++] = "-v";

@@ -83,6 +83,7 @@ struct wk {
     int hellos;                 /* sent since the last WELCOME */
     int64_t hello_first;        /* monotonic: the first attempt since then */
     char advertise[128];        /* where other workers reach this one */
+    char coord_host[256];       /* the host of --connect: our route to the coordinator's host */
     clock_est_t clk;            /* the latest complete measurement: GO uses it */
     clock_est_t probe;          /* the measurement in progress */
     int clk_n;                  /* measurements in use so far in this run */
@@ -136,6 +137,8 @@ static int s_send_hello(struct wk *w)
         proto_put_int(b, "epoch", w->epoch);
     if (w->advertise[0])
         proto_put_str(b, "advertise", w->advertise);
+    if (w->coord_host[0])
+        proto_put_str(b, "coord_host", w->coord_host);
     const char *caps[64];
     size_t n = 0;
     for (const struct bench_ops *const *p = bench_all(); *p && n < 64; p++)
@@ -241,10 +244,8 @@ static int s_sub_connect(struct wk *w, const char *pub)
  * route), unless --advertise says otherwise. */
 static void s_detect_advertise(struct wk *w)
 {
-    if (w->o->advertise) {
+    if (w->o->advertise)
         snprintf(w->advertise, sizeof w->advertise, "%s", w->o->advertise);
-        return;
-    }
     const char *ep = w->o->connect;
     if (strncmp(ep, "tcp://", 6) != 0)
         return;
@@ -261,6 +262,11 @@ static void s_detect_advertise(struct wk *w)
         return;
     memcpy(host, h, hl);
     host[hl] = '\0';
+    /* how we reach the coordinator's host: a server there is ours at it */
+    if (hl < sizeof w->coord_host)
+        snprintf(w->coord_host, sizeof w->coord_host, "%s", host);
+    if (w->o->advertise)
+        return;
     snprintf(port, sizeof port, "%s", colon + 1);
     struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
     if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
@@ -392,6 +398,15 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
     const char **keys = calloc(n + 1, sizeof *keys), **vals = calloc(n + 1, sizeof *vals);
     for (size_t i = 0; i < n; i++)
         proto_strmap_get(m, "params", i, &keys[i], &vals[i]);
+    /* a server behind a port forward listens on the forwarded port */
+    char fwd[16];
+    const char *role = proto_str(m, "role");
+    if (w->o->fwd_guest && role && strcmp(role, "server") == 0) {
+        snprintf(fwd, sizeof fwd, "%d", w->o->fwd_guest);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(keys[i], "port") == 0 && strcmp(vals[i], "0") == 0)
+                vals[i] = fwd;
+    }
     char err[256];
     void *opts = NULL;
     int rc = bench_opts_parse(ops, keys, vals, n, &opts, err, sizeof err);
@@ -491,7 +506,11 @@ static void s_on_job_event(struct wk *w)
             /* a server tells where it listens; ":port" means at our address */
             char ep[sizeof w->advertise + sizeof j->ctx.endpoint + 4];
             const char *e = j->ctx.endpoint[0] ? ep : NULL;
-            if (j->ctx.endpoint[0] == ':')
+            if (j->ctx.endpoint[0] == ':' && w->o->fwd_guest &&
+                atoi(j->ctx.endpoint + 1) == w->o->fwd_guest)
+                /* "@": on the coordinator's host, each client at its own route */
+                snprintf(ep, sizeof ep, "@:%d", w->o->fwd_host);
+            else if (j->ctx.endpoint[0] == ':')
                 snprintf(ep, sizeof ep, "%s%s%s%s", strchr(w->advertise, ':') ? "[" : "",
                          w->advertise, strchr(w->advertise, ':') ? "]" : "", j->ctx.endpoint);
             else
@@ -605,6 +624,21 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
                      proto_int(m, "phase", 0), proto_int(m, "rep", 0), proto_str(m, "refused"));
         spool_del(w->o->spool, proto_int(m, "run", 0), (int)proto_int(m, "phase", 0),
                   (int)proto_int(m, "rep", 0));
+        break;
+    case PROTO_STOP:
+        /* our part of a repetition is no longer needed (a server whose
+         * client has reported): end it; its RESULT says "stopped" */
+        if ((w->job.state == JOB_RUNNING || w->job.state == JOB_PREPARED) &&
+            proto_int(m, "run", -1) == w->job.run && proto_int(m, "phase", -1) == w->job.phase &&
+            proto_int(m, "rep", -1) == w->job.rep) {
+            log_info("stop: phase %d rep %d is no longer needed", w->job.phase, w->job.rep);
+            if (w->job.state == JOB_RUNNING) {
+                w->job.stop = 1;
+            } else {
+                s_job_abandon(&w->job);
+                s_job_reset(&w->job);
+            }
+        }
         break;
     case PROTO_QUIT:
         if (proto_bool(m, "rejoin", false)) {

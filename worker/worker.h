@@ -12,6 +12,11 @@ struct worker_opts {
     const char *platform;      /* "auto" or a platform name */
     const char *spool;         /* spool directory */
     const char *advertise;     /* address others reach this worker at (may be NULL) */
+    /* --forwarded GUEST:HOST: the coordinator's host forwards its port HOST
+     * (tcp and udp, every address) to our port GUEST (a VM behind QEMU's
+     * user networking): a server role listens on GUEST and tells clients
+     * to come to the coordinator's host at HOST.  0: no forward. */
+    int fwd_guest, fwd_host;
     int64_t proto_version;     /* PROTO_VERSION, except in tests */
     const char *cert;          /* CURVE: our NAME.cert_secret, or NULL (no CURVE) */
     const char *server_cert;   /* CURVE: the coordinator's coordinator.cert */

@@ -875,7 +875,20 @@ static void test_platforms(void **state)
     assert_string_equal(exp->platforms[3].image, "debian:12");
     assert_false(exp->schedule_set);
     assert_false(exp->phases[0].schedule_set);
+    assert_int_equal(exp->platforms[0].role, LAUNCH_ROLE_MEASURED);
     experiment_destroy(&exp);
+
+    /* role: server — an unmeasured server for network phases */
+    exp = s_ok("name: t\nplatforms:\n  - native\n  - {name: server, kind: native, role: server}\n"
+               "  - {name: d, kind: docker, role: measured}\n"
+               "phases:\n  - {name: up, bench: iperf, servers: [server]}\n");
+    assert_int_equal(exp->platforms[1].role, LAUNCH_ROLE_SERVER);
+    assert_int_equal(exp->platforms[2].role, LAUNCH_ROLE_MEASURED);
+    experiment_destroy(&exp);
+    s_expect("name: t\nplatforms:\n  - {name: s, kind: native, role: referee}\n"
+             "phases: [{name: p, bench: null}]\n", 1,
+             "t.yaml:3:35: role: 'referee' is not a role (expected measured, or server: it only "
+             "serves network phases)\n");
 
     /* a platform named in a phase counts as known when workers are listed */
     exp = s_ok("name: t\nworkers: [a]\nplatforms: [{name: vm2, kind: qemu}]\nschedule: lockstep\n"

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "bench.h"
+#include "clock.h"
 
 /* Declared in bench/plugins.h once iperf is registered; repeated here so
  * the test does not depend on that. */
@@ -232,6 +233,25 @@ static void test_options(void **state)
     s_inst_done(&cl);
 }
 
+/* The bound the coordinator's deadline counts: per candidate an attempt
+ * (time + omit + connect_timeout + 5 s) plus the longer of connect_timeout
+ * and busy_retry plus 1 s; candidates capped by attempt_limit. */
+static void test_bound(void **state)
+{
+    (void)state;
+    void *opts = NULL;
+    char err[256];
+    assert_non_null(bench_iperf.bound_ns);
+    assert_int_equal(s_parse(&opts, err, sizeof err, 5, "time=2s", "omit=1s",
+                             "connect_timeout=1s", "busy_retry=4s", "attempt_limit=3"), 0);
+    int64_t cand = (2 + 1 + 1 + 5 + 4 + 1) * NS_PER_SEC;
+    assert_int_equal(bench_iperf.bound_ns(opts, 1), cand + NS_PER_SEC);
+    assert_int_equal(bench_iperf.bound_ns(opts, 2), 2 * cand + NS_PER_SEC);
+    assert_int_equal(bench_iperf.bound_ns(opts, 8), 3 * cand + NS_PER_SEC); /* attempt_limit */
+    assert_true(bench_iperf.bound_ns(opts, 1) > bench_iperf.expected_ns(opts));
+    bench_opts_destroy(&bench_iperf, &opts);
+}
+
 static void test_loopback_pair(void **state)
 {
     (void)state;
@@ -257,6 +277,21 @@ static void test_loopback_pair(void **state)
     assert_string_equal(s_detail(&cl.res, "streams"), "2");
     assert_non_null(strstr(s_detail(&cl.res, "command"), "-P 2 -t 1"));
     assert_null(s_detail(&cl.res, "attempt.1"));
+    /* what iperf3 reports beside the bit rates is kept */
+    const char *keep[] = { "rtt_min_ms", "rtt_mean_ms", "rtt_max_ms", "cpu_local_pct",
+                           "cpu_remote_pct", "congestion_sender", "remote_host",
+                           "stream.1.received_Mbps", "stream.2.received_Mbps",
+                           "stream.1.retransmits" };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (!s_detail(&cl.res, keep[i]))
+            fail_msg("no detail %s", keep[i]);
+    assert_string_equal(s_detail(&cl.res, "remote_host"), "127.0.0.1");
+    assert_null(s_detail(&cl.res, "stream.3.received_Mbps"));
+    assert_true(atof(s_detail(&cl.res, "rtt_min_ms")) <= atof(s_detail(&cl.res, "rtt_mean_ms")));
+    assert_true(atof(s_detail(&cl.res, "rtt_mean_ms")) <= atof(s_detail(&cl.res, "rtt_max_ms")));
+    /* with bench_result_params' opt.* rows the result still fits */
+    bench_result_params(&cl.res, &bench_iperf, cl.ctx.opts);
+    assert_non_null(s_detail(&cl.res, "opt.busy_retry"));
 
     /* the server saw the same test, from the receiving end */
     if (bench_iperf.run(&sv.ctx) != 0)
@@ -292,7 +327,7 @@ static void test_busy_falls_over(void **state)
     nanosleep(&ts, NULL); /* the holder's test is under way */
 
     snprintf(peers, sizeof peers, "peers=127.0.0.1:%d,127.0.0.1:%d", pa, pb);
-    s_inst(&cl, 3, peers, "time=1s", "streams=2");
+    s_inst(&cl, 4, peers, "time=1s", "streams=2", "busy_retry=0");
     if (bench_iperf.run(&cl.ctx) != 0)
         fail_msg("client run: %s", cl.ctx.err);
     assert_true(s_metric(&cl.res, "attempts") == 2);
@@ -360,9 +395,10 @@ static void test_server_nobody_came(void **state)
     double t0 = s_now();
     assert_int_equal(bench_iperf.run(&sv.ctx), -1);
     double took = s_now() - t0;
-    /* the bound is time + omit + connect_timeout + 10 s = 11.3 s */
-    assert_true(took >= 10 && took < 20);
-    if (!strstr(sv.ctx.err, "no client connected within 11s"))
+    /* the bound is an attempt's (time + omit + connect_timeout + 5 s) +
+     * connect_timeout + 2 s = 8.6 s */
+    assert_true(took >= 8 && took < 16);
+    if (!strstr(sv.ctx.err, "no client connected within 8s"))
         fail_msg("unexpected error: %s", sv.ctx.err);
     s_inst_done(&sv);
     s_no_children();
@@ -401,6 +437,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_bound),
         cmocka_unit_test(test_loopback_pair),
         cmocka_unit_test(test_busy_falls_over),
         cmocka_unit_test(test_refused),

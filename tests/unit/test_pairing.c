@@ -3,6 +3,7 @@
  * clients outnumber endpoints, fallback order next port then next host. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,15 +127,104 @@ static void test_local(void **state)
     (void)state;
     struct pair_slot s[5];
     /* 5 clients, 2 servers: a server serves one client at a time */
-    assert_int_equal(pair_plan_local(2, 5, 0, s), 3);
+    assert_int_equal(pair_plan_local(2, 5, 0, 0, s), 3);
     int expect_wave[] = { 0, 0, 1, 1, 2 }, expect_server[] = { 0, 1, 0, 1, 0 };
     for (int i = 0; i < 5; i++) {
         assert_int_equal(s[i].wave, expect_wave[i]);
         assert_int_equal(s[i].server, expect_server[i]);
         assert_null(s[i].peers);
     }
-    assert_int_equal(pair_plan_local(3, 2, 0, s), 1);
-    assert_int_equal(pair_plan_local(3, 3, 1, s), 3); /* round-robin */
+    assert_int_equal(pair_plan_local(3, 2, 0, 0, s), 1);
+    assert_int_equal(pair_plan_local(3, 3, 1, 0, s), 3); /* round-robin */
+}
+
+/* Round-robin (one client a wave) uses every server, not server 0 only. */
+static void test_local_round_robin_uses_every_server(void **state)
+{
+    (void)state;
+    struct pair_slot s[4];
+    assert_int_equal(pair_plan_local(2, 4, 1, 0, s), 4);
+    int expect_server[] = { 0, 1, 0, 1 };
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(s[i].wave, i);
+        assert_int_equal(s[i].server, expect_server[i]);
+    }
+    /* one client, two servers: the repetitions alternate between them */
+    bool used[2] = { false, false };
+    for (size_t rep = 0; rep < 2; rep++) {
+        assert_int_equal(pair_plan_local(2, 1, 1, rep, s), 1);
+        used[s[0].server] = true;
+    }
+    assert_true(used[0] && used[1]);
+}
+
+/* Pairs rotate between repetitions, and the clients of one wave never
+ * share a server, whatever the rotation. */
+static void test_local_rotation(void **state)
+{
+    (void)state;
+    struct pair_slot s[7];
+    for (size_t rot = 0; rot < 6; rot++) {
+        int waves = pair_plan_local(3, 7, 0, rot, s);
+        assert_int_equal(waves, 3);
+        for (int w = 0; w < waves; w++) {
+            bool taken[3] = { false, false, false };
+            for (int i = 0; i < 7; i++) {
+                if (s[i].wave != w)
+                    continue;
+                assert_false(taken[s[i].server]);
+                taken[s[i].server] = true;
+            }
+        }
+        assert_int_equal(s[0].server, (int)(rot % 3));
+    }
+    int first;
+    pair_plan_local(2, 2, 0, 0, s);
+    first = s[0].server;
+    pair_plan_local(2, 2, 0, 1, s);
+    assert_int_not_equal(s[0].server, first);
+}
+
+/* Each client reaches a server on the coordinator's host at its own route
+ * to that host; any other server where it says. */
+static void test_endpoint_as_seen_by_client(void **state)
+{
+    (void)state;
+    /* where the server is */
+    assert_true(pair_on_coord_host("127.0.0.1", "127.0.0.1", "127.0.0.1:5201"));
+    assert_true(pair_on_coord_host("::1", NULL, NULL));
+    assert_true(pair_on_coord_host("192.168.1.10", "192.168.1.10", NULL)); /* its own address */
+    assert_false(pair_on_coord_host("172.17.0.1", "172.17.0.2", "172.17.0.2:5201")); /* docker */
+    assert_false(pair_on_coord_host("10.0.2.2", "10.0.2.15", "10.0.2.15:5201"));  /* a VM... */
+    assert_true(pair_on_coord_host("10.0.2.2", "10.0.2.15", "@:40001"));  /* ...with a forward */
+    assert_false(pair_on_coord_host(NULL, "10.1.1.1", NULL)); /* an old worker: unknown */
+    /* a native server on the coordinator's host, as each platform reaches it */
+    const struct { const char *route, *want; } c[] = {
+        { "127.0.0.1", "127.0.0.1:5201" },   /* native */
+        { "172.17.0.1", "172.17.0.1:5201" }, /* docker: the bridge gateway */
+        { "10.0.2.2", "10.0.2.2:5201" },     /* qemu user networking */
+        { "fd00::1", "[fd00::1]:5201" },     /* an IPv6 route */
+        { NULL, "127.0.0.1:5201" },          /* a client that does not say: as advertised */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *ep = pair_endpoint("127.0.0.1:5201", true, c[i].route);
+        assert_string_equal(ep, c[i].want);
+        free(ep);
+    }
+    /* a VM serving through the host's forward of port 40001 */
+    char *ep = pair_endpoint("@:40001", true, "172.17.0.1");
+    assert_string_equal(ep, "172.17.0.1:40001");
+    free(ep);
+    ep = pair_endpoint("@:40001", true, NULL);
+    assert_string_equal(ep, "127.0.0.1:40001");
+    free(ep);
+    /* a server elsewhere (a lab machine): where it says, for everyone */
+    ep = pair_endpoint("192.168.1.20:5201", false, "10.0.2.2");
+    assert_string_equal(ep, "192.168.1.20:5201");
+    free(ep);
+    ep = pair_endpoint("[fd00::20]:5201", false, "127.0.0.1");
+    assert_string_equal(ep, "[fd00::20]:5201");
+    free(ep);
 }
 
 int main(void)
@@ -145,6 +235,9 @@ int main(void)
         cmocka_unit_test(test_public_disjoint_and_waves),
         cmocka_unit_test(test_public_no_endpoint),
         cmocka_unit_test(test_local),
+        cmocka_unit_test(test_local_round_robin_uses_every_server),
+        cmocka_unit_test(test_local_rotation),
+        cmocka_unit_test(test_endpoint_as_seen_by_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,6 +66,7 @@ static const struct ttype s_spec[] = {
     { PROTO_ACK, "ACK", { RPR } },
     { PROTO_HEARTBEAT, "HEARTBEAT", { { "t", K_INT, true } } },
     { PROTO_QUIT, "QUIT", { { "reason", K_STR, false } } },
+    { PROTO_STOP, "STOP", { RPR } },
 };
 #define NSPEC (sizeof s_spec / sizeof s_spec[0])
 

@@ -358,12 +358,17 @@ static void test_start_stop(void **state)
     assert_non_null(strstr(args, "-m\n512\n-smp\n2\n"));
     snprintf(want, sizeof want,
              "-append\nconsole=ttyS0 panic=-1 quiet lockstep.connect=tcp://10.0.2.2:45678 "
-             "lockstep.name=vm-unit\n");
+             "lockstep.name=vm-unit lockstep.forwarded=5201:");
+    assert_non_null(strstr(args, want));
+    /* the guest's iperf port, forwarded from the host port the worker is told */
+    int fwd = atoi(strstr(args, want) + strlen(want));
+    assert_true(fwd > 0 && fwd < 65536);
+    snprintf(want, sizeof want, "-netdev\nuser,id=n0,hostfwd=tcp::%d-:5201,hostfwd=udp::%d-:5201\n",
+             fwd, fwd);
     assert_non_null(strstr(args, want));
     snprintf(want, sizeof want, "-drive\nfile=%s/vm-unit.img,if=virtio,format=raw,cache=",
              env.state_dir);
     assert_non_null(strstr(args, want));
-    assert_non_null(strstr(args, "-netdev\nuser,id=n0\n"));
     snprintf(want, sizeof want, "-kernel\n%s\n", s_vmlinuz);
     assert_non_null(strstr(args, want));
     free(args);

@@ -55,6 +55,7 @@ struct iperf_opts {
     int ipv;
     int64_t connect_timeout_ns;
     int64_t attempt_limit;
+    int64_t busy_retry_ns;
 };
 
 static const char *const s_roles[] = {"client", "server", NULL};
@@ -65,6 +66,9 @@ static const char *const s_ipvs[] = {"any", "4", "6", NULL};
  * target, protocol, streams and command, and one row per failed attempt. */
 #define IPERF_MAX_ATTEMPTS 16
 #define IPERF_MAX_PEERS 64
+/* Streams whose own figures are kept as details (stream.N.*); the sums
+ * and the round trip count every stream. */
+#define IPERF_MAX_STREAM_DETAILS 8
 
 static const struct opt_def s_options[] = {
     {.name = "role", .type = OPT_ENUM, .offset = offsetof(struct iperf_opts, role),
@@ -101,6 +105,10 @@ static const struct opt_def s_options[] = {
     {.name = "attempt_limit", .type = OPT_INT, .offset = offsetof(struct iperf_opts, attempt_limit),
      .def = "8", .min = 1, .max = IPERF_MAX_ATTEMPTS,
      .help = "client: at most this many of the peers are tried"},
+    {.name = "busy_retry", .type = OPT_DURATION, .offset = offsetof(struct iperf_opts, busy_retry_ns),
+     .def = "10s", .min = 0, .max = 600,
+     .help = "client: how long to keep trying a busy server (it serves one test at a time), "
+             "backing off from 0.5s, before the next candidate; 0 = move on at once"},
     {.name = NULL},
 };
 
@@ -260,18 +268,38 @@ static int s_validate(const void *opts, char *err, size_t errlen)
 }
 
 /* iperf3 spends about a second on the control connection, the parameter and
- * the results exchange around the transfer.  Failing over costs more: a
- * refused or silent candidate costs up to connect_timeout each. */
+ * the results exchange around the transfer.  Failing over costs more: see
+ * s_bound_ns. */
 static int64_t s_expected_ns(const void *opts)
 {
     const struct iperf_opts *o = opts;
     return o->time_ns + o->omit_ns + 2 * NS_PER_SEC;
 }
 
-/* How long one child may take before it is killed. */
+/* How long one attempt (one child) may take before it is killed: the
+ * connection, the test, and a few seconds of exchanges around it.  A
+ * server that accepts and never answers costs exactly this. */
 static int64_t s_child_budget_ns(const struct iperf_opts *o)
 {
-    return o->time_ns + o->omit_ns + o->connect_timeout_ns + 10 * NS_PER_SEC;
+    return o->time_ns + o->omit_ns + o->connect_timeout_ns + 5 * NS_PER_SEC;
+}
+
+/* How long one candidate may take: its attempts, with refusals retried
+ * for connect_timeout and busy answers for busy_retry. */
+static int64_t s_candidate_ns(const struct iperf_opts *o)
+{
+    int64_t wait = o->connect_timeout_ns > o->busy_retry_ns ? o->connect_timeout_ns
+                                                             : o->busy_retry_ns;
+    return s_child_budget_ns(o) + wait + NS_PER_SEC;
+}
+
+/* The most a client's run may take with n candidates: each bounded, tried
+ * in turn (the coordinator's deadline for the result counts this). */
+static int64_t s_bound_ns(const void *opts, size_t n)
+{
+    const struct iperf_opts *o = opts;
+    size_t tries = n < (size_t)o->attempt_limit ? n : (size_t)o->attempt_limit;
+    return (int64_t)(tries ? tries : 1) * s_candidate_ns(o) + NS_PER_SEC;
 }
 
 /* ---- a bounded JSON reader for iperf's output ---- */
@@ -1038,7 +1066,10 @@ static int s_server_run(struct bench_ctx *ctx)
 {
     const struct iperf_opts *o = ctx->opts;
     struct server *sv = ctx->priv;
-    int64_t budget = s_child_budget_ns(o);
+    /* as long as its one client may take at it (refusals retried while we
+     * start, then one attempt); the coordinator stops a server whose
+     * client has reported sooner */
+    int64_t budget = s_child_budget_ns(o) + o->connect_timeout_ns + 2 * NS_PER_SEC;
     int64_t deadline = clock_mono_ns() + budget;
     /* Past the deadline, look before killing: was a client there at all? */
     struct sockstate st = {.known = false};
@@ -1107,10 +1138,85 @@ static const char *s_classify(const char *msg, int ierr)
     return NULL;
 }
 
-/* One try at one candidate.  0 with metrics recorded; -1 with the reason
- * in why (and its short word in *cls, NULL if none). */
-static int s_attempt(struct bench_ctx *ctx, const struct target *t, char *why, size_t whylen,
-                     const char **cls)
+/* Room left for details, keeping what bench_result_params adds after run()
+ * (one opt.* row per option) and the attempt rows. */
+static bool s_room(const struct bench_result *r, size_t want)
+{
+    size_t nopts = 0;
+    for (const struct opt_def *d = s_options; d->name; d++)
+        nopts++;
+    return r->ndetails + want + nopts + 2 <= BENCH_MAX_DETAILS;
+}
+
+/* What iperf3 reports beside the bit rates, kept as details: round trip
+ * (TCP_INFO of the sending end, per stream: min of the minima, mean of the
+ * means, max of the maxima, in ms), CPU use of both ends, congestion
+ * control, the addresses of the connection, and each stream's figures. */
+static void s_details(struct bench_result *r, const char *js, size_t len, bool tcp)
+{
+    struct jval v;
+    double x;
+    if (s_json_get(js, len, "start.connected.0.remote_host", &v) == 0 && v.type == J_STR &&
+        s_room(r, 1))
+        bench_result_detail(r, "remote_host", "%s", v.str);
+    if (s_json_get(js, len, "start.connected.0.local_host", &v) == 0 && v.type == J_STR &&
+        s_room(r, 1))
+        bench_result_detail(r, "local_host", "%s", v.str);
+    if (s_json_num(js, len, "end.cpu_utilization_percent.host_total", &x) && s_room(r, 1))
+        bench_result_detail(r, "cpu_local_pct", "%.2f", x);
+    if (s_json_num(js, len, "end.cpu_utilization_percent.remote_total", &x) && s_room(r, 1))
+        bench_result_detail(r, "cpu_remote_pct", "%.2f", x);
+    if (s_json_get(js, len, "end.sender_tcp_congestion", &v) == 0 && v.type == J_STR &&
+        s_room(r, 1))
+        bench_result_detail(r, "congestion_sender", "%s", v.str);
+    if (s_json_get(js, len, "end.receiver_tcp_congestion", &v) == 0 && v.type == J_STR &&
+        s_room(r, 1))
+        bench_result_detail(r, "congestion_receiver", "%s", v.str);
+    double rmin = INFINITY, rmax = -INFINITY, rsum = 0;
+    int nrtt = 0;
+    for (int i = 0; i < IPERF_MAX_STREAM_DETAILS * 16; i++) {
+        char path[96], key[48];
+        snprintf(path, sizeof path, "end.streams.%d.receiver.bits_per_second", i);
+        double bps;
+        if (!s_json_num(js, len, path, &bps))
+            break;
+        if (tcp) {
+            double mn = 0, mean = 0, mx = 0;
+            snprintf(path, sizeof path, "end.streams.%d.sender.min_rtt", i);
+            bool a = s_json_num(js, len, path, &mn);
+            snprintf(path, sizeof path, "end.streams.%d.sender.mean_rtt", i);
+            bool b = s_json_num(js, len, path, &mean);
+            snprintf(path, sizeof path, "end.streams.%d.sender.max_rtt", i);
+            bool c = s_json_num(js, len, path, &mx);
+            if (a && b && c && mean > 0) { /* microseconds; 0 when the sender is remote */
+                rmin = mn < rmin ? mn : rmin;
+                rmax = mx > rmax ? mx : rmax;
+                rsum += mean;
+                nrtt++;
+            }
+        }
+        if (i >= IPERF_MAX_STREAM_DETAILS || !s_room(r, 2))
+            continue;
+        snprintf(key, sizeof key, "stream.%d.received_Mbps", i + 1);
+        bench_result_detail(r, key, "%.3f", bps / 1e6);
+        snprintf(path, sizeof path, "end.streams.%d.sender.retransmits", i);
+        if (tcp && s_json_num(js, len, path, &x)) {
+            snprintf(key, sizeof key, "stream.%d.retransmits", i + 1);
+            bench_result_detail(r, key, "%.0f", x);
+        }
+    }
+    if (nrtt && s_room(r, 3)) {
+        bench_result_detail(r, "rtt_min_ms", "%.3f", rmin / 1e3);
+        bench_result_detail(r, "rtt_mean_ms", "%.3f", rsum / nrtt / 1e3);
+        bench_result_detail(r, "rtt_max_ms", "%.3f", rmax / 1e3);
+    }
+}
+
+/* One try at one candidate, killed after budget ns.  0 with metrics
+ * recorded; -1 with the reason in why (and its short word in *cls, NULL if
+ * none). */
+static int s_attempt(struct bench_ctx *ctx, const struct target *t, int64_t budget, char *why,
+                     size_t whylen, const char **cls)
 {
     const struct iperf_opts *o = ctx->opts;
     struct iperf_argv a;
@@ -1119,7 +1225,6 @@ static int s_attempt(struct bench_ctx *ctx, const struct target *t, char *why, s
     *cls = NULL;
     if (s_spawn(&a, false, t, o->ipv, &c, why, whylen) < 0)
         return -1;
-    int64_t budget = s_child_budget_ns(o);
     struct outcome out;
     s_collect(&c, clock_mono_ns() + budget, ctx->stop, &out);
     int rc = -1;
@@ -1156,6 +1261,7 @@ static int s_attempt(struct bench_ctx *ctx, const struct target *t, char *why, s
                 used += n > 0 ? (size_t)n : 0;
             }
             bench_result_detail(r, "command", "%s", cmd);
+            s_details(r, out.text, out.len, o->protocol == PROTO_TCP);
             rc = 0;
         }
     } else {
@@ -1209,6 +1315,10 @@ static int s_client_run(struct bench_ctx *ctx)
     char summary[sizeof ctx->err] = "";
     bench_result_detail(ctx->res, "protocol", "%s", s_protocols[o->protocol]);
     bench_result_detail(ctx->res, "streams", "%lld", (long long)o->streams);
+    /* every candidate within its own bound, so that the whole run keeps to
+     * s_bound_ns, which the coordinator's deadline counts */
+    int64_t busy_total = 0;
+    int busy_retries = 0;
     for (size_t i = 0; i < tries; i++) {
         const struct target *t = &ts[i];
         bool v6 = strchr(t->host, ':') != NULL;
@@ -1216,21 +1326,42 @@ static int s_client_run(struct bench_ctx *ctx)
         snprintf(name, sizeof name, "%s%s%s:%d", v6 ? "[" : "", t->host, v6 ? "]" : "", t->port);
         char why[200];
         const char *cls;
-        int64_t first = clock_mono_ns();
+        int64_t first = clock_mono_ns(), until = first + s_candidate_ns(o), busy_since = 0;
+        int64_t backoff = 500 * NS_PER_MS;
+        int busy_here = 0;
         for (;;) {
-            if (s_attempt(ctx, t, why, sizeof why, &cls) == 0) {
+            int64_t budget = until - clock_mono_ns();
+            if (budget > s_child_budget_ns(o))
+                budget = s_child_budget_ns(o);
+            if (s_attempt(ctx, t, budget, why, sizeof why, &cls) == 0) {
                 bench_result_metric(ctx->res, "attempts", "count", (double)(i + 1));
                 bench_result_detail(ctx->res, "target", "%s", name);
+                if (busy_retries)
+                    bench_result_detail(ctx->res, "busy_retries", "%d in %.1fs", busy_retries,
+                                        (double)busy_total / NS_PER_SEC);
                 free(ts);
                 return 0;
             }
+            int64_t now = clock_mono_ns();
             /* A refusal may only mean the server is not listening yet:
-             * servers start inside a blocking call, at their own pace. */
-            bool again = cls && strcmp(cls, "refused") == 0 &&
-                         clock_mono_ns() - first + 200 * NS_PER_MS < o->connect_timeout_ns;
-            if (!again || (ctx->stop && *ctx->stop))
+             * servers start inside a blocking call, at their own pace.  A
+             * busy server serves someone else; it is free in a while. */
+            bool refused = cls && strcmp(cls, "refused") == 0;
+            bool busy = cls && strcmp(cls, "busy") == 0;
+            int64_t pause = refused ? 200 * NS_PER_MS : backoff;
+            if (busy && !busy_since)
+                busy_since = now;
+            bool again = (refused && now - first + pause < o->connect_timeout_ns) ||
+                         (busy && now - busy_since + pause <= o->busy_retry_ns);
+            if (!again || now + pause + NS_PER_SEC >= until || (ctx->stop && *ctx->stop))
                 break;
-            poll(NULL, 0, 200);
+            poll(NULL, 0, (int)(pause / NS_PER_MS));
+            if (busy) {
+                busy_retries++;
+                busy_here++;
+                busy_total += pause;
+                backoff = backoff * 2 < 4 * NS_PER_SEC ? backoff * 2 : 4 * NS_PER_SEC;
+            }
         }
         if (ctx->stop && *ctx->stop) {
             snprintf(ctx->err, sizeof ctx->err, "iperf client: stopped");
@@ -1239,10 +1370,13 @@ static int s_client_run(struct bench_ctx *ctx)
         }
         char key[32];
         snprintf(key, sizeof key, "attempt.%zu", i + 1);
+        char again[48] = "";
+        if (busy_here)
+            snprintf(again, sizeof again, ", %d retr%s", busy_here, busy_here == 1 ? "y" : "ies");
         if (cls && strcmp(why, cls) != 0)
-            bench_result_detail(ctx->res, key, "%s: %s (%s)", name, cls, why);
+            bench_result_detail(ctx->res, key, "%s: %s (%.150s%s)", name, cls, why, again);
         else
-            bench_result_detail(ctx->res, key, "%s: %s", name, why);
+            bench_result_detail(ctx->res, key, "%s: %s%s", name, why, again);
         s_append(summary, sizeof summary, "%s%s %s", i ? "; " : "", name, cls ? cls : why);
     }
     bench_result_metric(ctx->res, "attempts", "count", (double)tries);
@@ -1300,6 +1434,7 @@ const struct bench_ops bench_iperf = {
     .opts_size = sizeof(struct iperf_opts),
     .validate = s_validate,
     .expected_ns = s_expected_ns,
+    .bound_ns = s_bound_ns,
     .prepare = s_prepare,
     .run = s_run,
     .cleanup = s_cleanup,
