@@ -29,7 +29,7 @@ stale=$(comm -13 <(opts <"$TMP/w") <(man_opts "$W"))
 [ -z "$stale" ] || fail "lockstep-worker.1 documents options lockstep-worker does not have: $(echo $stale)"
 # and they are man pages
 for f in "$M" "$W"; do
-  grep -v '^\.\\"' "$f" | head -1 | grep -q '^\.TH ' || fail "$(basename "$f") does not start with .TH"
+  [ "$(awk '!/^\.\\"/ { print $1; exit }' "$f")" = .TH ] || fail "$(basename "$f") does not start with .TH"
 done
 if command -v groff >/dev/null; then
   for f in "$M" "$W"; do groff -man -Tutf8 -ww -z "$f" 2>"$TMP/g" || true
