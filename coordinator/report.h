@@ -71,6 +71,9 @@ struct rlvp {
     char *platform;
     struct stats local, pub;
     double ratio;                 /* public median / local median */
+    /* what iperf3 said of each side (medians; NAN when not reported): the
+     * sender's CPU utilisation and the round trip, locally and publicly */
+    double cpu_local, cpu_pub, rtt_local, rtt_pub;
 };
 
 /* The conditions one platform ran under: its `platforms` row (schema 5) or,

@@ -288,8 +288,53 @@ static int s_workers(store_t *s, report_t *r)
     return 0;
 }
 
+/* The median of detail key over phase idx's results of platform label
+ * (NAN when none reported it). */
+static double s_detail_median(store_t *s, const report_t *r, int idx, const char *label,
+                              const char *key)
+{
+    sqlite3_stmt *st = s_prep(s, "SELECT CAST(d.value AS REAL) FROM result_details d"
+                                 " JOIN workers w ON w.run = d.run AND w.name = d.worker"
+                                 " WHERE d.run = ?1 AND d.phase = ?2 AND d.key = ?3"
+                                 " AND " EXPORT_PLATFORM_LABEL("w") " = ?4");
+    double *v = NULL;
+    size_t n = 0;
+    if (!st)
+        return NAN;
+    sqlite3_bind_int64(st, 1, r->run);
+    sqlite3_bind_int(st, 2, idx);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, label, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        s_push(&v, &n, sqlite3_column_double(st, 0));
+    sqlite3_finalize(st);
+    struct stats x;
+    stats_compute(v, n, &x);
+    free(v);
+    return n ? x.median : NAN;
+}
+
+/* The CPU and round-trip medians of a platform's local and public phases. */
+static void s_lvp_evidence(store_t *s, const report_t *r, struct rlvp *l)
+{
+    l->cpu_local = l->cpu_pub = l->rtt_local = l->rtt_pub = NAN;
+    for (size_t i = 0; i < r->nphases; i++) {
+        const struct rphase *ph = &r->phases[i];
+        if (!ph->net)
+            continue;
+        double cpu = s_detail_median(s, r, ph->idx, l->platform, "cpu_local_pct");
+        double rtt = s_detail_median(s, r, ph->idx, l->platform, "rtt_mean_ms");
+        double *c = ph->net == RNET_LOCAL ? &l->cpu_local : &l->cpu_pub;
+        double *t = ph->net == RNET_LOCAL ? &l->rtt_local : &l->rtt_pub;
+        if (!isnan(cpu))
+            *c = cpu;
+        if (!isnan(rtt))
+            *t = rtt;
+    }
+}
+
 /* Per client platform: every local-server value against every public one. */
-static void s_lvp(report_t *r)
+static void s_lvp(store_t *s, report_t *r)
 {
     bool local = false, pub = false;
     for (size_t i = 0; i < r->nphases; i++) {
@@ -333,6 +378,7 @@ static void s_lvp(report_t *r)
         stats_compute(lv, nl, &l->local);
         stats_compute(pv, npub, &l->pub);
         l->ratio = nl && npub && l->local.median != 0 ? l->pub.median / l->local.median : NAN;
+        s_lvp_evidence(s, r, l);
         free(lv);
         free(pv);
     }
@@ -352,16 +398,46 @@ static void s_lvp(report_t *r)
 /* Below this share of the local throughput, the public path is what limits. */
 #define LVP_LIMIT 0.8
 
+/* A sender this busy is what limits its throughput (iperf3's own CPU
+ * utilisation figure, user + system of its process). */
+#define LVP_CPU_BOUND 90.0
+
+/* ", sender CPU 12% locally, 3% publicly, RTT 0.05 ms / 10.3 ms" */
+static void s_lvp_evidence_text(const struct rlvp *l, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (!isnan(l->cpu_local) && !isnan(l->cpu_pub)) {
+        int k = snprintf(buf, len, "; sender CPU %.0f%% locally, %.0f%% publicly", l->cpu_local,
+                         l->cpu_pub);
+        used = k > 0 && (size_t)k < len ? (size_t)k : used;
+    }
+    if (!isnan(l->rtt_local) && !isnan(l->rtt_pub))
+        snprintf(buf + used, len - used, "; RTT %.2f ms locally, %.2f ms publicly", l->rtt_local,
+                 l->rtt_pub);
+}
+
 void report_lvp_verdict(const struct rlvp *l, char *buf, size_t len)
 {
+    char ev[160];
+    s_lvp_evidence_text(l, ev, sizeof ev);
+    bool busy_pub = !isnan(l->cpu_pub) && l->cpu_pub >= LVP_CPU_BOUND;
+    bool busy_local = !isnan(l->cpu_local) && l->cpu_local >= LVP_CPU_BOUND;
     if (!l->local.n || !l->pub.n)
         snprintf(buf, len, "%s", !l->local.n ? "no local result" : "no public result");
-    else if (l->ratio < LVP_LIMIT)
+    else if (l->ratio < LVP_LIMIT && !busy_pub)
         snprintf(buf, len, "beyond the host: the public path carries %.0f%% of what %s reaches "
-                           "locally",
-                 100 * l->ratio, l->platform);
+                           "locally, with its CPU to spare%s",
+                 100 * l->ratio, l->platform, ev);
+    else if (l->ratio < LVP_LIMIT)
+        snprintf(buf, len, "the platform's CPU: its sender is saturated against the public "
+                           "server (public %.0f%% of local)%s", 100 * l->ratio, ev);
+    else if (busy_local || busy_pub)
+        snprintf(buf, len, "the platform itself: its sender's CPU is saturated (public reaches "
+                           "%.0f%% of local)%s", 100 * l->ratio, ev);
     else
-        snprintf(buf, len, "the platform itself: public reaches %.0f%% of local", 100 * l->ratio);
+        snprintf(buf, len, "the platform itself: public reaches %.0f%% of local%s",
+                 100 * l->ratio, ev);
 }
 
 void report_lvp_summary(const report_t *r, char *buf, size_t len)
@@ -509,7 +585,7 @@ report_t *report_load(store_t *s, int64_t run, const char *baseline, char *err, 
         report_destroy(&r);
         return NULL;
     }
-    s_lvp(r);
+    s_lvp(s, r);
     if (report_load_conditions(s, r) != 0 || report_load_calibration(s, r) != 0) {
         snprintf(err, errlen, "%s: %s", store_path(s), store_errmsg(s));
         report_destroy(&r);

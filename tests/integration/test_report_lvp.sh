@@ -30,6 +30,16 @@ for p in docker kvm; do
     fail "$p: local and public side by side, bottleneck beyond the host"
 done
 grep -q "the bottleneck lies outside the host" "$TMP/lvp" || fail "no conclusion"
+# the verdict rests on what iperf3 measured of the sender, not on the ratio
+# alone: its CPU utilisation and the round trip, locally and publicly
+grep -qE "^  docker .*with its CPU to spare; sender CPU [0-9]+% locally, [0-9]+% publicly; RTT [0-9.]+ ms locally, [0-9.]+ ms publicly" "$TMP/lvp" ||
+  { cat "$TMP/lvp"; fail "docker's verdict does not give the sender's CPU and the RTT"; }
+# a sender saturated against the public server: its CPU, not the path
+sql "UPDATE result_details SET value = '97.5' WHERE key = 'cpu_local_pct' AND worker = 'local-2'
+     AND phase = (SELECT idx FROM phases WHERE name = 'uplink-public')"
+"$LOCKSTEP" report --db "$DB" >"$TMP/o2" 2>"$TMP/e2" || { cat "$TMP/e2"; fail "report"; }
+grep -qE "^  kvm .*the platform's CPU: its sender is saturated against the public server .*sender CPU [0-9]+% locally, 98% publicly" "$TMP/o2" ||
+  { sed -n '/^local vs public/,/^$/p' "$TMP/o2"; fail "a saturated sender is not named as the bottleneck"; }
 grep -q 'id="local-vs-public"' "$TMP/r/report.html" || fail "HTML has no local-vs-public section"
 grep -q "^## Local vs public" "$TMP/r/report.md" || fail "Markdown has no local-vs-public section"
 pass "report: local vs public, bottleneck beyond the host"
