@@ -31,6 +31,17 @@ cp "$BIN/lockstep-forksum" "$TMP/bin/"
 grep -qx "metric trees 3 count" "$TMP/out" || { cat "$TMP/out"; fail "3 trees expected"; }
 grep -qx "detail sum 36" "$TMP/out" || { cat "$TMP/out"; fail "sum 36 expected"; }
 
+# started through an explicit loader, as the docker image's ENTRYPOINT does:
+# /proc/self/exe is then the loader, and the helper is still the worker's
+# neighbour, started through the same loader and libraries
+loader=$(readelf -l "$WORKER" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+if [ -n "$loader" ] && [ -x "$loader" ]; then
+  libc=$(ldd "$WORKER" | awk '$1 ~ /^libc\.so/ { print $3 }')
+  "$loader" --library-path "$(dirname "$libc")" "$TMP/bin/lockstep-worker" --run fork start=1 \
+    end=8 events=2 time=0 >"$TMP/out" 2>"$TMP/err" || { cat "$TMP/out" "$TMP/err"; fail "through $loader"; }
+  grep -qx "metric trees 2 count" "$TMP/out" || { cat "$TMP/out"; fail "2 trees expected through $loader"; }
+fi
+
 # the helper by hand: the line forksum.h describes, and a usage error
 "$BIN/lockstep-forksum" 1 4 0 2 >"$TMP/out" || fail "lockstep-forksum 1 4 0 2 failed"
 grep -qx "forksum trees 2 forks 12 ns [0-9]* last_sum 10 last_forks 6 what 0 errno 0" "$TMP/out" ||

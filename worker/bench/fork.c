@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,10 +103,57 @@ static void s_explain(const struct fs_answer *m, const char *helper, char *err, 
     }
 }
 
+/* How this program was started: normally by the kernel from /proc/self/exe;
+ * but the docker image's ENTRYPOINT runs `ld-linux-x86-64.so.2
+ * --library-path /opt/lockstep/lib /opt/lockstep/bin/lockstep-worker`, and
+ * then /proc/self/exe is the loader (no interpreter was mapped: AT_BASE is
+ * 0), the program is argv[0], and a dynamic helper has to be started through
+ * the same loader and libraries, since /lib64 may not exist there. */
+struct s_self {
+    char dir[PATH_MAX];    /* where the running program is */
+    char loader[PATH_MAX]; /* "" unless started through an explicit loader */
+    char libdir[PATH_MAX]; /* that loader's libc directory */
+};
+
+static int s_libc_dir(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    const char *base = strrchr(info->dlpi_name, '/');
+    if (!base || strncmp(base + 1, "libc.so", 7) != 0)
+        return 0;
+    snprintf(data, PATH_MAX, "%.*s", (int)(base - info->dlpi_name), info->dlpi_name);
+    return 1;
+}
+
+static int s_whoami(struct s_self *me, char *err, size_t errlen)
+{
+    char exe[PATH_MAX], prog[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0) {
+        s_msg(err, errlen, "fork: cannot find the helper %s: readlink /proc/self/exe: %s "
+                           "(set %s to its path)", FORKSUM_HELPER, strerror(errno), FORKSUM_ENV);
+        return -1;
+    }
+    exe[n] = '\0';
+    me->loader[0] = me->libdir[0] = '\0';
+    const char *path = exe;
+    if (getauxval(AT_BASE) == 0 && realpath(program_invocation_name, prog) &&
+        strcmp(prog, exe) != 0) {
+        snprintf(me->loader, sizeof me->loader, "%s", exe);
+        dl_iterate_phdr(s_libc_dir, me->libdir);
+        path = prog;
+    }
+    const char *slash = strrchr(path, '/');
+    snprintf(me->dir, sizeof me->dir, "%.*s", slash ? (int)(slash - path) : 1,
+             slash ? path : ".");
+    return 0;
+}
+
 /* Where lockstep-forksum is: $LOCKSTEP_FORKSUM, else beside the running
  * program (build/bin, bin/ of the .deb, /opt/lockstep/bin in the image, /bin
  * in the VM).  0, or -1 with the places looked at in err. */
-static int s_helper_path(char *path, size_t len, char *err, size_t errlen)
+static int s_helper_path(const struct s_self *me, char *path, size_t len, char *err,
+                         size_t errlen)
 {
     const char *env = getenv(FORKSUM_ENV);
     if (env && *env) {
@@ -112,21 +161,10 @@ static int s_helper_path(char *path, size_t len, char *err, size_t errlen)
         if (plen >= 0 && (size_t)plen < len && access(path, X_OK) == 0)
             return 0;
         s_msg(err, errlen, "fork: the helper %s=%s cannot be run: %s", FORKSUM_ENV, env,
-                 strerror(errno));
+              strerror(errno));
         return -1;
     }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) {
-        s_msg(err, errlen, "fork: cannot find the helper %s: readlink /proc/self/exe: %s "
-                           "(set %s to its path)", FORKSUM_HELPER, strerror(errno), FORKSUM_ENV);
-        return -1;
-    }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    int plen = snprintf(path, len, "%s/%s", slash ? self : ".", FORKSUM_HELPER);
+    int plen = snprintf(path, len, "%s/%s", me->dir, FORKSUM_HELPER);
     if (plen >= 0 && (size_t)plen < len && access(path, X_OK) == 0)
         return 0;
     s_msg(err, errlen, "fork: the helper %s is missing: looked for %s (beside this program; "
@@ -138,15 +176,33 @@ static int s_helper_path(char *path, size_t len, char *err, size_t errlen)
 /* Start the helper with its stdout on a pipe: plain signal dispositions and
  * mask (the worker ignores SIGPIPE, its threads block signals), no other
  * descriptor (they are all close-on-exec, and the helper closes any left). */
-static int s_spawn(const char *helper, const struct fork_opts *o, pid_t *pid, int *rfd,
-                   char *err, size_t errlen)
+static int s_spawn(const struct s_self *me, const char *helper, const struct fork_opts *o,
+                   pid_t *pid, int *rfd, char *err, size_t errlen)
 {
     char a_start[24], a_end[24], a_time[24], a_trees[24];
     snprintf(a_start, sizeof a_start, "%lld", (long long)o->start);
     snprintf(a_end, sizeof a_end, "%lld", (long long)o->end);
     snprintf(a_time, sizeof a_time, "%lld", (long long)o->time_ns);
     snprintf(a_trees, sizeof a_trees, "%lld", (long long)o->events);
-    char *argv[] = {(char *)FORKSUM_HELPER, a_start, a_end, a_time, a_trees, NULL};
+    /* through the worker's own loader when it was started through one */
+    char *args[10];
+    int k = 0;
+    if (me->loader[0]) {
+        args[k++] = (char *)me->loader;
+        if (me->libdir[0]) {
+            args[k++] = (char *)"--library-path";
+            args[k++] = (char *)me->libdir;
+        }
+        args[k++] = (char *)helper;
+    } else {
+        args[k++] = (char *)FORKSUM_HELPER;
+    }
+    args[k++] = a_start;
+    args[k++] = a_end;
+    args[k++] = a_time;
+    args[k++] = a_trees;
+    args[k] = NULL;
+    const char *exe = me->loader[0] ? me->loader : helper;
 
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -164,7 +220,7 @@ static int s_spawn(const char *helper, const struct fork_opts *o, pid_t *pid, in
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &all);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = posix_spawn(pid, helper, &fa, &at, argv, environ);
+    int rc = posix_spawn(pid, exe, &fa, &at, args, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(fds[1]);
@@ -246,12 +302,14 @@ static int s_run(struct bench_ctx *ctx)
     const struct fork_opts *o = ctx->opts;
     const long long want_sum = (long long)((o->start + o->end) * (o->end - o->start + 1) / 2);
     const long long want_forks = (long long)(2 * (o->end - o->start));
+    struct s_self me;
     char helper[PATH_MAX];
-    if (s_helper_path(helper, sizeof helper, ctx->err, sizeof ctx->err) < 0)
+    if (s_whoami(&me, ctx->err, sizeof ctx->err) < 0 ||
+        s_helper_path(&me, helper, sizeof helper, ctx->err, sizeof ctx->err) < 0)
         return -1;
     pid_t pid;
     int rfd, status;
-    if (s_spawn(helper, o, &pid, &rfd, ctx->err, sizeof ctx->err) < 0)
+    if (s_spawn(&me, helper, o, &pid, &rfd, ctx->err, sizeof ctx->err) < 0)
         return -1;
     char line[256];
     s_collect(pid, rfd, ctx->stop, line, sizeof line, &status);
