@@ -7,8 +7,11 @@ machine's state and other sessions' load hit both alike.
 Each benchmark is compared in up to two modes:
   time  fixed time, the rate each tool counts and reports;
   work  fixed work (the amount the reference did in --time seconds in a
-        first calibration run), the rate each tool reports, and beside it
-        the rate from the wall time of the whole process (work / wall).
+        first calibration run): the rate each tool reports, the ratio of
+        the wall times of the whole processes, and the ratio of the CPU time
+        they and their descendants used (user + system), which decides when
+        to stop adding pairs: sharing the CPU with other sessions stretches
+        wall time but not CPU time (disk_seq's one pass: the tools' rates).
 Per pair the ratio ours/reference is taken; the result is the geometric mean
 of the pair ratios, 20 % trimmed, with its 95 % confidence interval (Yuen's:
 Student's t on the winsorized log ratios), so that a pair that a burst of
@@ -27,6 +30,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -37,6 +41,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIN = []  # taskset -c N, set in main()
+LAST_CPU = [None]  # CPU seconds of the last run(), its waited-for descendants included
 
 # two-sided 95 % quantiles of Student's t, by degrees of freedom
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -53,9 +58,12 @@ def t95(df):
 def run(cmd, pin=True):
     """Run cmd (pinned); its stdout and wall time in seconds."""
     full = (PIN if pin else []) + cmd
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     p = subprocess.run(full, capture_output=True, text=True)
     wall = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
     if p.returncode != 0:
         sys.exit(f"fidelity: {' '.join(full)} failed ({p.returncode}):\n{p.stdout[-2000:]}"
                  f"{p.stderr[-2000:]}")
@@ -277,21 +285,32 @@ def robust_interval(ratios):
 
 def compare(name, mode, mine, ref, unit, a, use_wall=False):
     """Alternate pairs until converged or out of budget; a result row."""
-    xs, ys, rs, wr = [], [], [], []
+    xs, ys, rs, wr, cr = [], [], [], [], []
     t_end = time.monotonic() + a.budget
     why = "max pairs"
     while len(rs) < a.max_pairs:
         # ABBA: which side goes first alternates, so a steady drift cancels
         if len(rs) % 2 == 0:
-            (x, xw), (y, yw) = mine(), ref()
+            x, xw = mine()
+            xc = LAST_CPU[0]
+            y, yw = ref()
+            yc = LAST_CPU[0]
         else:
-            (y, yw), (x, xw) = ref(), mine()
+            y, yw = ref()
+            yc = LAST_CPU[0]
+            x, xw = mine()
+            xc = LAST_CPU[0]
         xs.append(x)
         ys.append(y)
         rs.append(x / y)
         if xw is not None and yw is not None:
             wr.append(yw / xw)  # the same work: rate ratio = inverse wall ratio
+            cr.append(yc / xc)  # and inverse ratio of the CPU time it took
         g, lo, hi, half = robust_interval(rs)
+        if use_wall:
+            # fixed work: decide on the CPU time, which time-sharing with
+            # other sessions does not change, unlike the rates over wall time
+            g, lo, hi, half = robust_interval(cr)
         print(f"  {name}/{mode} pair {len(rs)}: ours {x:.1f} reference {y:.1f} {unit}"
               f"  ratio {x / y:.4f}  so far {g:.4f} [{lo:.4f}, {hi:.4f}]"
               f"  load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
@@ -303,9 +322,10 @@ def compare(name, mode, mine, ref, unit, a, use_wall=False):
             break
     g, lo, hi, half = robust_interval(rs)
     wall = robust_interval(wr) if wr and use_wall else None
+    cpu = robust_interval(cr) if cr and use_wall else None
     return dict(name=name, mode=mode, unit=unit, n=len(rs), ours=statistics.median(xs),
                 ref=statistics.median(ys), ratio=g, lo=lo, hi=hi, half=half, why=why, wall=wall,
-                plain=interval(rs))
+                cpu=cpu, plain=interval(rs))
 
 
 def main():
@@ -365,10 +385,12 @@ def main():
                 rows[-1].setdefault("refcmd", c.refcmd if mode == "time" else c.workcmd)
         print(f"{'benchmark':<10} {'mode':<5} {'unit':<9} {'pairs':>5} {'ours':>11} "
               f"{'reference':>11} {'ratio':>7} {'95% interval':>17} {'ended by':>9}  "
-              f"{'plain geomean [95%]':>24}  wall ratio (work)")
+              f"{'plain geomean [95%]':>24}  {'wall-time ratio (work)':>24}  CPU-time ratio (work)")
         for r in rows:
             wall = (f"{r['wall'][0]:.3f} [{r['wall'][1]:.3f}, {r['wall'][2]:.3f}]"
                     if r.get("wall") else "")
+            if r.get("cpu"):
+                wall = f"{wall:>24}  {r['cpu'][0]:.3f} [{r['cpu'][1]:.3f}, {r['cpu'][2]:.3f}]"
             print(f"{r['name']:<10} {r['mode']:<5} {r['unit']:<9} {r['n']:>5} {r['ours']:>11.1f} "
                   f"{r['ref']:>11.1f} {r['ratio']:>7.3f} [{r['lo']:.3f}, {r['hi']:.3f}] "
                   f"{r['why']:>9}  {r['plain'][0]:.3f} [{r['plain'][1]:.3f}, "
