@@ -55,6 +55,10 @@ def t95(df):
     return T95[keys[-1]] if keys else T95[1]
 
 
+class RunFailed(Exception):
+    pass
+
+
 def run(cmd, pin=True):
     """Run cmd (pinned); its stdout and wall time in seconds."""
     full = (PIN if pin else []) + cmd
@@ -65,8 +69,8 @@ def run(cmd, pin=True):
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     LAST_CPU[0] = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
     if p.returncode != 0:
-        sys.exit(f"fidelity: {' '.join(full)} failed ({p.returncode}):\n{p.stdout[-2000:]}"
-                 f"{p.stderr[-2000:]}")
+        raise RunFailed(f"{' '.join(full)} failed ({p.returncode}):\n{p.stdout[-2000:]}"
+                        f"{p.stderr[-2000:]}")
     return p.stdout, wall
 
 
@@ -283,23 +287,38 @@ def robust_interval(ratios):
     return math.exp(tm), math.exp(tm - half), math.exp(tm + half), math.exp(half) - 1
 
 
+def s_pair(i, mine, ref):
+    """One pair, ABBA: which side goes first alternates, so that a steady
+    drift cancels.  ((rate, wall, cpu) ours, (rate, wall, cpu) reference)"""
+    def side(f):
+        v, w = f()
+        return v, w, LAST_CPU[0]
+    if i % 2 == 0:
+        x = side(mine)
+        return x, side(ref)
+    y = side(ref)
+    return side(mine), y
+
+
 def compare(name, mode, mine, ref, unit, a, use_wall=False):
     """Alternate pairs until converged or out of budget; a result row."""
     xs, ys, rs, wr, cr = [], [], [], [], []
     t_end = time.monotonic() + a.budget
     why = "max pairs"
+    failed = 0
     while len(rs) < a.max_pairs:
-        # ABBA: which side goes first alternates, so a steady drift cancels
-        if len(rs) % 2 == 0:
-            x, xw = mine()
-            xc = LAST_CPU[0]
-            y, yw = ref()
-            yc = LAST_CPU[0]
-        else:
-            y, yw = ref()
-            yc = LAST_CPU[0]
-            x, xw = mine()
-            xc = LAST_CPU[0]
+        try:
+            pair = s_pair(len(rs), mine, ref)
+        except RunFailed as e:
+            # e.g. a fork tree's child killed from outside: on a shared
+            # machine PIDs wrap every few seconds at thousands of forks/s,
+            # and another session's `kill -9` of a stale PID can land here
+            failed += 1
+            print(f"  {name}/{mode}: pair dropped: {e}", file=sys.stderr, flush=True)
+            if failed > 3:
+                raise
+            continue
+        (x, xw, xc), (y, yw, yc) = pair
         xs.append(x)
         ys.append(y)
         rs.append(x / y)
@@ -326,6 +345,42 @@ def compare(name, mode, mine, ref, unit, a, use_wall=False):
     return dict(name=name, mode=mode, unit=unit, n=len(rs), ours=statistics.median(xs),
                 ref=statistics.median(ys), ratio=g, lo=lo, hi=hi, half=half, why=why, wall=wall,
                 cpu=cpu, plain=interval(rs))
+
+
+def s_all(a, table):
+    """Every benchmark and mode in turn; the table."""
+    rows = []
+    for name in a.only.split(","):
+        if name not in table:
+            sys.exit(f"fidelity: unknown benchmark '{name}' (known: {', '.join(table)})")
+        c = table[name]
+        for mode in a.modes.split(","):
+            if mode == "time":
+                rows.append(compare(name, mode, c.timed[0], c.timed[1], c.unit, a))
+            elif mode == "work" and c.work:
+                n = c.work_of(c.timed[1]()[0])  # what the reference does in --time
+                mine, ref = c.work
+                rows.append(compare(name, mode, lambda: mine(n), lambda: ref(n), c.unit, a,
+                                    use_wall=c.wall))
+                rows[-1]["work"] = n
+            rows[-1].setdefault("refcmd", c.refcmd if mode == "time" else c.workcmd)
+    print(f"{'benchmark':<10} {'mode':<5} {'unit':<9} {'pairs':>5} {'ours':>11} "
+          f"{'reference':>11} {'ratio':>7} {'95% interval':>17} {'ended by':>9}  "
+          f"{'plain geomean [95%]':>24}  {'wall-time ratio (work)':>24}  CPU-time ratio (work)")
+    for r in rows:
+        wall = (f"{r['wall'][0]:.3f} [{r['wall'][1]:.3f}, {r['wall'][2]:.3f}]"
+                if r.get("wall") else "")
+        if r.get("cpu"):
+            wall = f"{wall:>24}  {r['cpu'][0]:.3f} [{r['cpu'][1]:.3f}, {r['cpu'][2]:.3f}]"
+        print(f"{r['name']:<10} {r['mode']:<5} {r['unit']:<9} {r['n']:>5} {r['ours']:>11.1f} "
+              f"{r['ref']:>11.1f} {r['ratio']:>7.3f} [{r['lo']:.3f}, {r['hi']:.3f}] "
+              f"{r['why']:>9}  {r['plain'][0]:.3f} [{r['plain'][1]:.3f}, "
+              f"{r['plain'][2]:.3f}]  {wall}", flush=True)
+    print("references:")
+    for r in rows:
+        print(f"  {r['name']}/{r['mode']}: {r['refcmd']}"
+              + (f"  (work {r['work']})" if "work" in r else ""))
+    print(f"# load at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def main():
@@ -367,39 +422,9 @@ def main():
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {' '.join(PIN) or 'not pinned'}  "
           f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     try:
-        table = cases(a, workdir)
-        rows = []
-        for name in a.only.split(","):
-            if name not in table:
-                sys.exit(f"fidelity: unknown benchmark '{name}' (known: {', '.join(table)})")
-            c = table[name]
-            for mode in a.modes.split(","):
-                if mode == "time":
-                    rows.append(compare(name, mode, c.timed[0], c.timed[1], c.unit, a))
-                elif mode == "work" and c.work:
-                    n = c.work_of(c.timed[1]()[0])  # what the reference does in --time
-                    mine, ref = c.work
-                    rows.append(compare(name, mode, lambda: mine(n), lambda: ref(n), c.unit, a,
-                                        use_wall=c.wall))
-                    rows[-1]["work"] = n
-                rows[-1].setdefault("refcmd", c.refcmd if mode == "time" else c.workcmd)
-        print(f"{'benchmark':<10} {'mode':<5} {'unit':<9} {'pairs':>5} {'ours':>11} "
-              f"{'reference':>11} {'ratio':>7} {'95% interval':>17} {'ended by':>9}  "
-              f"{'plain geomean [95%]':>24}  {'wall-time ratio (work)':>24}  CPU-time ratio (work)")
-        for r in rows:
-            wall = (f"{r['wall'][0]:.3f} [{r['wall'][1]:.3f}, {r['wall'][2]:.3f}]"
-                    if r.get("wall") else "")
-            if r.get("cpu"):
-                wall = f"{wall:>24}  {r['cpu'][0]:.3f} [{r['cpu'][1]:.3f}, {r['cpu'][2]:.3f}]"
-            print(f"{r['name']:<10} {r['mode']:<5} {r['unit']:<9} {r['n']:>5} {r['ours']:>11.1f} "
-                  f"{r['ref']:>11.1f} {r['ratio']:>7.3f} [{r['lo']:.3f}, {r['hi']:.3f}] "
-                  f"{r['why']:>9}  {r['plain'][0]:.3f} [{r['plain'][1]:.3f}, "
-                  f"{r['plain'][2]:.3f}]  {wall}", flush=True)
-        print("references:")
-        for r in rows:
-            print(f"  {r['name']}/{r['mode']}: {r['refcmd']}"
-                  + (f"  (work {r['work']})" if "work" in r else ""))
-        print(f"# load at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        s_all(a, cases(a, workdir))
+    except RunFailed as e:
+        sys.exit(f"fidelity: {e}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
