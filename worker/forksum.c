@@ -105,20 +105,22 @@ static int s_number(FILE *in, char **line, size_t *cap, long long *v)
     return errno || end == *line || (*end != '\n' && *end != '\0') ? -1 : 0;
 }
 
-/* Read a child's two lines from fd (and close it) into *m. */
-static void s_collect(int fd, struct fs_msg *m)
+/* Read a child's two lines from fd (and close it) into *m; -1 when they
+ * are not there (the caller reports it once it knows how the child ended). */
+static int s_collect(int fd, struct fs_msg *m)
 {
     FILE *in = fdopen(fd, "r");
     if (!in) {
         s_fail(m, FS_LOST, errno);
         close(fd);
-        return;
+        return 0;
     }
     char *line = NULL;
     size_t cap = 0;
     long long sum, forks;
+    int rc = 0;
     if (s_number(in, &line, &cap, &sum) < 0 || s_number(in, &line, &cap, &forks) < 0) {
-        s_fail(m, FS_LOST, 0);
+        rc = -1;
     } else if (forks < 0) {
         s_fail(m, (int)(-forks / FS_CODE), (int)(-forks % FS_CODE));
     } else {
@@ -127,6 +129,7 @@ static void s_collect(int fd, struct fs_msg *m)
     }
     free(line);
     fclose(in);
+    return rc;
 }
 
 /* Sum [start, end] into *m by forking a child per half.  Every child forked
@@ -143,9 +146,10 @@ static void s_tree(long long start, long long end, struct fs_msg *m)
     int fds[2];
     fds[0] = s_spawn(start, mid, &pids[0], m);
     fds[1] = fds[0] < 0 ? -1 : s_spawn(mid + 1, end, &pids[1], m);
+    int lost[2] = {0, 0};
     for (int i = 0; i < 2; i++)
         if (fds[i] >= 0)
-            s_collect(fds[i], m);
+            lost[i] = s_collect(fds[i], m) < 0;
     for (int i = 0; i < 2; i++) {
         if (fds[i] < 0)
             continue;
@@ -153,10 +157,14 @@ static void s_tree(long long start, long long end, struct fs_msg *m)
         pid_t w;
         while ((w = waitpid(pids[i], &status, 0)) < 0 && errno == EINTR)
             ;
+        /* a child that sent nothing: say how it ended when that is known
+         * (a signal from outside, say), else that it was lost */
         if (w < 0)
             s_fail(m, FS_LOST, errno);
         else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
             s_fail(m, FS_STATUS, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        else if (lost[i])
+            s_fail(m, FS_LOST, 0);
     }
 }
 
