@@ -12,8 +12,9 @@
  *
  * T trees completed and checked, F forks in them, N nanoseconds the trees
  * took (the helper's own CLOCK_MONOTONIC, its start-up not counted); S and L
- * are the sum and forks of the tree that ended the run when it was wrong
- * (W = FS_OK then), and W/E say what failed (FS_*) with its errno. */
+ * are the sum and forks of a tree that came out wrong and ended the run (W is
+ * FS_OK then), else the expected ones; W/E say what failed (FS_*) with its
+ * errno or, for FS_STATUS, the child's exit status or signal. */
 #ifndef LOCKSTEP_FORKSUM_H
 #define LOCKSTEP_FORKSUM_H
 
