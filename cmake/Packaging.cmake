@@ -1,7 +1,8 @@
 # Debian packages of lockstep, so that lab machines install it without a
 # compiler (ansible/roles/common installs them): `cpack` in the build
 # directory writes lockstep_<version>_<arch>.deb (the coordinator) and
-# lockstep-worker_<version>_<arch>.deb (the worker and the VM init).
+# lockstep-worker_<version>_<arch>.deb (the worker, its fork helper, the
+# reference forksum and the VM init).
 #
 # The top-level install() rules carry no component; they are repeated here
 # with one, and only these components are packaged.  dpkg-shlibdeps computes
@@ -9,6 +10,9 @@
 
 install(TARGETS lockstep RUNTIME DESTINATION bin COMPONENT coordinator)
 install(TARGETS lockstep-worker RUNTIME DESTINATION bin COMPONENT worker)
+# fork.c runs lockstep-forksum from beside the worker; forksum is the
+# reference the fork benchmark is checked against (an exec phase runs it)
+install(TARGETS lockstep-forksum forksum RUNTIME DESTINATION bin COMPONENT worker)
 # launch_vm.c looks for the VM's /init in ../lib/lockstep/ from the worker
 install(TARGETS lockstep-vm-init RUNTIME DESTINATION lib/lockstep COMPONENT worker)
 

@@ -1,8 +1,10 @@
 /* test_bench.c — the plug-in core and the built-in null, cpu and fork
- * benchmarks: registry, option parsing through the tables, results, and that
+ * benchmarks (fork through its helper lockstep-forksum, found beside this
+ * test in build/bin): registry, option parsing through the tables, results, and that
  * each benchmark computes what its reference tool computes.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -370,6 +372,57 @@ static void test_fork_timed(void **state)
     print_message("fork 1..64: %.0f forks/s\n", fps);
 }
 
+/* A stop request reaches the helper, which reports the trees done so far. */
+static void *s_stop_later(void *arg)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    *(volatile sig_atomic_t *)arg = 1;
+    return NULL;
+}
+
+static void test_fork_stop(void **state)
+{
+    (void)state;
+    void *opts = NULL;
+    char err[256] = "";
+    assert_int_equal(s_parse("fork", (const char *[]){"start=1", "end=64", "time=30s"}, 3, &opts,
+                             err, sizeof err), 0);
+    volatile sig_atomic_t stop = 0;
+    struct bench_result res = {0};
+    struct bench_ctx ctx = {.opts = opts, .stop = &stop, .res = &res};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, s_stop_later, (void *)&stop), 0);
+    double t0 = s_now();
+    int rc = bench_fork.run(&ctx);
+    double wall = s_now() - t0;
+    pthread_join(th, NULL);
+    if (rc != 0)
+        fail_msg("fork run failed: %s", ctx.err);
+    if (wall > 10.0)
+        fail_msg("a stopped fork run took %.1f s", wall);
+    assert_true(s_metric(&res, "time_s")->value < 10.0);
+    assert_true(s_metric(&res, "trees")->value >= 0);
+    s_assert_no_children();
+    bench_opts_destroy(&bench_fork, &opts);
+}
+
+/* Without its helper the run fails and says where it looked. */
+static void test_fork_helper_missing(void **state)
+{
+    (void)state;
+    struct bench_result res;
+    char err[256] = "";
+    setenv("LOCKSTEP_FORKSUM", "/nonexistent/lockstep-forksum", 1);
+    const char *kv[] = {"start=1", "end=8", "events=1", "time=0"};
+    int rc = s_run("fork", kv, 4, &res, err, sizeof err);
+    unsetenv("LOCKSTEP_FORKSUM");
+    assert_int_equal(rc, -1);
+    assert_string_equal(err, "fork: the helper LOCKSTEP_FORKSUM=/nonexistent/lockstep-forksum "
+                             "cannot be run: No such file or directory");
+    s_assert_no_children();
+}
+
 static void test_null(void **state)
 {
     (void)state;
@@ -415,6 +468,8 @@ int main(void)
         cmocka_unit_test(test_fork_sums),
         cmocka_unit_test(test_fork_failure),
         cmocka_unit_test(test_fork_timed),
+        cmocka_unit_test(test_fork_stop),
+        cmocka_unit_test(test_fork_helper_missing),
         cmocka_unit_test(test_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
