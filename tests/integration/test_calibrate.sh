@@ -12,7 +12,7 @@ for t in sysbench fio; do command -v $t >/dev/null || skip "$t not installed"; d
 
 # the shipped experiment, shortened: 1 s phases, 2 repetitions, 64 MiB files
 sed -e 's/time: 3s/time: 1s/g; s/--time=3/--time=1/; s/--runtime=3/--runtime=1/g' \
-    -e 's/repetitions: 3/repetitions: 2/; s/256M/64M/g; s/"1", "100", "3"/"1", "100", "1"/' \
+    -e 's/repetitions: 3/repetitions: 2/; s/256M/64M/g; s/"--time", "3"/"--time", "1"/' \
     "$SRC/experiments/calibrate.yaml" >"$TMP/cal.yaml"
 DB=$TMP/c.db
 "$LOCKSTEP" run "$TMP/cal.yaml" --platforms native,docker,qemu --db "$DB" >"$TMP/out" 2>"$TMP/err"
