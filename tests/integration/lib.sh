@@ -10,7 +10,12 @@ TMP=$(mktemp -d /tmp/lockstep-it.XXXXXX)
 PIDS=()
 
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  # only what is still ours: a recorded PID that has ended may already be
+  # someone else's (fork benchmarks wrap the PID space in seconds)
+  local live=" $(jobs -p | tr '\n' ' ') "
+  for p in "${PIDS[@]}"; do
+    [[ "$live" == *" $p "* ]] && kill -9 "$p" 2>/dev/null
+  done
   rm -rf "$TMP"
   for c in "$PORT_CLAIMS"/*/owner; do
     [ "$(cat "$c" 2>/dev/null)" = "$$" ] && rm -rf "$(dirname "$c")"
