@@ -34,7 +34,12 @@ sleep 0.5
 PIDS+=($!)
 "$WORKER" --connect "tcp://127.0.0.1:$PORT" --name plain --spool "$TMP/sp" 2>"$TMP/wp" &
 PIDS+=($!)
-sleep 1
+# both knocked and were turned away before the legitimate worker comes (on a
+# loaded machine the run could otherwise end before they even try)
+wait_for 20 grep -q "refused a worker at 127.0.0.1: its CURVE key" "$TMP/err" ||
+  { cat "$TMP/err"; fail "the unknown key was not refused within 20 s"; }
+wait_for 20 grep -q "refused a connection from 127.0.0.1: it did not complete the CURVE handshake" "$TMP/err" ||
+  { cat "$TMP/err"; fail "the worker without security was not refused within 20 s"; }
 "$WORKER" --connect "tcp://127.0.0.1:$PORT" --name w1 --spool "$TMP/s1" \
   --cert "$K/workers/w1.cert_secret" --server-cert "$K/coordinator.cert" 2>"$TMP/w1" &
 W1=$!; PIDS+=($W1)
