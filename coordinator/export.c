@@ -24,8 +24,7 @@ static const char *s_query =
     " WHERE (?1 <= 0 OR r.run = ?1)"
     " ORDER BY r.run, r.phase, r.rep, w.rank, r.worker, r.metric";
 
-/* RFC 4180: quote a field only when it holds a comma, quote or line break. */
-static void s_csv_field(FILE *out, const char *v)
+void export_csv_field(FILE *out, const char *v)
 {
     if (!v)
         return;
@@ -42,7 +41,7 @@ static void s_csv_field(FILE *out, const char *v)
     fputc('"', out);
 }
 
-static void s_json_str(FILE *out, const char *v)
+void export_json_str(FILE *out, const char *v)
 {
     if (!v) {
         fputs("null", out);
@@ -106,42 +105,42 @@ int store_export(store_t *s, int64_t run, export_format_t fmt, FILE *out, char *
             t[i] = (const char *)sqlite3_column_text(st, i);
         if (fmt == EXPORT_CSV) {
             fprintf(out, "%" PRId64 ",", (int64_t)sqlite3_column_int64(st, 0));
-            s_csv_field(out, t[1]);
+            export_csv_field(out, t[1]);
             fputc(',', out);
-            s_csv_field(out, t[2]);
+            export_csv_field(out, t[2]);
             fprintf(out, ",%d,", sqlite3_column_int(st, 3));
-            s_csv_field(out, t[4]);
+            export_csv_field(out, t[4]);
             fputc(',', out);
-            s_csv_field(out, t[5]);
+            export_csv_field(out, t[5]);
             fputc(',', out);
-            s_csv_field(out, t[6]);
+            export_csv_field(out, t[6]);
             fputc(',', out);
-            s_csv_field(out, t[7]);
+            export_csv_field(out, t[7]);
             fputc(',', out);
             s_value(out, st, 8, "");
             fputc(',', out);
-            s_csv_field(out, t[9]);
+            export_csv_field(out, t[9]);
             fputc('\n', out);
         } else {
             fprintf(out, "%s\n  {\"run\": %" PRId64 ", \"phase\": ", n ? "," : "",
                     (int64_t)sqlite3_column_int64(st, 0));
-            s_json_str(out, t[1]);
+            export_json_str(out, t[1]);
             fputs(", \"bench\": ", out);
-            s_json_str(out, t[2]);
+            export_json_str(out, t[2]);
             fprintf(out, ", \"rep\": %d, \"worker\": ", sqlite3_column_int(st, 3));
-            s_json_str(out, t[4]);
+            export_json_str(out, t[4]);
             fputs(", \"platform\": ", out);
-            s_json_str(out, t[5]);
+            export_json_str(out, t[5]);
             fputs(", \"metric\": ", out);
-            s_json_str(out, t[6]);
+            export_json_str(out, t[6]);
             fputs(", \"unit\": ", out);
-            s_json_str(out, t[7]);
+            export_json_str(out, t[7]);
             fputs(", \"value\": ", out);
             s_value(out, st, 8, "null");
             fputs(", \"status\": ", out);
-            s_json_str(out, t[9]);
+            export_json_str(out, t[9]);
             fputs(", \"error\": ", out);
-            s_json_str(out, t[10]);
+            export_json_str(out, t[10]);
             fprintf(out, ", \"started_at\": %" PRId64 ", \"finished_at\": %" PRId64 "}",
                     (int64_t)sqlite3_column_int64(st, 11), (int64_t)sqlite3_column_int64(st, 12));
         }
@@ -300,7 +299,7 @@ static int s_wide_phase(const struct wide_phase *ph, size_t n, size_t c)
 static void s_wide_row(FILE *out, const char *platform, int64_t first, const double *v,
                        const bool *has)
 {
-    s_csv_field(out, platform ? platform : "");
+    export_csv_field(out, platform ? platform : "");
     fputc(',', out);
     if (first > 0) {
         time_t t = (time_t)(first / 1000000000);

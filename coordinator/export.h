@@ -30,6 +30,11 @@
 /* Its kind (native, docker, kvm, qemu, …): what it was launched as, else declared. */
 #define EXPORT_PLATFORM_KIND(w) "COALESCE(NULLIF(" w ".launched_as, ''), " w ".platform)"
 
+/* A CSV field (RFC 4180: quoted only when it holds a comma, quote or line
+ * break; nothing for NULL) and a JSON string (null for NULL). */
+void export_csv_field(FILE *out, const char *v);
+void export_json_str(FILE *out, const char *v);
+
 /* The same order for C: negative, 0 or positive as strcmp. */
 int export_platform_cmp(const char *a, const char *b);
 

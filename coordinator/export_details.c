@@ -12,41 +12,6 @@
 
 #include "export.h"
 
-static void s_csv(FILE *out, const char *v)
-{
-    if (!v)
-        return;
-    if (!strpbrk(v, ",\"\r\n")) {
-        fputs(v, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = v; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-static void s_json(FILE *out, const char *v)
-{
-    if (!v) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 static const char *s_col(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
@@ -69,12 +34,12 @@ static int s_csv_details(store_t *s, int64_t run, FILE *out)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fprintf(out, "%" PRId64 ",", (int64_t)sqlite3_column_int64(st, 0));
-        s_csv(out, s_col(st, 1));
+        export_csv_field(out, s_col(st, 1));
         fputc(',', out);
-        s_csv(out, s_col(st, 2));
+        export_csv_field(out, s_col(st, 2));
         fprintf(out, ",%d,", sqlite3_column_int(st, 3));
         for (int i = 4; i < 8; i++) {
-            s_csv(out, s_col(st, i));
+            export_csv_field(out, s_col(st, i));
             fputc(i < 7 ? ',' : '\n', out);
         }
     }
@@ -117,17 +82,17 @@ static int s_json_details(store_t *s, int64_t run, FILE *out)
     while ((krc = sqlite3_step(keys)) == SQLITE_ROW) {
         fprintf(out, "%s\n  {\"run\": %" PRId64 ", \"phase\": ", n++ ? "," : "",
                 (int64_t)sqlite3_column_int64(keys, 0));
-        s_json(out, s_col(keys, 2));
+        export_json_str(out, s_col(keys, 2));
         fputs(", \"bench\": ", out);
-        s_json(out, s_col(keys, 3));
+        export_json_str(out, s_col(keys, 3));
         fprintf(out, ", \"rep\": %d, \"worker\": ", sqlite3_column_int(keys, 4));
-        s_json(out, s_col(keys, 5));
+        export_json_str(out, s_col(keys, 5));
         fputs(", \"platform\": ", out);
-        s_json(out, s_col(keys, 6));
+        export_json_str(out, s_col(keys, 6));
         fputs(", \"status\": ", out);
-        s_json(out, s_col(keys, 7));
+        export_json_str(out, s_col(keys, 7));
         fputs(", \"error\": ", out);
-        s_json(out, s_col(keys, 8));
+        export_json_str(out, s_col(keys, 8));
         sqlite3_stmt *sub[2] = { mets, dets };
         for (int k = 0; k < 2; k++) {
             sqlite3_reset(sub[k]);
@@ -143,10 +108,10 @@ static int s_json_details(store_t *s, int64_t run, FILE *out)
             int m = 0;
             while (sqlite3_step(mets) == SQLITE_ROW) {
                 fputs(m++ ? ", " : "", out);
-                s_json(out, s_col(mets, 0));
+                export_json_str(out, s_col(mets, 0));
                 fputs(": ", out);
                 if (pass)
-                    s_json(out, s_col(mets, 1));
+                    export_json_str(out, s_col(mets, 1));
                 else if (sqlite3_column_type(mets, 2) == SQLITE_NULL ||
                          !isfinite(sqlite3_column_double(mets, 2)))
                     fputs("null", out);
@@ -159,9 +124,9 @@ static int s_json_details(store_t *s, int64_t run, FILE *out)
         int d = 0;
         while (sqlite3_step(dets) == SQLITE_ROW) {
             fputs(d++ ? ", " : "", out);
-            s_json(out, s_col(dets, 0));
+            export_json_str(out, s_col(dets, 0));
             fputs(": ", out);
-            s_json(out, s_col(dets, 1));
+            export_json_str(out, s_col(dets, 1));
         }
         fputs("}}", out);
     }

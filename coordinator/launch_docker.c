@@ -243,6 +243,30 @@ static int s_take_file(const char *src, const char *dst, uint64_t *h, char *err,
 
 static int s_mkparents(char *path, size_t skip, char *err, size_t errlen);
 
+/* Each path of list (one a line): hashed (after tag), and copied under dir
+ * (NULL: hash only) at prefix + its base name (flat) or prefix + its own
+ * path. */
+static int s_copy_list(const char *list, const char *dir, const char *prefix, bool flat,
+                       const char *tag, uint64_t *h, char *err, size_t errlen)
+{
+    char src[PATH_MAX], dst[PATH_MAX];
+    for (const char *p = list; *p; p += strcspn(p, "\n") + 1) {
+        snprintf(src, sizeof src, "%.*s", (int)strcspn(p, "\n"), p);
+        const char *name = flat ? s_base(src) : src;
+        if (snprintf(dst, sizeof dst, "%s%s%s", dir ? dir : "", prefix, name) >= (int)sizeof dst) {
+            snprintf(err, errlen, "%s: path too long", src);
+            return -1;
+        }
+        s_fnv(h, tag, strlen(tag));
+        s_fnv(h, name, strlen(name) + 1);
+        if (dir && !flat && s_mkparents(dst, strlen(dir) + strlen(prefix), err, errlen) != 0)
+            return -1;
+        if (s_take_file(src, dir ? dst : NULL, h, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Visit the worker and each library: hash them (dir == NULL) or copy them
  * into dir/rootfs/opt/lockstep/{bin,lib}. */
 static int s_each_file(const struct launch_env *env, const struct s_image *im, const char *dir,
@@ -253,41 +277,12 @@ static int s_each_file(const struct launch_env *env, const struct s_image *im, c
     s_fnv(h, "bin/lockstep-worker", sizeof "bin/lockstep-worker");
     if (s_take_file(env->worker_bin, dir ? dst : NULL, h, err, errlen) != 0)
         return -1;
-    char list[sizeof im->libs];
-    memcpy(list, im->libs, sizeof list);
-    for (char *save = NULL, *p = strtok_r(list, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
-        snprintf(dst, sizeof dst, "%s/rootfs" S_ROOT "/lib/%s", dir ? dir : "", s_base(p));
-        s_fnv(h, "lib/", 4);
-        s_fnv(h, s_base(p), strlen(s_base(p)) + 1);
-        if (s_take_file(p, dir ? dst : NULL, h, err, errlen) != 0)
-            return -1;
-    }
-    for (const char *p = im->tools; *p; p += strcspn(p, "\n") + 1) {
-        char src[PATH_MAX];
-        snprintf(src, sizeof src, "%.*s", (int)strcspn(p, "\n"), p);
-        if (snprintf(dst, sizeof dst, "%s/rootfs" S_ROOT "/bin/%s", dir ? dir : "",
-                     s_base(src)) >= (int)sizeof dst) {
-            snprintf(err, errlen, "%s: path too long", src);
-            return -1;
-        }
-        s_fnv(h, "tool/", 5);
-        s_fnv(h, s_base(src), strlen(s_base(src)) + 1);
-        if (s_take_file(src, dir ? dst : NULL, h, err, errlen) != 0)
-            return -1;
-    }
-    for (const char *p = im->tlibs; *p; p += strcspn(p, "\n") + 1) {
-        char src[PATH_MAX];
-        snprintf(src, sizeof src, "%.*s", (int)strcspn(p, "\n"), p);
-        if (snprintf(dst, sizeof dst, "%s/rootfs%s", dir ? dir : "", src) >= (int)sizeof dst) {
-            snprintf(err, errlen, "%s: path too long", src);
-            return -1;
-        }
-        s_fnv(h, src, strlen(src) + 1);
-        if (dir && s_mkparents(dst, strlen(dir) + sizeof "/rootfs" - 1, err, errlen) != 0)
-            return -1;
-        if (s_take_file(src, dir ? dst : NULL, h, err, errlen) != 0)
-            return -1;
-    }
+    /* its libraries in S_ROOT/lib; the tools in S_ROOT/bin, their
+     * libraries where the host has them */
+    if (s_copy_list(im->libs, dir, "/rootfs" S_ROOT "/lib/", true, "lib/", h, err, errlen) != 0 ||
+        s_copy_list(im->tools, dir, "/rootfs" S_ROOT "/bin/", true, "tool/", h, err, errlen) != 0 ||
+        s_copy_list(im->tlibs, dir, "/rootfs", false, "", h, err, errlen) != 0)
+        return -1;
     return 0;
 }
 

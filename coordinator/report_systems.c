@@ -58,6 +58,38 @@ void report_systems_print(const report_t *r, FILE *out)
     }
 }
 
+/* Every shown worker's row: open, each cell through cell(), close. */
+static void s_rows(const report_t *r, FILE *out, const char *open,
+                   void (*cell)(FILE *out, size_t k, const char *v), const char *close)
+{
+    for (size_t i = 0; i < r->nworkers; i++) {
+        if (!s_shown(&r->workers[i]))
+            continue;
+        const char *c[11];
+        char cores[24], mem[32];
+        s_cells(r, &r->workers[i], c, cores, sizeof cores, mem, sizeof mem);
+        fputs(open, out);
+        for (size_t k = 0; k < 11; k++)
+            cell(out, k, c[k]);
+        fputs(close, out);
+    }
+}
+
+static void s_md_cell(FILE *out, size_t k, const char *v)
+{
+    (void)k;
+    fputc(' ', out);
+    report_esc_md(out, v);
+    fputs(" |", out);
+}
+
+static void s_html_cell(FILE *out, size_t k, const char *v)
+{
+    fputs(k == 4 ? "<td>" : "<td class=\"l\">", out);
+    report_esc_html(out, v);
+    fputs("</td>", out);
+}
+
 void report_systems_markdown(const report_t *r, FILE *out)
 {
     fprintf(out, "## Systems\n\n|");
@@ -67,20 +99,7 @@ void report_systems_markdown(const report_t *r, FILE *out)
     for (size_t k = 0; k < 11; k++)
         fprintf(out, " %s |", k == 4 ? "---:" : "---");
     fputc('\n', out);
-    for (size_t i = 0; i < r->nworkers; i++) {
-        if (!s_shown(&r->workers[i]))
-            continue;
-        const char *c[11];
-        char cores[24], mem[32];
-        s_cells(r, &r->workers[i], c, cores, sizeof cores, mem, sizeof mem);
-        fputc('|', out);
-        for (size_t k = 0; k < 11; k++) {
-            fputc(' ', out);
-            report_esc_md(out, c[k]);
-            fputs(" |", out);
-        }
-        fputc('\n', out);
-    }
+    s_rows(r, out, "|", s_md_cell, "\n");
     fputc('\n', out);
 }
 
@@ -93,19 +112,6 @@ void report_systems_html(const report_t *r, FILE *out)
         fputs("</th>", out);
     }
     fputs("</tr>\n", out);
-    for (size_t i = 0; i < r->nworkers; i++) {
-        if (!s_shown(&r->workers[i]))
-            continue;
-        const char *c[11];
-        char cores[24], mem[32];
-        s_cells(r, &r->workers[i], c, cores, sizeof cores, mem, sizeof mem);
-        fputs("<tr>", out);
-        for (size_t k = 0; k < 11; k++) {
-            fputs(k == 4 ? "<td>" : "<td class=\"l\">", out);
-            report_esc_html(out, c[k]);
-            fputs("</td>", out);
-        }
-        fputs("</tr>\n", out);
-    }
+    s_rows(r, out, "<tr>", s_html_cell, "</tr>\n");
     fputs("</table>\n", out);
 }
