@@ -31,6 +31,17 @@ expect_eq "$(sql "SELECT platform FROM workers WHERE name='native'")" "$host" "n
 if [ "$host" != native ]; then
   grep -q "native .*MISMATCH: launched as native" "$TMP/out" || fail "detection mismatch not shown"
 fi
+# the report groups by what each worker was launched as: native and docker
+# are two rows even where native detects itself as docker (this host)
+"$LOCKSTEP" report --db "$DB" >"$TMP/report" 2>&1 || { cat "$TMP/report"; fail "report"; }
+for p in native docker qemu; do
+  sed -n '/^cpu: /,/^$/p' "$TMP/report" | grep -qE "^  $p +2 " ||
+    { cat "$TMP/report"; fail "report: no cpu row of 2 for $p"; }
+done
+if [ "$host" != native ]; then
+  grep -q "detection MISMATCH: native was launched as native, its worker detected itself as $host" "$TMP/report" ||
+    fail "report: the detection mismatch is not flagged"
+fi
 # round-robin by default: one worker at a time
 expect_eq "$(sql "SELECT group_concat(DISTINCT schedule) FROM phases")" round-robin "schedule"
 # every platform, every benchmark, every repetition
