@@ -64,6 +64,7 @@ struct job {
     int rc;                     /* of the hook the thread ran */
     int64_t start_local;        /* when to start (worker wall clock) */
     int64_t started, finished;  /* worker wall clock */
+    int64_t stalled_ns;         /* how long this process stood still while it ran */
     bool rt;                    /* wait for the start instant at real-time priority */
     volatile sig_atomic_t stop;
     int pipe_w;
@@ -97,9 +98,53 @@ struct wk {
     bool rt;                    /* the control thread runs at real-time priority */
     int pipe_r, pipe_w;
     struct job job;
+    clock_stall_t stall;        /* our own stalls (SIGSTOP, a paused VM, a suspend) */
+    int64_t last_reconnect;     /* monotonic: sockets last replaced */
     int exit_code;
     bool done;
 };
+
+/* Connection setup shared by the DEALER and the SUB: after a partition the
+ * kernel backs its SYN retries off to many seconds, so a connect gives up
+ * after one and libzmq tries again within a second of the network's return. */
+static void s_reconnect_opts(void *sock)
+{
+    int ivl = 100, ivl_max = 1000, tmo = 1000;
+    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    zmq_setsockopt(sock, ZMQ_CONNECT_TIMEOUT, &tmo, sizeof tmo);
+}
+
+/* The DEALER, new (the old one, if any, closed: LINGER 0 drops what it
+ * queued; the spool still has every result).  0, or -1 with the reason
+ * logged. */
+static int s_dealer_open(struct wk *w)
+{
+    if (w->dealer)
+        zmq_close(w->dealer);
+    w->dealer = zmq_socket(w->zctx, ZMQ_DEALER);
+    int64_t maxmsg = PROTO_MAX_FRAME;
+    int one = 1, zero = 0;
+    zmq_setsockopt(w->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(w->dealer, ZMQ_ROUTING_ID, w->o->name, strlen(w->o->name));
+    /* queue nothing for a coordinator that is not there: HELLOs would pile up */
+    zmq_setsockopt(w->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+    zmq_setsockopt(w->dealer, ZMQ_LINGER, &zero, sizeof zero);
+    s_reconnect_opts(w->dealer);
+    /* CURVE: a coordinator that does not know our key refuses us in the
+     * handshake; we only see silence (the HELLO warning says so) */
+    char cerr[512];
+    if (w->o->cert &&
+        curve_client(w->dealer, w->o->cert, w->o->server_cert, cerr, sizeof cerr) != 0) {
+        log_error("%s", cerr);
+        return -1;
+    }
+    if (zmq_connect(w->dealer, w->o->connect) != 0) {
+        log_error("cannot connect to %s: %s", w->o->connect, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
 
 static int s_send(struct wk *w, proto_builder_t *b)
 {
@@ -197,7 +242,7 @@ static void s_clock_welcome(struct wk *w, const proto_msg_t *m)
 
 /* The SUB connects to the coordinator's PUB port on the host we connect to:
  * the coordinator may have bound a wildcard address it cannot name for us. */
-static int s_sub_connect(struct wk *w, const char *pub)
+static int s_sub_connect(struct wk *w, const char *pub, bool fresh)
 {
     char ep[512];
     const char *pcolon = strrchr(pub, ':'), *ccolon = strrchr(w->o->connect, ':');
@@ -206,7 +251,7 @@ static int s_sub_connect(struct wk *w, const char *pub)
         snprintf(ep, sizeof ep, "%.*s%s", (int)(ccolon - w->o->connect), w->o->connect, pcolon);
     else
         snprintf(ep, sizeof ep, "%s", pub);
-    if (w->sub && strcmp(ep, w->sub_endpoint) == 0)
+    if (w->sub && strcmp(ep, w->sub_endpoint) == 0 && !fresh)
         return 0;
     if (w->sub)
         zmq_close(w->sub);
@@ -216,6 +261,7 @@ static int s_sub_connect(struct wk *w, const char *pub)
     int zero = 0;
     zmq_setsockopt(w->sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, "", 0);
+    s_reconnect_opts(w->sub);
     char err[512];
     if (w->o->cert && curve_client(w->sub, w->o->cert, w->o->server_cert, err, sizeof err) != 0) {
         log_error("%s", err);
@@ -367,6 +413,18 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
     int64_t run = proto_int(m, "run", 0), phase = proto_int(m, "phase", 0),
             rep = proto_int(m, "rep", 0);
     struct job *j = &w->job;
+    /* the same PREPARE again (we registered again: the coordinator cannot
+     * know whether the first one arrived): answered as the first one was */
+    if (j->state != JOB_IDLE && j->run == run && j->phase == phase && j->rep == rep &&
+        j->epoch == w->epoch) {
+        /* preparing: its READY follows; running: its RESULT will; a
+         * prepared server is prepared again below (its READY names where
+         * it listens) */
+        if (j->state == JOB_PREPARED && !j->ctx.endpoint[0])
+            s_ready(w, run, phase, rep, NULL);
+        if (j->state != JOB_PREPARED || !j->ctx.endpoint[0])
+            return;
+    }
     if (j->state == JOB_RUNNING || j->state == JOB_PREPARING) {
         s_ready(w, run, phase, rep, "busy with another repetition");
         return;
@@ -442,6 +500,8 @@ static void s_send_result(struct wk *w)
     proto_put_int(b, "started_at", started);
     proto_put_int(b, "finished_at", finished);
     proto_put_int(b, "epoch", j->epoch);
+    if (j->stalled_ns)
+        proto_put_int(b, "stalled_ns", j->stalled_ns);
     proto_metric_t pm[BENCH_MAX_METRICS];
     for (size_t i = 0; i < j->res.nmetrics; i++)
         pm[i] = (proto_metric_t){ j->res.metrics[i].name, j->res.metrics[i].unit,
@@ -531,18 +591,41 @@ static void s_resend_one(const void *data, size_t len, void *arg)
     zmq_send(w->dealer, data, len, ZMQ_DONTWAIT);
 }
 
-/* Register with the coordinator again (HELLO with our epoch): it has not
- * heard from us for too long, or it says it does not know us as we are (we
- * were declared lost, or it restarted).  A job in progress finishes first
- * (s_periodic waits for it): its result goes out under the epoch it ran in,
- * and the coordinator decides whether to keep it. */
-static void s_register_again(struct wk *w, const char *why)
+/* New connections for both sockets.  After a partition either end may
+ * still believe in a connection the other has closed (the coordinator's
+ * kernel gives up on unacknowledged data after 5 s; ours retransmits for
+ * many minutes, or has nothing to send and never learns): only a new one
+ * is sure to reach the coordinator's current socket, and to carry its
+ * answer back. */
+static void s_reconnect(struct wk *w)
 {
-    log_warn("%s; registering again", why);
+    w->last_reconnect = clock_mono_ns();
+    if (w->sub) {
+        zmq_close(w->sub);
+        w->sub = NULL;
+        w->sub_endpoint[0] = '\0';
+    }
+    if (s_dealer_open(w) != 0) {
+        w->exit_code = 2;
+        w->done = true;
+    }
+}
+
+/* Register with the coordinator again (HELLO with our epoch): it has not
+ * heard from us for too long (reconnect: over new connections), or it says
+ * it does not know us as we are (we were declared lost, or it restarted).
+ * A job in progress goes on meanwhile: its result goes out under the epoch
+ * it ran in, and the coordinator decides whether to keep it. */
+static void s_register_again(struct wk *w, const char *why, bool reconnect)
+{
+    log_warn("%s; registering again%s", why, reconnect ? " over a new connection" : "");
     w->welcomed = false;
     w->hello_backoff = 250 * NS_PER_MS;
     w->hello_next = w->hello_first = clock_mono_ns();
     w->hellos = 0;
+    w->last_reconnect = w->hello_first; /* the clock of s_periodic's new connection */
+    if (reconnect)
+        s_reconnect(w);
 }
 
 static void s_on_dealer(struct wk *w, const proto_msg_t *m)
@@ -551,8 +634,14 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
     case PROTO_WELCOME:
         if (!w->welcomed || proto_int(m, "run", 0) != w->run) {
             int64_t ep = proto_int(m, "epoch", 1);
-            if (w->epoch && ep != w->epoch && proto_int(m, "run", 0) == w->run)
+            if (w->epoch && ep != w->epoch && proto_int(m, "run", 0) == w->run) {
                 log_warn("admitted again with epoch %" PRId64 " (was %" PRId64 ")", ep, w->epoch);
+                /* the GO this job waits for belongs to the old epoch */
+                if (w->job.state == JOB_PREPARED) {
+                    s_job_abandon(&w->job);
+                    s_job_reset(&w->job);
+                }
+            }
             w->epoch = ep;
             w->run = proto_int(m, "run", 0);
             w->hb_ms = (int)proto_int(m, "hb_ms", 1000);
@@ -566,7 +655,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
         }
         w->welcomed = true;
         w->hellos = 0;
-        s_sub_connect(w, proto_str(m, "pub"));
+        s_sub_connect(w, proto_str(m, "pub"), false);
         break;
     case PROTO_REJECT:
         log_error("rejected by the coordinator: %s", proto_str(m, "reason"));
@@ -603,7 +692,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
         if (proto_bool(m, "rejoin", false)) {
             if (w->welcomed)
                 s_register_again(w, proto_str(m, "reason") ? proto_str(m, "reason")
-                                                           : "the coordinator asks");
+                                                           : "the coordinator asks", false);
             break;
         }
         log_info("coordinator says quit: %s", proto_str(m, "reason") ? proto_str(m, "reason") : "");
@@ -686,12 +775,16 @@ static void s_periodic(struct wk *w)
 {
     int64_t now = clock_mono_ns();
     if (!w->welcomed) {
-        /* a benchmark in progress ends before we register again */
-        if (w->job.state == JOB_RUNNING || w->job.state == JOB_PREPARING)
-            return;
-        if (w->job.state == JOB_PREPARED) { /* for a GO that will not come */
-            s_job_abandon(&w->job);
-            s_job_reset(&w->job);
+        /* A job keeps running, or prepared, while we register again: the
+         * WELCOME says whether its GO may still come (the same epoch). */
+        /* registered before, and no WELCOME for a while: the connection
+         * may be one the coordinator no longer has (see s_reconnect) */
+        if (w->run && now - w->last_reconnect > 4LL * w->hb_ms * NS_PER_MS) {
+            log_debug("no WELCOME for %.1f s: a new connection",
+                      (double)(now - w->last_reconnect) / NS_PER_SEC);
+            s_reconnect(w);
+            if (w->done)
+                return;
         }
         if (now >= w->hello_next) {
             /* Not connected yet (ZMQ_IMMEDIATE drops the HELLO): try again
@@ -714,8 +807,10 @@ static void s_periodic(struct wk *w)
                          w->o->connect, w->hellos - 1, w->o->name);
             /* jittered: workers started together do not retry together */
             w->hello_next = now + w->hello_backoff + (int64_t)(rand_r(&w->rnd) % 100) * NS_PER_MS;
-            w->hello_backoff = w->hello_backoff * 2 > 8 * NS_PER_SEC ? 8 * NS_PER_SEC
-                                                                     : w->hello_backoff * 2;
+            /* once admitted to a run, a beat at most: the coordinator
+             * judges our silence in beats */
+            int64_t cap = w->run ? (int64_t)w->hb_ms * NS_PER_MS : 8 * NS_PER_SEC;
+            w->hello_backoff = w->hello_backoff * 2 > cap ? cap : w->hello_backoff * 2;
         }
         return;
     }
@@ -748,8 +843,26 @@ static void s_periodic(struct wk *w)
         char why[96];
         snprintf(why, sizeof why, "coordinator silent for %.1f s",
                  (double)(now - w->last_heard) / NS_PER_SEC);
-        s_register_again(w, why);
+        s_register_again(w, why, true);
     }
+}
+
+/* Did we stand still (SIGSTOP, a paused VM, a suspend) longer than the
+ * loop ever waits, and a beat?  Then the coordinator's silence meanwhile
+ * was ours: it is judged from now on; and a benchmark that was running
+ * measured the freeze too: its RESULT says for how long (the coordinator
+ * refuses such a result from an epoch it has since left). */
+static void s_check_stall(struct wk *w, int timeout_ms)
+{
+    int64_t stalled = clock_stalled(&w->stall, ((int64_t)timeout_ms + w->hb_ms) * NS_PER_MS);
+    if (!stalled)
+        return;
+    log_warn("this worker stood still for %.1f s (stopped, paused or asleep)%s",
+             (double)stalled / NS_PER_SEC,
+             w->job.state == JOB_RUNNING ? "; the running benchmark measured it too" : "");
+    if (w->job.state == JOB_RUNNING)
+        w->job.stalled_ns += stalled;
+    w->last_heard = clock_mono_ns();
 }
 
 int worker_run(const struct worker_opts *o)
@@ -788,26 +901,7 @@ int worker_run(const struct worker_opts *o)
             log_debug("no real-time priority for the control thread; heartbeats may lag under "
                       "load");
     }
-    w.dealer = zmq_socket(w.zctx, ZMQ_DEALER);
-    int64_t maxmsg = PROTO_MAX_FRAME;
-    int one = 1, zero = 0, ivl = 100, ivl_max = 5000;
-    zmq_setsockopt(w.dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(w.dealer, ZMQ_ROUTING_ID, o->name, strlen(o->name));
-    /* queue nothing for a coordinator that is not there: HELLOs would pile up */
-    zmq_setsockopt(w.dealer, ZMQ_IMMEDIATE, &one, sizeof one);
-    zmq_setsockopt(w.dealer, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(w.dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(w.dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-    /* CURVE: a coordinator that does not know our key refuses us in the
-     * handshake; we only see silence (the HELLO warning says so) */
-    char cerr[512];
-    if (o->cert && curve_client(w.dealer, o->cert, o->server_cert, cerr, sizeof cerr) != 0) {
-        log_error("%s", cerr);
-        w.exit_code = 2;
-        goto out;
-    }
-    if (zmq_connect(w.dealer, o->connect) != 0) {
-        log_error("cannot connect to %s: %s", o->connect, zmq_strerror(zmq_errno()));
+    if (s_dealer_open(&w) != 0) {
         w.exit_code = 2;
         goto out;
     }
@@ -831,6 +925,7 @@ int worker_run(const struct worker_opts *o)
         int n = zmq_poll(items, w.sub ? 3 : 2, timeout);
         if (n < 0 && zmq_errno() != EINTR)
             break;
+        s_check_stall(&w, timeout);
         if (n > 0) {
             if (items[0].revents & ZMQ_POLLIN)
                 s_recv(&w, w.dealer, false);
