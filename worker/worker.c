@@ -775,16 +775,30 @@ static void s_periodic(struct wk *w)
 {
     int64_t now = clock_mono_ns();
     if (!w->welcomed) {
-        /* A job keeps running, or prepared, while we register again: the
-         * WELCOME says whether its GO may still come (the same epoch). */
-        /* registered before, and no WELCOME for a while: the connection
-         * may be one the coordinator no longer has (see s_reconnect) */
-        if (w->run && now - w->last_reconnect > 4LL * w->hb_ms * NS_PER_MS) {
+        /* Registered before, and no WELCOME for two beats: the connection
+         * may be one the coordinator no longer has (see s_reconnect), or
+         * one its ROUTER parked: without ROUTER_HANDOVER a connection under
+         * a name its old connection still holds is set aside, unread, for
+         * as long as it lives.  Two beats, so that a new one is in place
+         * well before the coordinator's patience (three) runs out. */
+        if (w->run && now - w->last_reconnect > 2LL * w->hb_ms * NS_PER_MS) {
             log_debug("no WELCOME for %.1f s: a new connection",
                       (double)(now - w->last_reconnect) / NS_PER_SEC);
             s_reconnect(w);
             if (w->done)
                 return;
+        }
+        /* A benchmark in progress ends before we register again: the
+         * coordinator that answers may be another one, with a PREPARE of
+         * its own.  Meanwhile our heartbeats (on the new connection) keep
+         * us alive for a coordinator that knows us, one that stood still
+         * for a while, say; its result goes out under the epoch it ran in
+         * and the coordinator decides whether to keep it.  A prepared job
+         * waits for the WELCOME: the same epoch, its GO may still come. */
+        if (w->job.state == JOB_RUNNING || w->job.state == JOB_PREPARING) {
+            if (w->run && now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS)
+                s_heartbeat(w, now);
+            return;
         }
         if (now >= w->hello_next) {
             /* Not connected yet (ZMQ_IMMEDIATE drops the HELLO): try again
