@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -100,6 +102,8 @@ struct wk {
     struct job job;
     clock_stall_t stall;        /* our own stalls (SIGSTOP, a paused VM, a suspend) */
     int64_t last_reconnect;     /* monotonic: sockets last replaced */
+    void *mon;                  /* the DEALER's monitor (CONNECTED events) */
+    unsigned mon_seq;
     int exit_code;
     bool done;
 };
@@ -115,11 +119,70 @@ static void s_reconnect_opts(void *sock)
     zmq_setsockopt(sock, ZMQ_CONNECT_TIMEOUT, &tmo, sizeof tmo);
 }
 
+/* TCP backs its retransmissions off exponentially: after an outage of 2 s
+ * its next try may come 1.6 s later, and the coordinator, which judges
+ * silence in beats (3), hears our heartbeats 3 s late and declares us
+ * lost.  Heartbeats are a thin stream: Linux retransmits one at a linear
+ * timeout for its first six tries (TCP_THIN_LINEAR_TIMEOUTS).  libzmq does
+ * not expose its TCP sockets; its monitor's CONNECTED event names the
+ * descriptor. */
+static void s_monitor_close(struct wk *w)
+{
+    if (!w->mon)
+        return;
+    zmq_socket_monitor(w->dealer, NULL, 0);
+    zmq_close(w->mon);
+    w->mon = NULL;
+}
+
+static void s_monitor_open(struct wk *w)
+{
+    char ep[96];
+    snprintf(ep, sizeof ep, "inproc://lockstep-worker-%p-%u", (void *)w, w->mon_seq++);
+    if (zmq_socket_monitor(w->dealer, ep, ZMQ_EVENT_CONNECTED) != 0)
+        return;
+    w->mon = zmq_socket(w->zctx, ZMQ_PAIR);
+    if (zmq_connect(w->mon, ep) != 0) {
+        zmq_close(w->mon);
+        w->mon = NULL;
+    }
+}
+
+static void s_monitor_drain(struct wk *w)
+{
+    for (int i = 0; w->mon && i < 16; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, w->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        uint16_t ev = 0;
+        uint32_t fd = 0;
+        if (zmq_msg_size(&m) >= 6) {
+            memcpy(&ev, zmq_msg_data(&m), 2);
+            memcpy(&fd, (char *)zmq_msg_data(&m) + 2, 4);
+        }
+        while (zmq_msg_more(&m)) { /* the endpoint frame */
+            zmq_msg_close(&m);
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, w->mon, 0) < 0)
+                break;
+        }
+        zmq_msg_close(&m);
+        int one = 1;
+        if (ev == ZMQ_EVENT_CONNECTED &&
+            setsockopt((int)fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof one) != 0)
+            log_debug("TCP_THIN_LINEAR_TIMEOUTS: %s", strerror(errno));
+    }
+}
+
 /* The DEALER, new (the old one, if any, closed: LINGER 0 drops what it
  * queued; the spool still has every result).  0, or -1 with the reason
  * logged. */
 static int s_dealer_open(struct wk *w)
 {
+    s_monitor_close(w);
     if (w->dealer)
         zmq_close(w->dealer);
     w->dealer = zmq_socket(w->zctx, ZMQ_DEALER);
@@ -139,6 +202,7 @@ static int s_dealer_open(struct wk *w)
         log_error("%s", cerr);
         return -1;
     }
+    s_monitor_open(w);
     if (zmq_connect(w->dealer, w->o->connect) != 0) {
         log_error("cannot connect to %s: %s", w->o->connect, zmq_strerror(zmq_errno()));
         return -1;
@@ -242,7 +306,7 @@ static void s_clock_welcome(struct wk *w, const proto_msg_t *m)
 
 /* The SUB connects to the coordinator's PUB port on the host we connect to:
  * the coordinator may have bound a wildcard address it cannot name for us. */
-static int s_sub_connect(struct wk *w, const char *pub, bool fresh)
+static int s_sub_connect(struct wk *w, const char *pub)
 {
     char ep[512];
     const char *pcolon = strrchr(pub, ':'), *ccolon = strrchr(w->o->connect, ':');
@@ -251,7 +315,7 @@ static int s_sub_connect(struct wk *w, const char *pub, bool fresh)
         snprintf(ep, sizeof ep, "%.*s%s", (int)(ccolon - w->o->connect), w->o->connect, pcolon);
     else
         snprintf(ep, sizeof ep, "%s", pub);
-    if (w->sub && strcmp(ep, w->sub_endpoint) == 0 && !fresh)
+    if (w->sub && strcmp(ep, w->sub_endpoint) == 0)
         return 0;
     if (w->sub)
         zmq_close(w->sub);
@@ -612,10 +676,9 @@ static void s_reconnect(struct wk *w)
 }
 
 /* Register with the coordinator again (HELLO with our epoch): it has not
- * heard from us for too long (reconnect: over new connections), or it says
- * it does not know us as we are (we were declared lost, or it restarted).
- * A job in progress goes on meanwhile: its result goes out under the epoch
- * it ran in, and the coordinator decides whether to keep it. */
+ * been heard from for too long (reconnect: over new connections), or it
+ * says it does not know us as we are (we were declared lost, or it
+ * restarted).  A job in progress goes on meanwhile (s_periodic). */
 static void s_register_again(struct wk *w, const char *why, bool reconnect)
 {
     log_warn("%s; registering again%s", why, reconnect ? " over a new connection" : "");
@@ -655,7 +718,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
         }
         w->welcomed = true;
         w->hellos = 0;
-        s_sub_connect(w, proto_str(m, "pub"), false);
+        s_sub_connect(w, proto_str(m, "pub"));
         break;
     case PROTO_REJECT:
         log_error("rejected by the coordinator: %s", proto_str(m, "reason"));
@@ -940,6 +1003,7 @@ int worker_run(const struct worker_opts *o)
         if (n < 0 && zmq_errno() != EINTR)
             break;
         s_check_stall(&w, timeout);
+        s_monitor_drain(&w);
         if (n > 0) {
             if (items[0].revents & ZMQ_POLLIN)
                 s_recv(&w, w.dealer, false);
@@ -959,6 +1023,7 @@ out:
     s_job_reset(&w.job);
     if (w.sub)
         zmq_close(w.sub);
+    s_monitor_close(&w);
     zmq_close(w.dealer);
     if (!o->zctx)
         zmq_ctx_term(w.zctx);
