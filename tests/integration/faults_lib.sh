@@ -100,7 +100,9 @@ fault_run() {
   "$LOCKSTEP" run "$exp" --bind "$ep" --insecure \
     --expect w1,w2 --timeout 60 --db "$db" >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
   local coord=$!; PIDS+=($coord)
-  in_ns "$WORKER" --connect "$ep" --name w2 --spool "$TMP/$tag-s2" 2>"$TMP/$tag-w2.log" &
+  # ip netns exec execs the worker: $! is the worker's pid, for cleanup
+  ip netns exec "$FNS" "$WORKER" --connect "$ep" --name w2 --spool "$TMP/$tag-s2" \
+    2>"$TMP/$tag-w2.log" &
   local w2=$!; PIDS+=($w2)
   local w1=
   start_w1() {
