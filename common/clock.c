@@ -20,6 +20,22 @@ static int64_t s_now(clockid_t id)
 int64_t clock_wall_ns(void) { return s_now(CLOCK_REALTIME); }
 int64_t clock_mono_ns(void) { return s_now(CLOCK_MONOTONIC); }
 
+int64_t clock_stalled(clock_stall_t *s, int64_t max_gap_ns)
+{
+    int64_t mono = s_now(CLOCK_MONOTONIC), bmm = s_now(CLOCK_BOOTTIME) - mono;
+    int64_t stalled = 0;
+    if (s->mono) {
+        int64_t gap = mono - s->mono, slept = bmm - s->boot_minus_mono;
+        if (slept > 0)
+            gap += slept; /* suspended: the monotonic clock did not count it */
+        if (gap > max_gap_ns)
+            stalled = gap;
+    }
+    s->mono = mono;
+    s->boot_minus_mono = bmm;
+    return stalled;
+}
+
 int clock_wait_wall(int64_t t_ns, volatile sig_atomic_t *stop)
 {
     /* An absolute sleep on CLOCK_REALTIME wakes within the timer slack of the

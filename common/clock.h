@@ -14,6 +14,18 @@
 
 int64_t clock_wall_ns(void);   /* CLOCK_REALTIME */
 int64_t clock_mono_ns(void);   /* CLOCK_MONOTONIC */
+
+/* A process can stop without knowing it: SIGSTOP / Ctrl-Z, a paused VM, a
+ * laptop asleep.  Its loop then did not run for longer than it ever waits,
+ * and (for a suspend, which CLOCK_MONOTONIC does not count) CLOCK_BOOTTIME
+ * ran ahead of CLOCK_MONOTONIC.  A stall watch is fed once per loop
+ * iteration; clock_stalled returns how long the process stood still beyond
+ * max_gap_ns since the previous call (0 when it did not). */
+typedef struct {
+    int64_t mono;            /* CLOCK_MONOTONIC at the previous call, 0 = none */
+    int64_t boot_minus_mono; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC then */
+} clock_stall_t;
+int64_t clock_stalled(clock_stall_t *s, int64_t max_gap_ns);
 /* Sleep until the wall clock reaches t: an absolute-time sleep with a 1 ns
  * timer slack to a random 30 us .. 30 us + CLOCK_WAKE_SPREAD_NS short of t,
  * then a spin.  Returns early, with -1, when *stop becomes non-zero (stop

@@ -78,6 +78,7 @@ static const s_field_t s_result[] = {
     REQ("details", F_STRMAP),
     OPT("error", F_STR),
     OPT("epoch", F_INT),
+    OPT("stalled_ns", F_INT),
     END
 };
 static const s_field_t s_ack[] = { RUN_PHASE_REP, OPT("refused", F_STR), END };

@@ -32,11 +32,17 @@
  *   READY     W->C  run phase rep ok [error] offset_ns offset_err_ns
  *                   [endpoint]             (a server role's "host:port")
  *                   [epoch]
- *   GO        C=>*  run phase rep start_at (coordinator clock, ns)
+ *   GO        C=>*  run phase rep start_at (coordinator clock, ns; also
+ *                   C->W alone to a worker whose SUB is not proved again
+ *                   after it came back, or that registered again mid-rep)
  *   RESULT    W->C  run phase rep status("ok"|"failed") started_at finished_at
  *                   metrics(array of {name,unit,value}) details(map str->str)
- *                   [error] [epoch]        (a result from an older epoch than
- *                   the worker's current one is refused)
+ *                   [error] [epoch] [stalled_ns]
+ *                   (epoch: the one it was prepared in; stalled_ns: how long
+ *                   the worker itself stood still while it measured.  A
+ *                   result from an older epoch is kept unless the worker
+ *                   stood still meanwhile, or it overran a round-robin turn;
+ *                   one from an epoch never given is refused: coord.c)
  *   ACK       C->W  run phase rep [refused]  (refused: why the result was not
  *                   stored and never will be; the worker drops it either way)
  *   HEARTBEAT both  t [run]             (run: the sender's run key, on PUB)

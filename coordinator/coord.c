@@ -216,6 +216,14 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
     s_setopt_int(c->router, ZMQ_TCP_KEEPALIVE_INTVL, 1);
     s_setopt_int(c->router, ZMQ_TCP_KEEPALIVE_CNT, 3);
     s_setopt_int(c->router, ZMQ_TCP_MAXRT, 5000);
+    /* The same for the PUB: after a partition a worker subscribes again on
+     * a new connection, and the old one (its unacknowledged broadcasts
+     * retransmitted with an ever longer backoff) must not linger. */
+    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE, 1);
+    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_IDLE, 2);
+    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_INTVL, 1);
+    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_CNT, 3);
+    s_setopt_int(c->pub, ZMQ_TCP_MAXRT, 5000);
     char pubep[256];
     if (keys_dir && (!(c->peers = calloc(COORD_PEERS, sizeof *c->peers)) ||
                      s_secure(c, keys_dir, err, errlen) != 0))
@@ -278,6 +286,7 @@ static void s_worker_free(struct cworker *w)
     free(w->step_error);
     free(w->serving);
     free(w->endpoint);
+    free(w->prepare);
     free(w);
 }
 
@@ -422,7 +431,9 @@ static void s_rejoin(coord_t *c, struct cworker *w, const proto_msg_t *m)
     w->rejoined = true;
     w->epoch++;
     w->step = STEP_NONE;
-    w->synced = true; /* its SUB stayed subscribed; GO reaches it */
+    /* its SUB may be a new connection (it reconnects after a silence):
+     * SYNC until it proves it receives, GO goes to it directly till then */
+    w->synced = false;
     w->pid = proto_int(m, "pid", w->pid);
     w->last_seen = clock_mono_ns();
     c->nlive++;
@@ -435,10 +446,41 @@ static void s_rejoin(coord_t *c, struct cworker *w, const proto_msg_t *m)
                  store_errmsg(c->store));
 }
 
+void coord_send_go(coord_t *c, struct cworker *w)
+{
+    proto_builder_t *b = proto_begin(PROTO_GO);
+    proto_put_int(b, "run", c->run_key);
+    proto_put_int(b, "phase", w->phase);
+    proto_put_int(b, "rep", w->rep);
+    proto_put_int(b, "start_at", c->go_mode == GO_NAIVE ? 0 : w->go_at);
+    s_send_msg(c, w->name, b);
+}
+
+/* A live worker registered again in the middle of its repetition: it
+ * replaced its connection after a silence, and what went out on the old
+ * one may be lost.  Its PREPARE goes again (a worker answers a PREPARE it
+ * already has with READY, and ignores one it is running), or its GO, if it
+ * had one (it starts late, or ignores it when it has started); its SUB may
+ * be new too, so it proves its subscription again. */
+static void s_resume_step(coord_t *c, struct cworker *w)
+{
+    w->synced = false;
+    if (w->step == STEP_PREPARED && w->prepare) {
+        void *copy = malloc(w->prepare_len);
+        if (copy) {
+            memcpy(copy, w->prepare, w->prepare_len);
+            coord_send(c, w->name, copy, w->prepare_len);
+        }
+    } else if (w->step == STEP_GO) {
+        coord_send_go(c, w);
+    }
+}
+
 static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
 {
     const char *name = proto_str(m, "name");
     char why[256];
+    bool again = false;
     if (strcmp(name, id) != 0) {
         snprintf(why, sizeof why, "name '%s' differs from socket identity '%s'", name, id);
         s_reject(c, id, why);
@@ -463,10 +505,12 @@ static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
             s_reject(c, id, why);
             return;
         }
-        /* a repeated HELLO (the WELCOME was lost, or the worker restarted
-         * after its old connection closed): welcome again, keep its place */
+        /* a repeated HELLO (the WELCOME was lost, the worker replaced its
+         * connection after a silence, or it restarted after its old
+         * connection closed): welcome again, keep its place */
         w->last_seen = clock_mono_ns();
         w->pid = proto_int(m, "pid", w->pid);
+        again = true;
     } else {
         const char *reason = s_admissible(c, name, why, sizeof why);
         if (reason) {
@@ -517,6 +561,8 @@ welcome:;
     if (c->boot_id[0])
         proto_put_str(b, "boot_id", c->boot_id);
     s_send_msg(c, id, b);
+    if (again)
+        s_resume_step(c, w);
 }
 
 static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
@@ -564,22 +610,54 @@ static void s_ack(coord_t *c, const char *to, int64_t run, int64_t phase, int64_
     s_send_msg(c, to, b);
 }
 
-/* A result from an epoch the worker has left: never stored; the ACK tells
- * the worker to drop it from its spool. */
-static void s_refuse_stale(coord_t *c, struct cworker *w, const proto_msg_t *m)
+/* A result that must not be stored (see s_stale_reason); the ACK tells the
+ * worker to drop it from its spool. */
+static void s_refuse_stale(coord_t *c, struct cworker *w, const proto_msg_t *m, const char *why)
 {
-    int64_t ep = proto_int(m, "epoch", 1), phase = proto_int(m, "phase", -1);
-    char why[160];
-    if (w->lost)
-        snprintf(why, sizeof why, "from epoch %" PRId64 ", after %s was declared lost", ep,
-                 w->name);
-    else
-        snprintf(why, sizeof why, "from epoch %" PRId64 "; %s is in epoch %" PRId64 " now", ep,
-                 w->name, w->epoch);
+    int64_t phase = proto_int(m, "phase", -1);
     log_warn("%s: refused its result of phase %s rep %" PRId64 ": %s", w->name,
              phase >= 0 && (size_t)phase < c->exp->nphases ? c->exp->phases[phase].name : "?",
              proto_int(m, "rep", -1), why);
     s_ack(c, w->name, proto_int(m, "run", -1), phase, proto_int(m, "rep", -1), why);
+}
+
+/* Epochs exist to refuse stale re-runs, not finished work.  A result from
+ * an earlier epoch than the worker's (it finished after being declared
+ * lost, or waited in its spool), or from a worker that is lost now, is kept
+ * when it measured what it was asked to measure, undisturbed; it is refused
+ * when
+ *   - its epoch is one this coordinator never gave (newer than the worker's);
+ *   - the worker itself stood still during the measurement for more than a
+ *     heartbeat (SIGSTOP, a paused VM: its figure counts the freeze);
+ *   - in a round-robin phase, it finished after the coordinator declared
+ *     the worker lost and let the next one take its turn (the two
+ *     measurements overlapped on what they share).
+ * True, with the reason in why, when it is refused. */
+static bool s_stale_reason(coord_t *c, struct cworker *w, const proto_msg_t *m, char *why,
+                           size_t len)
+{
+    int64_t ep = proto_int(m, "epoch", 1), phase = proto_int(m, "phase", -1);
+    if (ep > w->epoch) {
+        snprintf(why, len, "from epoch %" PRId64 ", which %s was never given (it is in epoch %"
+                 PRId64 ")", ep, w->name, w->epoch);
+        return true;
+    }
+    if (ep == w->epoch && !w->lost)
+        return false;
+    int64_t stalled = proto_int(m, "stalled_ns", 0);
+    if (stalled > (int64_t)c->hb_ms * NS_PER_MS) {
+        snprintf(why, len, "from epoch %" PRId64 ", measured while %s was frozen for %.1f s", ep,
+                 w->name, (double)stalled / NS_PER_SEC);
+        return true;
+    }
+    if (phase >= 0 && (size_t)phase < c->exp->nphases &&
+        c->exp->phases[phase].schedule == SCHED_ROUND_ROBIN && w->lost_wall &&
+        proto_int(m, "finished_at", 0) > w->lost_wall) {
+        snprintf(why, len, "from epoch %" PRId64 ", finished after %s was declared lost and the "
+                 "next worker took its turn", ep, w->name);
+        return true;
+    }
+    return false;
 }
 
 /* A result in the open batch: ACKed after the commit.  current: it ended
@@ -651,8 +729,9 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
                  w->name, run, phase, rep);
         return;
     }
-    if (proto_int(m, "epoch", 1) != w->epoch) {
-        s_refuse_stale(c, w, m);
+    char why[256];
+    if (s_stale_reason(c, w, m, why, sizeof why)) {
+        s_refuse_stale(c, w, m, why);
         return;
     }
     /* the repetition in progress, or one this worker finished before (a
@@ -660,7 +739,8 @@ static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
      * resumed the run); never one it has not been told to run */
     bool current = phase == w->phase && rep == w->rep && w->step == STEP_GO;
     bool earlier = phase < w->phase || (phase == w->phase && rep < w->rep) ||
-                   (phase == w->phase && rep == w->rep && w->step == STEP_DONE) ||
+                   (phase == w->phase && rep == w->rep &&
+                    (w->step == STEP_DONE || w->step == STEP_NONE /* admitted again since */)) ||
                    phase <= c->resume_phase;
     if (!current && !earlier) {
         c->dropped++;
@@ -804,8 +884,10 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
         if (t == PROTO_HEARTBEAT || t == PROTO_RESULT || t == PROTO_READY)
             s_tell_rejoin(c, NULL, id, "not registered with this coordinator");
     } else if (w->lost) {
+        /* finished work is kept even from a worker declared lost meanwhile
+         * (s_on_result says which results are refused) */
         if (t == PROTO_RESULT)
-            s_refuse_stale(c, w, m);
+            s_on_result(c, w, m);
         s_tell_rejoin(c, w, id, "declared lost in this run");
     } else {
         w->last_seen = clock_mono_ns();
@@ -942,6 +1024,7 @@ void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason)
     if (w->lost)
         return;
     w->lost = true;
+    w->lost_wall = clock_wall_ns();
     c->nlive--;
     const char *phase = c->cur_phase >= 0 ? c->exp->phases[c->cur_phase].name : NULL;
     log_warn("worker %s lost%s%s: %s", w->name, phase ? " in phase " : "", phase ? phase : "",
@@ -1041,15 +1124,50 @@ static int s_ms_to_duty(const coord_t *c)
     return clock_ms_until(next);
 }
 
+/* Did the coordinator stand still since the last look (gap_ns: the longest
+ * it may legitimately have been away)?  Then whatever its workers sent
+ * meanwhile is still in its sockets, unread: take it in, and judge silence
+ * from now on, as if every live worker had just spoken.  Every deadline
+ * moves by the stall (s_wait in sched.c). */
+static void s_check_stall(coord_t *c, int64_t gap_ns)
+{
+    int64_t stalled = clock_stalled(&c->stall, gap_ns);
+    if (!stalled)
+        return;
+    c->stalled_ns += stalled;
+    log_warn("the coordinator stood still for %.1f s (stopped, paused or asleep): nobody is "
+             "judged for that silence; liveness clocks and deadlines restart from now",
+             (double)stalled / NS_PER_SEC);
+    /* libzmq's I/O thread woke with us and is reading the kernel's buffers:
+     * give it a moment, then drain, before anyone is judged */
+    zmq_pollitem_t item = { .socket = c->router, .events = ZMQ_POLLIN };
+    for (int i = 0; i < 16 && zmq_poll(&item, 1, i ? 0 : 50) > 0; i++) {
+        for (int k = 0; k < 4096 && s_recv_one(c); k++)
+            ;
+        s_batch_close(c);
+    }
+    int64_t now = clock_mono_ns();
+    for (size_t i = 0; i < c->nworkers; i++)
+        if (!c->workers[i]->lost)
+            c->workers[i]->last_seen = now;
+    c->last_liveness = now;
+    clock_stalled(&c->stall, gap_ns); /* the drain is not a stall */
+}
+
 void coord_pump(coord_t *c, int timeout_ms)
 {
+    /* between two pumps the scheduler works (a commit's fsync): a beat */
+    s_check_stall(c, (int64_t)c->hb_ms * NS_PER_MS);
     int due = s_ms_to_duty(c);
     timeout_ms = timeout_ms < 0 || due < timeout_ms ? due : timeout_ms;
     zmq_pollitem_t items[3] = { { .socket = c->router, .events = ZMQ_POLLIN },
                                 { .socket = c->auth ? auth_socket(c->auth) : NULL,
                                   .events = ZMQ_POLLIN },
                                 { .socket = c->monitor, .events = ZMQ_POLLIN } };
-    if (zmq_poll(items, c->auth ? (c->monitor ? 3 : 2) : 1, timeout_ms) > 0) {
+    int polled = zmq_poll(items, c->auth ? (c->monitor ? 3 : 2) : 1, timeout_ms);
+    /* stopped in the poll: its timeout, and a beat */
+    s_check_stall(c, (int64_t)timeout_ms * NS_PER_MS + (int64_t)c->hb_ms * NS_PER_MS);
+    if (polled > 0) {
         if (c->auth && (items[1].revents & ZMQ_POLLIN))
             auth_handle(c->auth);
         if (c->monitor && (items[2].revents & ZMQ_POLLIN))

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "experiment.h"
 #include "store.h"
 
@@ -55,6 +56,11 @@ struct cworker {
     char *serving;               /* as a server in a network phase: the client's name */
     char *endpoint;              /* as a server: where it listens, from READY */
     int64_t started_at;          /* coordinator clock, from RESULT */
+    /* the last PREPARE sent to it, sent again when it registers again in
+     * the middle of its repetition (its connection was replaced) */
+    void *prepare;
+    size_t prepare_len;
+    int64_t lost_wall;           /* coordinator wall clock when last declared lost */
 };
 
 struct spawn;
@@ -114,6 +120,11 @@ typedef struct coord {
     /* liveness */
     int hb_ms, miss_beats;
     int64_t last_hb_pub, last_liveness;
+    /* The coordinator's own stalls (SIGSTOP, a paused VM, a suspend): while
+     * it stood still nobody could reach it, so silence is judged from its
+     * wake-up on, and every deadline moves by stalled_ns (their sum). */
+    clock_stall_t stall;
+    int64_t stalled_ns;
     /* what is running, for loss records */
     int cur_phase, cur_rep;
     /* whether a lost worker that comes back runs the remaining repetitions
@@ -169,6 +180,9 @@ void coord_pump(coord_t *c, int timeout_ms);
 int coord_send(coord_t *c, const char *worker, void *data, size_t len); /* frees data */
 int coord_publish(coord_t *c, void *data, size_t len);                  /* frees data */
 void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason);
+/* GO for w's repetition (w->phase, w->rep, w->go_at) to w alone, over the
+ * ROUTER: for a worker whose subscription is not proved (yet, or again). */
+void coord_send_go(coord_t *c, struct cworker *w);
 struct cworker *coord_worker(coord_t *c, const char *name);
 /* Store the clock measurements workers reported since the last call (one
  * transaction; between barriers, never per message). */

@@ -33,17 +33,27 @@ static bool s_stopping(const coord_t *c)
 }
 
 /* Pump until cond holds, the deadline passes, the run is interrupted or a
- * commit failed.  True when cond holds. */
+ * commit failed.  True when cond holds.  The deadline moves by however long
+ * the coordinator itself stood still meanwhile (coord.c notices): nobody
+ * misses a deadline while the one who keeps it is asleep. */
 static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
 {
+    int64_t stalled0 = c->stalled_ns;
     for (;;) {
         if (cond(c, arg))
             return true;
         if (s_stopping(c))
             return false;
-        int ms = clock_ms_until(deadline);
-        if (ms <= 0)
+        int ms = clock_ms_until(deadline + (c->stalled_ns - stalled0));
+        if (ms <= 0) {
+            /* past it: but first, were we asleep?  (a pump notices, and
+             * takes in what arrived meanwhile) */
+            int64_t before = c->stalled_ns;
+            coord_pump(c, 0);
+            if (c->stalled_ns != before)
+                continue;
             return cond(c, arg);
+        }
         /* the pump wakes sooner for its own duties (heartbeats, SYNC) */
         coord_pump(c, ms < 200 ? ms : 200);
         progress_tick();
@@ -279,8 +289,15 @@ static void s_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int
     free(vals);
     void *data;
     size_t len;
-    if (proto_finish(&b, &data, &len) == 0)
-        coord_send(c, w->name, data, len);
+    if (proto_finish(&b, &data, &len) != 0)
+        return;
+    /* kept, for a worker that registers again before it answers */
+    free(w->prepare);
+    w->prepare = malloc(len);
+    w->prepare_len = w->prepare ? len : 0;
+    if (w->prepare)
+        memcpy(w->prepare, data, len);
+    coord_send(c, w->name, data, len);
 }
 
 /* Deadline for one repetition's results, after its start instant. */
@@ -467,6 +484,10 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
         set[i]->go_at = go_at;
     }
     s_send_go(c, pidx, rep, go_at, set, n);
+    /* a worker back from a silence may not receive broadcasts yet */
+    for (size_t i = 0; c->go_mode == GO_PUB && i < n; i++)
+        if (set[i]->step == STEP_GO && !set[i]->synced)
+            coord_send_go(c, set[i]);
     int64_t go_send_ns = clock_mono_ns() - send0;
     /* the READYs carried any new clock measurements: store them in one
      * transaction while the workers wait for the start instant */
@@ -969,6 +990,28 @@ static void s_interleaved(coord_t *c, struct cworker **set, int64_t barrier_time
     free(gone);
 }
 
+/* Has every worker a row for every repetition of every phase it was to
+ * run?  (A worker that was lost and missed repetitions has not.) */
+static bool s_all_covered(coord_t *c)
+{
+    bool all = true;
+    for (size_t p = 0; p < c->exp->nphases && all; p++) {
+        const struct exp_phase *ph = &c->exp->phases[p];
+        for (int rep = 1; rep <= ph->reps && all; rep++) {
+            zhash_t *done = zhash_new();
+            if (store_rep_workers(c->store, c->run, (int)p, rep, s_mark_done, done) < 0)
+                all = false;
+            for (size_t i = 0; i < c->nworkers && all; i++) {
+                struct cworker *w = c->workers[i];
+                if (w->rank >= 0 && s_selected(c->exp, ph, w) && !zhash_lookup(done, w->name))
+                    all = false;
+            }
+            zhash_destroy(&done);
+        }
+    }
+    return all;
+}
+
 run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
 {
     const struct experiment *exp = c->exp;
@@ -996,12 +1039,11 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
         return RUN_FAILED;
     int64_t ok, failed, lost;
     store_run_counts(c->store, c->run, &ok, &failed, &lost);
-    bool anylost = false;
-    for (size_t i = 0; i < c->nworkers; i++)
-        anylost |= c->workers[i]->lost;
     if (ok == 0)
         return RUN_FAILED;
-    return (anylost || failed || lost || c->shortfall) ? RUN_PARTIAL : RUN_COMPLETE;
+    /* what happened, not what was feared: a worker lost for a while whose
+     * every repetition has its result leaves the run complete */
+    return (failed || lost || c->shortfall || !s_all_covered(c)) ? RUN_PARTIAL : RUN_COMPLETE;
 }
 
 void sched_quit(coord_t *c, const char *reason)

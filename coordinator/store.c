@@ -578,6 +578,15 @@ int store_worker_clock(store_t *s, int64_t run, const char *name, int64_t offset
 
 static int s_result_rows(store_t *s, int64_t run, const struct store_result *r)
 {
+    /* A measured result supersedes the 'lost' row its worker got when it
+     * was declared lost in the middle of that repetition (the result was
+     * cut off by a partition, or waited in a stalled coordinator's socket);
+     * the other rows of a repetition are never replaced. */
+    if (strcmp(r->status, "lost") != 0 &&
+        store_exec(s, "DELETE FROM results WHERE run=? AND phase=? AND rep=? AND worker=?"
+                      " AND status='lost'", "iiit", run, (int64_t)r->phase, (int64_t)r->rep,
+                   r->worker) != 0)
+        return -1;
     sqlite3_stmt *st = store_prepare(
         s, "INSERT OR IGNORE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)

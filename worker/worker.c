@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -64,6 +66,7 @@ struct job {
     int rc;                     /* of the hook the thread ran */
     int64_t start_local;        /* when to start (worker wall clock) */
     int64_t started, finished;  /* worker wall clock */
+    int64_t stalled_ns;         /* how long this process stood still while it ran */
     bool rt;                    /* wait for the start instant at real-time priority */
     volatile sig_atomic_t stop;
     int pipe_w;
@@ -98,9 +101,115 @@ struct wk {
     bool rt;                    /* the control thread runs at real-time priority */
     int pipe_r, pipe_w;
     struct job job;
+    clock_stall_t stall;        /* our own stalls (SIGSTOP, a paused VM, a suspend) */
+    int64_t last_reconnect;     /* monotonic: sockets last replaced */
+    void *mon;                  /* the DEALER's monitor (CONNECTED events) */
+    unsigned mon_seq;
     int exit_code;
     bool done;
 };
+
+/* Connection setup shared by the DEALER and the SUB: after a partition the
+ * kernel backs its SYN retries off to many seconds, so a connect gives up
+ * after one and libzmq tries again within a second of the network's return. */
+static void s_reconnect_opts(void *sock)
+{
+    int ivl = 100, ivl_max = 1000, tmo = 1000;
+    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    zmq_setsockopt(sock, ZMQ_CONNECT_TIMEOUT, &tmo, sizeof tmo);
+}
+
+/* TCP backs its retransmissions off exponentially: after an outage of 2 s
+ * its next try may come 1.6 s later, and the coordinator, which judges
+ * silence in beats (3), hears our heartbeats 3 s late and declares us
+ * lost.  Heartbeats are a thin stream: Linux retransmits one at a linear
+ * timeout for its first six tries (TCP_THIN_LINEAR_TIMEOUTS).  libzmq does
+ * not expose its TCP sockets; its monitor's CONNECTED event names the
+ * descriptor. */
+static void s_monitor_close(struct wk *w)
+{
+    if (!w->mon)
+        return;
+    zmq_socket_monitor(w->dealer, NULL, 0);
+    zmq_close(w->mon);
+    w->mon = NULL;
+}
+
+static void s_monitor_open(struct wk *w)
+{
+    char ep[96];
+    snprintf(ep, sizeof ep, "inproc://lockstep-worker-%p-%u", (void *)w, w->mon_seq++);
+    if (zmq_socket_monitor(w->dealer, ep, ZMQ_EVENT_CONNECTED) != 0)
+        return;
+    w->mon = zmq_socket(w->zctx, ZMQ_PAIR);
+    if (zmq_connect(w->mon, ep) != 0) {
+        zmq_close(w->mon);
+        w->mon = NULL;
+    }
+}
+
+static void s_monitor_drain(struct wk *w)
+{
+    for (int i = 0; w->mon && i < 16; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, w->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        uint16_t ev = 0;
+        uint32_t fd = 0;
+        if (zmq_msg_size(&m) >= 6) {
+            memcpy(&ev, zmq_msg_data(&m), 2);
+            memcpy(&fd, (char *)zmq_msg_data(&m) + 2, 4);
+        }
+        while (zmq_msg_more(&m)) { /* the endpoint frame */
+            zmq_msg_close(&m);
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, w->mon, 0) < 0)
+                break;
+        }
+        zmq_msg_close(&m);
+        int one = 1;
+        if (ev == ZMQ_EVENT_CONNECTED &&
+            setsockopt((int)fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof one) != 0)
+            log_debug("TCP_THIN_LINEAR_TIMEOUTS: %s", strerror(errno));
+    }
+}
+
+/* The DEALER, new (the old one, if any, closed: LINGER 0 drops what it
+ * queued; the spool still has every result).  0, or -1 with the reason
+ * logged. */
+static int s_dealer_open(struct wk *w)
+{
+    s_monitor_close(w);
+    if (w->dealer)
+        zmq_close(w->dealer);
+    w->dealer = zmq_socket(w->zctx, ZMQ_DEALER);
+    int64_t maxmsg = PROTO_MAX_FRAME;
+    int one = 1, zero = 0;
+    zmq_setsockopt(w->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(w->dealer, ZMQ_ROUTING_ID, w->o->name, strlen(w->o->name));
+    /* queue nothing for a coordinator that is not there: HELLOs would pile up */
+    zmq_setsockopt(w->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+    zmq_setsockopt(w->dealer, ZMQ_LINGER, &zero, sizeof zero);
+    s_reconnect_opts(w->dealer);
+    /* CURVE: a coordinator that does not know our key refuses us in the
+     * handshake; we only see silence (the HELLO warning says so) */
+    char cerr[512];
+    if (w->o->cert &&
+        curve_client(w->dealer, w->o->cert, w->o->server_cert, cerr, sizeof cerr) != 0) {
+        log_error("%s", cerr);
+        return -1;
+    }
+    s_monitor_open(w);
+    if (zmq_connect(w->dealer, w->o->connect) != 0) {
+        log_error("cannot connect to %s: %s", w->o->connect, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
 
 static int s_send(struct wk *w, proto_builder_t *b)
 {
@@ -226,6 +335,7 @@ static int s_sub_connect(struct wk *w, const char *pub)
     int zero = 0;
     zmq_setsockopt(w->sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, "", 0);
+    s_reconnect_opts(w->sub);
     char err[512];
     if (w->o->cert && curve_client(w->sub, w->o->cert, w->o->server_cert, err, sizeof err) != 0) {
         log_error("%s", err);
@@ -380,6 +490,18 @@ static void s_on_prepare(struct wk *w, const proto_msg_t *m)
     int64_t run = proto_int(m, "run", 0), phase = proto_int(m, "phase", 0),
             rep = proto_int(m, "rep", 0);
     struct job *j = &w->job;
+    /* the same PREPARE again (we registered again: the coordinator cannot
+     * know whether the first one arrived): answered as the first one was */
+    if (j->state != JOB_IDLE && j->run == run && j->phase == phase && j->rep == rep &&
+        j->epoch == w->epoch) {
+        /* preparing: its READY follows; running: its RESULT will; a
+         * prepared server is prepared again below (its READY names where
+         * it listens) */
+        if (j->state == JOB_PREPARED && !j->ctx.endpoint[0])
+            s_ready(w, run, phase, rep, NULL);
+        if (j->state != JOB_PREPARED || !j->ctx.endpoint[0])
+            return;
+    }
     if (j->state == JOB_RUNNING || j->state == JOB_PREPARING) {
         s_ready(w, run, phase, rep, "busy with another repetition");
         return;
@@ -464,6 +586,8 @@ static void s_send_result(struct wk *w)
     proto_put_int(b, "started_at", started);
     proto_put_int(b, "finished_at", finished);
     proto_put_int(b, "epoch", j->epoch);
+    if (j->stalled_ns)
+        proto_put_int(b, "stalled_ns", j->stalled_ns);
     proto_metric_t pm[BENCH_MAX_METRICS];
     for (size_t i = 0; i < j->res.nmetrics; i++)
         pm[i] = (proto_metric_t){ j->res.metrics[i].name, j->res.metrics[i].unit,
@@ -557,18 +681,40 @@ static void s_resend_one(const void *data, size_t len, void *arg)
     zmq_send(w->dealer, data, len, ZMQ_DONTWAIT);
 }
 
-/* Register with the coordinator again (HELLO with our epoch): it has not
- * heard from us for too long, or it says it does not know us as we are (we
- * were declared lost, or it restarted).  A job in progress finishes first
- * (s_periodic waits for it): its result goes out under the epoch it ran in,
- * and the coordinator decides whether to keep it. */
-static void s_register_again(struct wk *w, const char *why)
+/* New connections for both sockets.  After a partition either end may
+ * still believe in a connection the other has closed (the coordinator's
+ * kernel gives up on unacknowledged data after 5 s; ours retransmits for
+ * many minutes, or has nothing to send and never learns): only a new one
+ * is sure to reach the coordinator's current socket, and to carry its
+ * answer back. */
+static void s_reconnect(struct wk *w)
 {
-    log_warn("%s; registering again", why);
+    w->last_reconnect = clock_mono_ns();
+    if (w->sub) {
+        zmq_close(w->sub);
+        w->sub = NULL;
+        w->sub_endpoint[0] = '\0';
+    }
+    if (s_dealer_open(w) != 0) {
+        w->exit_code = 2;
+        w->done = true;
+    }
+}
+
+/* Register with the coordinator again (HELLO with our epoch): it has not
+ * been heard from for too long (reconnect: over new connections), or it
+ * says it does not know us as we are (we were declared lost, or it
+ * restarted).  A job in progress goes on meanwhile (s_periodic). */
+static void s_register_again(struct wk *w, const char *why, bool reconnect)
+{
+    log_warn("%s; registering again%s", why, reconnect ? " over a new connection" : "");
     w->welcomed = false;
     w->hello_backoff = 250 * NS_PER_MS;
     w->hello_next = w->hello_first = clock_mono_ns();
     w->hellos = 0;
+    w->last_reconnect = w->hello_first; /* the clock of s_periodic's new connection */
+    if (reconnect)
+        s_reconnect(w);
 }
 
 static void s_on_dealer(struct wk *w, const proto_msg_t *m)
@@ -577,8 +723,14 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
     case PROTO_WELCOME:
         if (!w->welcomed || proto_int(m, "run", 0) != w->run) {
             int64_t ep = proto_int(m, "epoch", 1);
-            if (w->epoch && ep != w->epoch && proto_int(m, "run", 0) == w->run)
+            if (w->epoch && ep != w->epoch && proto_int(m, "run", 0) == w->run) {
                 log_warn("admitted again with epoch %" PRId64 " (was %" PRId64 ")", ep, w->epoch);
+                /* the GO this job waits for belongs to the old epoch */
+                if (w->job.state == JOB_PREPARED) {
+                    s_job_abandon(&w->job);
+                    s_job_reset(&w->job);
+                }
+            }
             w->epoch = ep;
             w->run = proto_int(m, "run", 0);
             w->hb_ms = (int)proto_int(m, "hb_ms", 1000);
@@ -644,7 +796,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
         if (proto_bool(m, "rejoin", false)) {
             if (w->welcomed)
                 s_register_again(w, proto_str(m, "reason") ? proto_str(m, "reason")
-                                                           : "the coordinator asks");
+                                                           : "the coordinator asks", false);
             break;
         }
         log_info("coordinator says quit: %s", proto_str(m, "reason") ? proto_str(m, "reason") : "");
@@ -727,12 +879,30 @@ static void s_periodic(struct wk *w)
 {
     int64_t now = clock_mono_ns();
     if (!w->welcomed) {
-        /* a benchmark in progress ends before we register again */
-        if (w->job.state == JOB_RUNNING || w->job.state == JOB_PREPARING)
+        /* Registered before, and no WELCOME for two beats: the connection
+         * may be one the coordinator no longer has (see s_reconnect), or
+         * one its ROUTER parked: without ROUTER_HANDOVER a connection under
+         * a name its old connection still holds is set aside, unread, for
+         * as long as it lives.  Two beats, so that a new one is in place
+         * well before the coordinator's patience (three) runs out. */
+        if (w->run && now - w->last_reconnect > 2LL * w->hb_ms * NS_PER_MS) {
+            log_debug("no WELCOME for %.1f s: a new connection",
+                      (double)(now - w->last_reconnect) / NS_PER_SEC);
+            s_reconnect(w);
+            if (w->done)
+                return;
+        }
+        /* A benchmark in progress ends before we register again: the
+         * coordinator that answers may be another one, with a PREPARE of
+         * its own.  Meanwhile our heartbeats (on the new connection) keep
+         * us alive for a coordinator that knows us, one that stood still
+         * for a while, say; its result goes out under the epoch it ran in
+         * and the coordinator decides whether to keep it.  A prepared job
+         * waits for the WELCOME: the same epoch, its GO may still come. */
+        if (w->job.state == JOB_RUNNING || w->job.state == JOB_PREPARING) {
+            if (w->run && now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS)
+                s_heartbeat(w, now);
             return;
-        if (w->job.state == JOB_PREPARED) { /* for a GO that will not come */
-            s_job_abandon(&w->job);
-            s_job_reset(&w->job);
         }
         if (now >= w->hello_next) {
             /* Not connected yet (ZMQ_IMMEDIATE drops the HELLO): try again
@@ -755,8 +925,10 @@ static void s_periodic(struct wk *w)
                          w->o->connect, w->hellos - 1, w->o->name);
             /* jittered: workers started together do not retry together */
             w->hello_next = now + w->hello_backoff + (int64_t)(rand_r(&w->rnd) % 100) * NS_PER_MS;
-            w->hello_backoff = w->hello_backoff * 2 > 8 * NS_PER_SEC ? 8 * NS_PER_SEC
-                                                                     : w->hello_backoff * 2;
+            /* once admitted to a run, a beat at most: the coordinator
+             * judges our silence in beats */
+            int64_t cap = w->run ? (int64_t)w->hb_ms * NS_PER_MS : 8 * NS_PER_SEC;
+            w->hello_backoff = w->hello_backoff * 2 > cap ? cap : w->hello_backoff * 2;
         }
         return;
     }
@@ -789,8 +961,26 @@ static void s_periodic(struct wk *w)
         char why[96];
         snprintf(why, sizeof why, "coordinator silent for %.1f s",
                  (double)(now - w->last_heard) / NS_PER_SEC);
-        s_register_again(w, why);
+        s_register_again(w, why, true);
     }
+}
+
+/* Did we stand still (SIGSTOP, a paused VM, a suspend) longer than the
+ * loop ever waits, and a beat?  Then the coordinator's silence meanwhile
+ * was ours: it is judged from now on; and a benchmark that was running
+ * measured the freeze too: its RESULT says for how long (the coordinator
+ * refuses such a result from an epoch it has since left). */
+static void s_check_stall(struct wk *w, int timeout_ms)
+{
+    int64_t stalled = clock_stalled(&w->stall, ((int64_t)timeout_ms + w->hb_ms) * NS_PER_MS);
+    if (!stalled)
+        return;
+    log_warn("this worker stood still for %.1f s (stopped, paused or asleep)%s",
+             (double)stalled / NS_PER_SEC,
+             w->job.state == JOB_RUNNING ? "; the running benchmark measured it too" : "");
+    if (w->job.state == JOB_RUNNING)
+        w->job.stalled_ns += stalled;
+    w->last_heard = clock_mono_ns();
 }
 
 int worker_run(const struct worker_opts *o)
@@ -830,26 +1020,7 @@ int worker_run(const struct worker_opts *o)
             log_debug("no real-time priority for the control thread; heartbeats may lag under "
                       "load");
     }
-    w.dealer = zmq_socket(w.zctx, ZMQ_DEALER);
-    int64_t maxmsg = PROTO_MAX_FRAME;
-    int one = 1, zero = 0, ivl = 100, ivl_max = 5000;
-    zmq_setsockopt(w.dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(w.dealer, ZMQ_ROUTING_ID, o->name, strlen(o->name));
-    /* queue nothing for a coordinator that is not there: HELLOs would pile up */
-    zmq_setsockopt(w.dealer, ZMQ_IMMEDIATE, &one, sizeof one);
-    zmq_setsockopt(w.dealer, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(w.dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(w.dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-    /* CURVE: a coordinator that does not know our key refuses us in the
-     * handshake; we only see silence (the HELLO warning says so) */
-    char cerr[512];
-    if (o->cert && curve_client(w.dealer, o->cert, o->server_cert, cerr, sizeof cerr) != 0) {
-        log_error("%s", cerr);
-        w.exit_code = 2;
-        goto out;
-    }
-    if (zmq_connect(w.dealer, o->connect) != 0) {
-        log_error("cannot connect to %s: %s", o->connect, zmq_strerror(zmq_errno()));
+    if (s_dealer_open(&w) != 0) {
         w.exit_code = 2;
         goto out;
     }
@@ -873,6 +1044,8 @@ int worker_run(const struct worker_opts *o)
         int n = zmq_poll(items, w.sub ? 3 : 2, timeout);
         if (n < 0 && zmq_errno() != EINTR)
             break;
+        s_check_stall(&w, timeout);
+        s_monitor_drain(&w);
         if (n > 0) {
             if (items[0].revents & ZMQ_POLLIN)
                 s_recv(&w, w.dealer, false);
@@ -892,6 +1065,7 @@ out:
     s_job_reset(&w.job);
     if (w.sub)
         zmq_close(w.sub);
+    s_monitor_close(&w);
     zmq_close(w.dealer);
     if (!o->zctx)
         zmq_ctx_term(w.zctx);

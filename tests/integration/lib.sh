@@ -16,7 +16,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do
     [[ "$live" == *" $p "* ]] && kill -9 "$p" 2>/dev/null
   done
-  rm -rf "$TMP"
+  [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
   for c in "$PORT_CLAIMS"/*/owner; do
     [ "$(cat "$c" 2>/dev/null)" = "$$" ] && rm -rf "$(dirname "$c")"
   done
