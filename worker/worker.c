@@ -103,7 +103,9 @@ struct wk {
     struct job job;
     clock_stall_t stall;        /* our own stalls (SIGSTOP, a paused VM, a suspend) */
     int64_t last_reconnect;     /* monotonic: sockets last replaced */
-    void *mon;                  /* the DEALER's monitor (CONNECTED events) */
+    void *mon;                  /* the DEALER's monitor (CONNECTED, handshake failures) */
+    char refused[320];          /* why the coordinator's side refused our handshake, "" */
+    int64_t wait_next, wait_ival; /* the next "still waiting" line, and the growing gap */
     unsigned mon_seq;
     int exit_code;
     bool done;
@@ -140,13 +142,62 @@ static void s_monitor_open(struct wk *w)
 {
     char ep[96];
     snprintf(ep, sizeof ep, "inproc://lockstep-worker-%p-%u", (void *)w, w->mon_seq++);
-    if (zmq_socket_monitor(w->dealer, ep, ZMQ_EVENT_CONNECTED) != 0)
+    if (zmq_socket_monitor(w->dealer, ep,
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
         return;
     w->mon = zmq_socket(w->zctx, ZMQ_PAIR);
     if (zmq_connect(w->mon, ep) != 0) {
         zmq_close(w->mon);
         w->mon = NULL;
     }
+}
+
+/* The monitor's word on a handshake: a refusal is said at once (and when
+ * its reason changes), and repeated by the "still waiting" lines. */
+static void s_handshake_event(struct wk *w, uint16_t ev, uint32_t val)
+{
+    char why[sizeof w->refused];
+    if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        w->refused[0] = '\0';
+        return;
+    }
+    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        snprintf(why, sizeof why, "the coordinator refused this worker's CURVE key (status %u): "
+                 "its public key is not in the coordinator's allowed/ directory (lockstep keygen "
+                 "DIR --workers %s, then restart the coordinator with --keys DIR)",
+                 (unsigned)val, w->o->name);
+    else if (w->o->cert)
+        snprintf(why, sizeof why, "the CURVE handshake with the coordinator failed: it runs "
+                 "without --keys, or --server-cert is not its coordinator.cert");
+    else
+        snprintf(why, sizeof why, "the coordinator wants CURVE (it runs with --keys): give "
+                 "--cert NAME.cert_secret and --server-cert coordinator.cert");
+    if (strcmp(why, w->refused) != 0)
+        log_error("not admitted: %s", why);
+    snprintf(w->refused, sizeof w->refused, "%s", why);
+}
+
+/* Not welcomed yet: say so again at growing intervals (2 s, 4 s, ... 1 min),
+ * with how long it has been and the reason we know. */
+static void s_still_waiting(struct wk *w, int64_t now, bool reached)
+{
+    if (!w->wait_ival) {
+        w->wait_ival = 2 * NS_PER_SEC;
+        w->wait_next = w->hello_first + w->wait_ival;
+    }
+    if (now < w->wait_next)
+        return;
+    log_warn("still not admitted by %s after %.0f s: %s", w->o->connect,
+             (double)(now - w->hello_first) / NS_PER_SEC,
+             w->refused[0] ? w->refused
+             : reached     ? "no answer (is the coordinator up, and is no other worker "
+                             "connected under this name?)"
+                           : "cannot reach it (is the coordinator up, its ports open?)");
+    w->wait_ival = w->wait_ival * 2 > 60 * NS_PER_SEC ? 60 * NS_PER_SEC : w->wait_ival * 2;
+    w->wait_next = now + w->wait_ival;
 }
 
 static void s_monitor_drain(struct wk *w)
@@ -175,6 +226,8 @@ static void s_monitor_drain(struct wk *w)
         if (ev == ZMQ_EVENT_CONNECTED &&
             setsockopt((int)fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof one) != 0)
             log_debug("TCP_THIN_LINEAR_TIMEOUTS: %s", strerror(errno));
+        else if (ev != ZMQ_EVENT_CONNECTED)
+            s_handshake_event(w, ev, fd);
     }
 }
 
@@ -743,6 +796,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
             spool_each(w->o->spool, w->run, s_resend_one, w);
         }
         w->welcomed = true;
+        w->wait_ival = 0; /* a later registration says its own waiting again */
         w->hellos = 0;
         s_sub_connect(w, proto_str(m, "pub"));
         break;
@@ -910,15 +964,18 @@ static void s_periodic(struct wk *w)
              * once must not wait seconds for nothing.  Counted for the
              * warning, which is about silence, not about its cause. */
             if (s_send_hello(w) != 0) {
+                s_still_waiting(w, now, false);
                 w->hello_next = now + 20 * NS_PER_MS;
                 if (now - w->hello_first > 2 * NS_PER_SEC && w->hellos < 3)
                     w->hellos = 3;
                 if (w->hellos == 3) {
                     w->hellos++;
-                    log_warn("cannot reach %s: is the coordinator up?", w->o->connect);
+                    if (!w->refused[0]) /* else we reached it, and were refused */
+                        log_warn("cannot reach %s: is the coordinator up?", w->o->connect);
                 }
                 return;
             }
+            s_still_waiting(w, now, true);
             if (++w->hellos == 4)
                 log_warn("no answer from %s after %d HELLOs: is the coordinator up, and is no "
                          "other worker connected under the name '%s'?",

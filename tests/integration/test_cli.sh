@@ -57,6 +57,12 @@ expect 2 "--connect ENDPOINT is required" -- "$WORKER"
 expect 2 "--platform 'lab A!': expected auto, a kind" -- "$WORKER" --connect tcp://127.0.0.1:1 --platform 'lab A!'
 expect 2 "--label 'room': expected KEY=VALUE" -- "$WORKER" --connect tcp://127.0.0.1:1 --label room
 
+# a worker with nobody to talk to says so, again and again, with the time
+NOPORT=$(free_port)
+timeout 5 "$WORKER" --connect "tcp://127.0.0.1:$NOPORT" --name lonely --spool "$TMP/lonely" 2>"$TMP/lonely.err"
+grep -q "still not admitted by tcp://127.0.0.1:$NOPORT after 2 s: cannot reach it" "$TMP/lonely.err" ||
+  { cat "$TMP/lonely.err"; fail "a worker without a coordinator does not say it keeps waiting"; }
+
 # port in use: a coordinator holds the port, a second one says so
 PORT=$(free_port)
 "$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:$PORT" --expect 1 --timeout 30 --db "$TMP/hold.db" >/dev/null 2>"$TMP/hold.err" &

@@ -40,6 +40,13 @@ wait_for 20 grep -q "refused a worker at 127.0.0.1: its CURVE key" "$TMP/err" ||
   { cat "$TMP/err"; fail "the unknown key was not refused within 20 s"; }
 wait_for 20 grep -q "refused a connection from 127.0.0.1: it did not complete the CURVE handshake" "$TMP/err" ||
   { cat "$TMP/err"; fail "the worker without security was not refused within 20 s"; }
+# and each of them says why it is not admitted, and again how long it waits
+wait_for 10 grep -q "still not admitted by tcp://127.0.0.1:$PORT after [0-9]* s: the coordinator refused this worker's CURVE key" "$TMP/wi" ||
+  { cat "$TMP/wi"; fail "the worker with an unknown key does not say it was refused"; }
+grep -q "not admitted: the coordinator refused this worker's CURVE key .*allowed/" "$TMP/wi" ||
+  { cat "$TMP/wi"; fail "the refusal is not said at once"; }
+wait_for 10 grep -q "still not admitted by tcp://127.0.0.1:$PORT after [0-9]* s: the coordinator wants CURVE" "$TMP/wp" ||
+  { cat "$TMP/wp"; fail "the worker without a key does not say the coordinator wants CURVE"; }
 "$WORKER" --connect "tcp://127.0.0.1:$PORT" --name w1 --spool "$TMP/s1" \
   --cert "$K/workers/w1.cert_secret" --server-cert "$K/coordinator.cert" 2>"$TMP/w1" &
 W1=$!; PIDS+=($W1)
