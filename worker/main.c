@@ -88,7 +88,9 @@ static int s_swarm(const struct worker_opts *base, int n, const char *prefix, co
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     void *zctx = zmq_ctx_new();
-    zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, 2 * n + 64);
+    /* per worker: DEALER, SUB, and the DEALER's monitor (its PAIR and the
+     * one libzmq makes to feed it), with room for a reconnection's overlap */
+    zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, 6 * n + 64);
     zmq_ctx_set(zctx, ZMQ_IO_THREADS, n > 64 ? 2 : 1);
     if (rt_raise_self())
         rt_zmq_ctx(zctx);

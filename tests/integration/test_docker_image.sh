@@ -19,6 +19,7 @@ trap 'docker_cleanup; cleanup' EXIT
 
 export LOCKSTEP_WORKER=$TMP/lockstep-worker
 cp "$WORKER" "$LOCKSTEP_WORKER"
+cp "$BIN/lockstep-forksum" "$TMP/" # the fork benchmark's helper goes beside the worker
 printf 'test_docker_image %s %s\n' "$$" "$(date +%s%N)" >>"$LOCKSTEP_WORKER"
 
 cat >"$TMP/vol.yaml" <<EOF
