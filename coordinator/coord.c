@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "curve.h"
 #include "log.h"
+#include "monitor.h"
 #include "proto.h"
 #include "rt.h"
 #include "spawn.h"
@@ -111,26 +112,9 @@ static int s_secure(coord_t *c, const char *keys_dir, char *err, size_t errlen)
  * a handshake failure is reported at that fd's DISCONNECTED. */
 static void s_monitor(coord_t *c)
 {
-    for (;;) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, c->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return;
-        }
-        uint16_t ev = 0;
-        uint32_t val = 0;
-        if (zmq_msg_size(&m) >= 6) {
-            memcpy(&ev, zmq_msg_data(&m), 2);
-            memcpy(&val, (char *)zmq_msg_data(&m) + 2, 4);
-        }
-        while (zmq_msg_more(&m)) { /* the endpoint frame */
-            zmq_msg_close(&m);
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, c->monitor, 0) < 0)
-                break;
-        }
-        zmq_msg_close(&m);
+    uint16_t ev;
+    uint32_t val;
+    while (monitor_next(c->monitor, &ev, &val)) {
         if (ev == ZMQ_EVENT_ACCEPTED && val < COORD_PEERS) {
             struct sockaddr_storage sa;
             socklen_t sl = sizeof sa;

@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "curve.h"
 #include "log.h"
+#include "monitor.h"
 #include "platform.h"
 #include "proto.h"
 #include "rt.h"
@@ -202,26 +203,9 @@ static void s_still_waiting(struct wk *w, int64_t now, bool reached)
 
 static void s_monitor_drain(struct wk *w)
 {
-    for (int i = 0; w->mon && i < 16; i++) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, w->mon, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            return;
-        }
-        uint16_t ev = 0;
-        uint32_t fd = 0;
-        if (zmq_msg_size(&m) >= 6) {
-            memcpy(&ev, zmq_msg_data(&m), 2);
-            memcpy(&fd, (char *)zmq_msg_data(&m) + 2, 4);
-        }
-        while (zmq_msg_more(&m)) { /* the endpoint frame */
-            zmq_msg_close(&m);
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, w->mon, 0) < 0)
-                break;
-        }
-        zmq_msg_close(&m);
+    uint16_t ev;
+    uint32_t fd;
+    for (int i = 0; w->mon && i < 16 && monitor_next(w->mon, &ev, &fd); i++) {
         int one = 1;
         if (ev == ZMQ_EVENT_CONNECTED &&
             setsockopt((int)fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof one) != 0)
@@ -383,6 +367,10 @@ static int s_sub_connect(struct wk *w, const char *pub)
     if (w->sub)
         zmq_close(w->sub);
     w->sub = zmq_socket(w->zctx, ZMQ_SUB);
+    if (!w->sub) { /* EMFILE: the context's socket limit (--swarm sizes it) */
+        log_error("cannot make a SUB socket: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
     int64_t maxmsg = PROTO_MAX_FRAME;
     zmq_setsockopt(w->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     int zero = 0;
