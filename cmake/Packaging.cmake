@@ -4,17 +4,9 @@
 # lockstep-worker_<version>_<arch>.deb (the worker, its fork helper, the
 # reference forksum and the VM init).
 #
-# The top-level install() rules carry no component; they are repeated here
-# with one, and only these components are packaged.  dpkg-shlibdeps computes
-# each package's library dependencies from the binaries themselves.
-
-install(TARGETS lockstep RUNTIME DESTINATION bin COMPONENT coordinator)
-install(TARGETS lockstep-worker RUNTIME DESTINATION bin COMPONENT worker)
-# fork.c runs lockstep-forksum from beside the worker; forksum is the
-# reference the fork benchmark is checked against (an exec phase runs it)
-install(TARGETS lockstep-forksum forksum RUNTIME DESTINATION bin COMPONENT worker)
-# launch_vm.c looks for the VM's /init in ../lib/lockstep/ from the worker
-install(TARGETS lockstep-vm-init RUNTIME DESTINATION lib/lockstep COMPONENT worker)
+# The top-level install() rules name the component (package) of each file;
+# only these components are packaged.  dpkg-shlibdeps computes each
+# package's library dependencies from the binaries themselves.
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME lockstep)

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What the host-side launcher (coordinator/launch_vm.c) puts in the image. */
+/* What the host-side launcher (coordinator/platform/launch_vm.c) puts in the image. */
 #define VM_WORKER "/bin/lockstep-worker"
 #define VM_MODULES "/etc/lockstep/modules" /* module paths, in load order */
 #define VM_ENV "/etc/lockstep/env"         /* KEY=VALUE lines for the worker */

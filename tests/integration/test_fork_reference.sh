@@ -1,5 +1,5 @@
 # The fork benchmark agrees with the course's forksum: `lockstep-worker --run
-# fork` and the reference program `forksum` (worker/reference/forksum.c),
+# fork` and the reference program `forksum` (bench/reference/forksum.c),
 # alternated on the same CPU with the same range and time, give forks/s whose
 # median pair ratio is within 25 % of 1.  Forked from the worker itself, the
 # trees ran at ~0.16 of the reference (fork's cost grows with the forking

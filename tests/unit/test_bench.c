@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "bench.h"
-#include "bench/plugins.h"
+#include "plugins.h"
 
 static double s_now(void)
 {

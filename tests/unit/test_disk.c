@@ -24,8 +24,8 @@
 #include <cmocka.h>
 
 #include "bench.h"
-#include "bench/disk.h" /* struct disk_state: the test file's path */
-#include "bench/plugins.h"
+#include "disk.h" /* struct disk_state: the test file's path */
+#include "plugins.h"
 
 /* ---- helpers ---- */
 

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "endpoint.h"
+#include "run/endpoint.h"
 
 static void s_ok(const char *arg, const char *canon, int port, bool loopback)
 {

@@ -28,7 +28,7 @@
 #include <cmocka.h>
 
 #include "bench.h"
-#include "bench/plugins.h"
+#include "plugins.h"
 
 /* Timing bounds are loose on purpose: CI machines are loaded. */
 #define SLACK 5.0
@@ -682,7 +682,7 @@ static void test_leftovers(void **state)
 
 /* The stop flag, set from a timer's signal handler as the worker's main
  * thread would set it.  (No pthread.h here: the test's include path holds
- * coordinator/sched.h, which shadows the system's <sched.h>.) */
+ * coordinator/run/sched.h, which shadows the system's <sched.h>.) */
 static volatile sig_atomic_t s_stop_flag;
 
 static void s_on_alarm(int sig)

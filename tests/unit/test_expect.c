@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "expect.h"
-#include "experiment.h"
+#include "model/expect.h"
+#include "model/experiment.h"
 
 static struct expectation s_ok(const char *text)
 {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "experiment.h"
+#include "model/experiment.h"
 
 #define MS 1000000LL
 #define SEC 1000000000LL

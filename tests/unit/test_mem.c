@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "bench.h"
-#include "bench/plugins.h"
+#include "plugins.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define S_ASAN 1

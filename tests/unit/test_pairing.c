@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "pairing.h"
+#include "model/pairing.h"
 
 static void s_bad(const char *text, const char *msg)
 {

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "stats.h"
+#include "model/stats.h"
 
 #define EPS 1e-9
 /* cmocka 1.1.5 (Debian 12) compares floats only */

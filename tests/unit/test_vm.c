@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "launch.h"
+#include "platform/launch.h"
 #include "log.h"
 
 /* launch.c lists every launcher; docker is not under test here */

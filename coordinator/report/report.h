@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "expect.h"
-#include "stats.h"
-#include "store.h"
+#include "model/expect.h"
+#include "model/stats.h"
+#include "store/store.h"
 
 /* One platform's sample in one phase.  A platform is what the worker was
  * launched as: the `--platforms` entry's name (which is the worker's name),

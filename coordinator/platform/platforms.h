@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "coord.h"
-#include "experiment.h"
+#include "run/coord.h"
+#include "model/experiment.h"
 
 typedef struct platforms platforms_t;
 

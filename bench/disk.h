@@ -1,4 +1,4 @@
-/* disk.h — what the two disk plug-ins share, inside worker/bench/ only:
+/* disk.h — what the two disk plug-ins share, inside bench/ only:
  * the options both have, the test file's life (disk.c: created and laid out
  * by prepare, removed by cleanup) and the random numbers that fill buffers
  * and pick offsets.  disk_seq lives in disk.c, disk_rand in disk_rand.c.

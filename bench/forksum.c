@@ -2,7 +2,7 @@
  * fork's cost grows with the forking process's mappings and open files, so
  * the trees are forked here, in a small libc-only program like the course's
  * forksum, and not in the multithreaded worker with its 34 libraries.  The
- * fork plug-in (worker/bench/fork.c) starts it once per repetition; the
+ * fork plug-in (bench/fork.c) starts it once per repetition; the
  * command line and the one-line answer are described in forksum.h.
  */
 #ifndef _GNU_SOURCE

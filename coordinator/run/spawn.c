@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "launch.h"
+#include "platform/launch.h"
 #include "log.h"
 
 struct child {

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "launch.h"
+#include "cli/cmd.h"
+#include "platform/launch.h"
 #include "log.h"
 
 void resume_owner(char *buf, size_t len)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "experiment.h"
-#include "export.h"
+#include "model/experiment.h"
+#include "store/export.h"
 #include "report.h"
 
 static char *s_dup(const unsigned char *s)

@@ -1,7 +1,7 @@
 /* forksum — the course's fork benchmark, as its assignment describes it, to
  * check lockstep's `fork` against (docs/fidelity.md).  It is deliberately
  * not lockstep code: a plain program like a student's, sharing nothing with
- * worker/forksum.c.  Sum [START, END] by halving the range: each half gets
+ * bench/forksum.c.  Sum [START, END] by halving the range: each half gets
  * its own pipe and a forked child that sums it the same way and writes its
  * sum and process count back as text lines through stdio; the parent reads
  * both, waits for both and adds them up.  Timed with CLOCK_MONOTONIC around

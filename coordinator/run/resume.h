@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "coord.h"
-#include "experiment.h"
-#include "store.h"
+#include "model/experiment.h"
+#include "store/store.h"
 
 /* "HOST PID STARTTIME" of this process: who owns a run it begins. */
 void resume_owner(char *buf, size_t len);

@@ -5,7 +5,7 @@
  * The trees are not forked here: fork's cost grows with the forking
  * process's mappings, and the worker (libzmq, czmq, krb5 … 34 libraries,
  * several threads) forks ~5x slower than the course's small forksum.  Each
- * repetition starts lockstep-forksum (worker/forksum.c, libc only), found
+ * repetition starts lockstep-forksum (bench/forksum.c, libc only), found
  * beside the running worker or at $LOCKSTEP_FORKSUM, which forks and times
  * the trees and answers with one line (forksum.h).
  */

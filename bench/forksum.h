@@ -1,5 +1,5 @@
-/* forksum.h — what the fork plug-in (worker/bench/fork.c) and its helper
- * process lockstep-forksum (worker/forksum.c) say to each other.  The helper
+/* forksum.h — what the fork plug-in (bench/fork.c) and its helper
+ * process lockstep-forksum (bench/forksum.c) say to each other.  The helper
  * exists because fork's cost grows with the forking process's mappings: the
  * trees are forked from a small libc-only process, not from the worker.
  *

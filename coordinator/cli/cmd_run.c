@@ -13,16 +13,16 @@
 
 #include "clock.h"
 #include "cmd.h"
-#include "endpoint.h"
-#include "coord.h"
-#include "experiment.h"
+#include "run/endpoint.h"
+#include "run/coord.h"
+#include "model/experiment.h"
 #include "log.h"
-#include "schedule.h"
-#include "platforms.h"
-#include "progress.h"
-#include "resume.h"
-#include "spawn.h"
-#include "store.h"
+#include "run/schedule.h"
+#include "platform/platforms.h"
+#include "run/progress.h"
+#include "run/resume.h"
+#include "run/spawn.h"
+#include "store/store.h"
 
 static volatile sig_atomic_t s_interrupted;
 static void s_on_signal(int sig)

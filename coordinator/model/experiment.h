@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "bench.h"
-#include "launch.h"
+#include "platform/launch.h"
 #include "pairing.h"
 
 typedef enum { SCHED_LOCKSTEP = 0, SCHED_ROUND_ROBIN = 1 } sched_kind_t;

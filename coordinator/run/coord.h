@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "clock.h"
-#include "experiment.h"
-#include "store.h"
+#include "model/experiment.h"
+#include "store/store.h"
 
 typedef enum {
     STEP_NONE = 0,

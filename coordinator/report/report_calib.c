@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "store/export.h"
 #include "report.h"
 
 static const struct rphase *s_phase_named(const report_t *r, const char *name)

@@ -16,8 +16,8 @@
 
 #include "clock.h"
 #include "log.h"
-#include "launch.h"
-#include "pairing.h"
+#include "platform/launch.h"
+#include "model/pairing.h"
 #include "progress.h"
 #include "proto.h"
 

@@ -1,7 +1,7 @@
 /* bench.h — the benchmark plug-in interface (fio's ioengine_ops, sysbench's
  * sb_test_t), shared by the worker, which runs plug-ins, and the coordinator,
  * which validates their options and lists them.  Implementations live in
- * worker/bench/, one file each, registered in worker/bench/registry.c.
+ * bench/, one file each, registered in bench/registry.c.
  *
  * No plug-in state in globals: the core allocates the plug-in's options
  * struct (opts_size bytes, filled from the options table) and passes a
@@ -80,11 +80,11 @@ struct bench_ops {
     void (*cleanup)(struct bench_ctx *ctx); /* optional; always called after prepare */
 };
 
-/* Registry (worker/bench/registry.c). */
+/* Registry (bench/registry.c). */
 const struct bench_ops *bench_find(const char *name);
 const struct bench_ops *const *bench_all(void); /* NULL-terminated */
 
-/* Core helpers (worker/bench/core.c). */
+/* Core helpers (bench/core.c). */
 /* Allocate an options struct with defaults applied. */
 void *bench_opts_new(const struct bench_ops *ops);
 void bench_opts_destroy(const struct bench_ops *ops, void **opts_p);

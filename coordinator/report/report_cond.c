@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "store/export.h"
 #include "report.h"
 
 static char *s_dupn(const unsigned char *s)

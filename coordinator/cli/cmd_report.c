@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "export.h"
-#include "report.h"
-#include "store.h"
+#include "store/export.h"
+#include "report/report.h"
+#include "store/store.h"
 
 static const char *s_usage =
     "usage: lockstep report [--db PATH] [--run ID] [--out DIR] [--by DIM]\n"

@@ -9,10 +9,10 @@
 
 #include "bench.h"
 #include "cmd.h"
-#include "experiment.h"
-#include "export.h"
-#include "export_details.h"
-#include "store.h"
+#include "model/experiment.h"
+#include "store/export.h"
+#include "store/export_details.h"
+#include "store/store.h"
 
 static int s_help_or_bad(int ch, const char *usage, const char *cmd)
 {
