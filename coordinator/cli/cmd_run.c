@@ -16,6 +16,7 @@
 #include "run/endpoint.h"
 #include "run/coord.h"
 #include "model/experiment.h"
+#include "fsutil.h"
 #include "log.h"
 #include "run/schedule.h"
 #include "platform/platforms.h"
@@ -454,10 +455,8 @@ finish:
         fprintf(stderr, "lockstep run: unacknowledged results, if any, are kept in %s\n",
                 spool_root);
     } else if (have_spool) {
-        char cmd[4200];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", spool_root);
-        if (system(cmd) != 0)
-            log_warn("could not remove %s", spool_root);
+        if (fs_rmtree(spool_root) != 0)
+            log_warn("could not remove %s: %s", spool_root, strerror(errno));
     }
     {
         const char *st = rc == EXIT_OK ? "complete" : rc == EXIT_PARTIAL ? "partial" : "failed";

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fsutil.h"
 #include "log.h"
 
 static const struct launch_ops *const s_ops[] = {
@@ -438,10 +439,8 @@ int launch_env_init(struct launch_env *env, uint64_t run_key, char *err, size_t 
 
 static void s_rm_rf(const char *dir)
 {
-    char *argv[] = { "rm", "-rf", "--one-file-system", (char *)dir, NULL };
-    char err[256];
-    if (launch_run(argv, NULL, 0, 60000, NULL, err, sizeof err) != 0)
-        log_warn("could not remove %s: %s", dir, err);
+    if (fs_rmtree(dir) != 0)
+        log_warn("could not remove %s: %s", dir, strerror(errno));
 }
 
 void launch_env_cleanup(struct launch_env *env)

@@ -3,7 +3,7 @@
  * The image is made here from the worker and the shared libraries it loads,
  * so no registry is needed; it is tagged by a hash of its content and reused.
  * Everything goes through the docker CLI, each call bounded in time. */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE
 #include "launch.h"
 
 #include <arpa/inet.h>
@@ -12,7 +12,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fsutil.h"
 #include "log.h"
 
 /* Bounds of the CLI calls.  An engine that is up answers `version` at once;
@@ -362,19 +362,10 @@ static int s_image_plan(const struct launch_env *env, const struct launch_spec *
     return 0;
 }
 
-static int s_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    if (remove(path) != 0 && errno != ENOENT)
-        log_warn("cannot remove %s: %s", path, strerror(errno));
-    return 0;
-}
-
 static void s_rm_tree(const char *dir)
 {
-    nftw(dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    if (fs_rmtree(dir) != 0)
+        log_warn("cannot remove %s: %s", dir, strerror(errno));
 }
 
 static int s_mkdirs(const char *ctx, bool scratch, char *err, size_t errlen)
