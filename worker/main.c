@@ -143,7 +143,59 @@ static bool s_label_ok(const char *l)
            strspn(l, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == k;
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for beyond the worker's own options. */
+struct args {
+    struct worker_opts o;
+    log_level_t level;
+    bool detect, json;
+    const char *oneshot; /* --run BENCH */
+    int swarm;
+};
+
+/* --forwarded GUESTPORT:HOSTPORT */
+static int s_forwarded(const char *arg, struct worker_opts *o)
+{
+    char *end;
+    long g = strtol(arg, &end, 10), h = *end == ':' ? strtol(end + 1, &end, 10) : 0;
+    if (*end || g < 1 || g > 65535 || h < 1 || h > 65535) {
+        fprintf(stderr, "lockstep-worker: --forwarded '%s': expected GUESTPORT:HOSTPORT\n", arg);
+        return -1;
+    }
+    o->fwd_guest = (int)g;
+    o->fwd_host = (int)h;
+    return 0;
+}
+
+static int s_label(const char *arg, struct worker_opts *o)
+{
+    if (!s_label_ok(arg)) {
+        fprintf(stderr, "lockstep-worker: --label '%s': expected KEY=VALUE (KEY 1 to 32 "
+                        "letters, digits, '_', '.', '-'; VALUE up to 64 bytes)\n", arg);
+        return -1;
+    }
+    if (o->nlabels == WORKER_MAX_LABELS) {
+        fprintf(stderr, "lockstep-worker: at most %d --label\n", WORKER_MAX_LABELS);
+        return -1;
+    }
+    o->labels[o->nlabels++] = arg;
+    return 0;
+}
+
+static int s_swarm_arg(const char *arg, int *swarm)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || end == arg || n < 1 || n > 4096) {
+        fprintf(stderr, "lockstep-worker: --swarm '%s': expected 1..4096\n", arg);
+        return -1;
+    }
+    *swarm = (int)n;
+    return 0;
+}
+
+/* Returns 0 to go on, 1 when the command is done (--help, --version), -1 on
+ * a bad argument (already said). */
+static int s_parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
         { "connect", required_argument, NULL, 'c' },   { "name", required_argument, NULL, 'n' },
@@ -158,68 +210,89 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, 'V' },         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct worker_opts o = { .platform = "auto", .proto_version = PROTO_VERSION };
-    log_level_t level = LOGL_INFO;
-    bool detect = false, json = false;
-    const char *oneshot = NULL;
-    int swarm = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "c:n:p:s:a:l:qvVh", longopts, NULL)) != -1) {
+    struct worker_opts *o = &a->o;
+    int ch, rc = 0;
+    while (rc == 0 && (ch = getopt_long(argc, argv, "c:n:p:s:a:l:qvVh", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'c': o.connect = optarg; break;
-        case 'n': o.name = optarg; break;
-        case 'p': o.platform = optarg; break;
-        case 's': o.spool = optarg; break;
-        case 'a': o.advertise = optarg; break;
-        case 'F': {
-            char *end;
-            long g = strtol(optarg, &end, 10), h = *end == ':' ? strtol(end + 1, &end, 10) : 0;
-            if (*end || g < 1 || g > 65535 || h < 1 || h > 65535) {
-                fprintf(stderr, "lockstep-worker: --forwarded '%s': expected GUESTPORT:HOSTPORT\n",
-                        optarg);
-                return 2;
-            }
-            o.fwd_guest = (int)g;
-            o.fwd_host = (int)h;
-            break;
-        }
-        case 'C': o.cert = optarg; break;
-        case 'K': o.server_cert = optarg; break;
-        case 'l':
-            if (!s_label_ok(optarg)) {
-                fprintf(stderr, "lockstep-worker: --label '%s': expected KEY=VALUE (KEY 1 to 32 "
-                                "letters, digits, '_', '.', '-'; VALUE up to 64 bytes)\n", optarg);
-                return 2;
-            }
-            if (o.nlabels == WORKER_MAX_LABELS) {
-                fprintf(stderr, "lockstep-worker: at most %d --label\n", WORKER_MAX_LABELS);
-                return 2;
-            }
-            o.labels[o.nlabels++] = optarg;
-            break;
-        case 'D': detect = true; break;
-        case 'R': oneshot = optarg; break;
-        case 'J': json = true; break;
-        case 'S':
-            swarm = (int)strtol(optarg, NULL, 10);
-            if (swarm < 1 || swarm > 4096) {
-                fprintf(stderr, "lockstep-worker: --swarm '%s': expected 1..4096\n", optarg);
-                return 2;
-            }
-            break;
-        case 'P': o.proto_version = strtoll(optarg, NULL, 10); break; /* for tests */
-        case 'q': level = LOGL_WARN; break;
-        case 'v': level = LOGL_DEBUG; break;
-        case 'V': printf("lockstep-worker %s (protocol %d)\n", LOCKSTEP_VERSION, PROTO_VERSION); return 0;
-        case 'h': fputs(s_usage, stdout); return 0;
-        default: fputs("lockstep-worker: see 'lockstep-worker --help'\n", stderr); return 2;
+        case 'c': o->connect = optarg; break;
+        case 'n': o->name = optarg; break;
+        case 'p': o->platform = optarg; break;
+        case 's': o->spool = optarg; break;
+        case 'a': o->advertise = optarg; break;
+        case 'F': rc = s_forwarded(optarg, o); break;
+        case 'C': o->cert = optarg; break;
+        case 'K': o->server_cert = optarg; break;
+        case 'l': rc = s_label(optarg, o); break;
+        case 'D': a->detect = true; break;
+        case 'R': a->oneshot = optarg; break;
+        case 'J': a->json = true; break;
+        case 'S': rc = s_swarm_arg(optarg, &a->swarm); break;
+        case 'P': o->proto_version = strtoll(optarg, NULL, 10); break; /* for tests */
+        case 'q': a->level = LOGL_WARN; break;
+        case 'v': a->level = LOGL_DEBUG; break;
+        case 'V': printf("lockstep-worker %s (protocol %d)\n", LOCKSTEP_VERSION, PROTO_VERSION); return 1;
+        case 'h': fputs(s_usage, stdout); return 1;
+        default: fputs("lockstep-worker: see 'lockstep-worker --help'\n", stderr); return -1;
         }
     }
-    if (oneshot) {
-        log_init("lockstep-worker", level);
-        return oneshot_run(oneshot, argv + optind, argc - optind, o.spool ? o.spool : ".", json);
+    return rc;
+}
+
+static int s_detect(const struct worker_opts *o)
+{
+    struct host_facts f;
+    host_facts_get(&f);
+    host_disk_model(o->spool ? o->spool : ".", f.disk_model, sizeof f.disk_model);
+    printf("platform: %s\nevidence: %s\nhostname: %s\nkernel: %s\ncpu: %s\ncores: %" PRId64
+           "\nmemory: %" PRId64 " bytes\ndistribution: %s\ndisk: %s\n",
+           f.platform, f.why, f.hostname, f.kernel, f.cpu_model, f.cores, f.mem_bytes,
+           f.distro[0] ? f.distro : "unknown", f.disk_model[0] ? f.disk_model : "unknown");
+    for (size_t i = 0; i < o->nlabels; i++)
+        printf("label: %s\n", o->labels[i]);
+    return 0;
+}
+
+/* What a worker that registers needs: an endpoint, a platform it may
+ * declare, a name.  Says what is wrong and returns -1. */
+static int s_check_worker(struct worker_opts *o, char *host, size_t hostlen)
+{
+    if (!o->connect) {
+        fprintf(stderr, "lockstep-worker: --connect ENDPOINT is required\n");
+        return -1;
     }
-    if (!o.cert != !o.server_cert) {
+    if (!s_platform_ok(o->platform)) {
+        fprintf(stderr, "lockstep-worker: --platform '%s': expected auto, a kind (native, docker, "
+                        "kvm, qemu) or a name of your own (1 to 15 letters, digits, '_', '.', '-')\n",
+                o->platform);
+        return -1;
+    }
+    if (!o->name) {
+        if (gethostname(host, hostlen) != 0)
+            snprintf(host, hostlen, "worker-%d", (int)getpid());
+        host[hostlen - 1] = '\0';
+        o->name = host;
+    }
+    if (strlen(o->name) == 0 || strlen(o->name) > 200) {
+        fprintf(stderr, "lockstep-worker: --name must be 1..200 characters\n");
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a = { .o = { .platform = "auto", .proto_version = PROTO_VERSION },
+                      .level = LOGL_INFO };
+    int rc = s_parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    struct worker_opts *o = &a.o;
+    if (a.oneshot) {
+        log_init("lockstep-worker", a.level);
+        return oneshot_run(a.oneshot, argv + optind, argc - optind, o->spool ? o->spool : ".",
+                           a.json);
+    }
+    if (!o->cert != !o->server_cert) {
         fprintf(stderr, "lockstep-worker: --cert and --server-cert go together (CURVE)\n");
         return 2;
     }
@@ -227,52 +300,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "lockstep-worker: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (detect) {
-        struct host_facts f;
-        host_facts_get(&f);
-        host_disk_model(o.spool ? o.spool : ".", f.disk_model, sizeof f.disk_model);
-        printf("platform: %s\nevidence: %s\nhostname: %s\nkernel: %s\ncpu: %s\ncores: %" PRId64
-               "\nmemory: %" PRId64 " bytes\ndistribution: %s\ndisk: %s\n",
-               f.platform, f.why, f.hostname, f.kernel, f.cpu_model, f.cores, f.mem_bytes,
-               f.distro[0] ? f.distro : "unknown", f.disk_model[0] ? f.disk_model : "unknown");
-        for (size_t i = 0; i < o.nlabels; i++)
-            printf("label: %s\n", o.labels[i]);
-        return 0;
-    }
-    if (!o.connect) {
-        fprintf(stderr, "lockstep-worker: --connect ENDPOINT is required\n");
-        return 2;
-    }
-    if (!s_platform_ok(o.platform)) {
-        fprintf(stderr, "lockstep-worker: --platform '%s': expected auto, a kind (native, docker, "
-                        "kvm, qemu) or a name of your own (1 to 15 letters, digits, '_', '.', '-')\n",
-                o.platform);
-        return 2;
-    }
+    if (a.detect)
+        return s_detect(o);
     char host[256];
-    if (!o.name) {
-        if (gethostname(host, sizeof host) != 0)
-            snprintf(host, sizeof host, "worker-%d", (int)getpid());
-        host[sizeof host - 1] = '\0';
-        o.name = host;
-    }
-    if (strlen(o.name) == 0 || strlen(o.name) > 200) {
-        fprintf(stderr, "lockstep-worker: --name must be 1..200 characters\n");
+    if (s_check_worker(o, host, sizeof host) != 0)
         return 2;
-    }
     char spool[4096];
-    if (!o.spool) {
-        snprintf(spool, sizeof spool, "/var/tmp/lockstep-%s-%s", swarm ? "swarm" : "worker",
-                 o.name);
-        o.spool = spool;
+    if (!o->spool) {
+        snprintf(spool, sizeof spool, "/var/tmp/lockstep-%s-%s", a.swarm ? "swarm" : "worker",
+                 o->name);
+        o->spool = spool;
     }
-    log_init(o.name, level);
+    log_init(o->name, a.level);
     struct sigaction sa = { .sa_handler = s_on_signal };
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    o.interrupted = &s_interrupted;
-    if (swarm)
-        return s_swarm(&o, swarm, o.name, o.spool);
-    return worker_run(&o);
+    o->interrupted = &s_interrupted;
+    if (a.swarm)
+        return s_swarm(o, a.swarm, o->name, o->spool);
+    return worker_run(o);
 }

@@ -32,6 +32,15 @@ expect 2 "missing experiment FILE" -- "$LOCKSTEP" run
 expect 2 "unknown command 'frob'" -- "$LOCKSTEP" frob
 expect 2 "how many workers\\?" -- "$LOCKSTEP" run "$QUICK" --db "$DB"
 expect 2 "not a loopback address" -- "$LOCKSTEP" run "$QUICK" --bind tcp://0.0.0.0:5555 --expect 1
+# the worker's own arguments: each bad one named, exit 2
+expect 2 "--swarm '5x': expected 1..4096" -- "$WORKER" --connect tcp://127.0.0.1:1 --swarm 5x
+expect 2 "--swarm '0': expected 1..4096" -- "$WORKER" --connect tcp://127.0.0.1:1 --swarm 0
+expect 2 "--forwarded '1': expected GUESTPORT:HOSTPORT" -- "$WORKER" --forwarded 1
+expect 2 "--label 'room': expected KEY=VALUE" -- "$WORKER" --label room
+expect 2 "--platform 'a b': expected auto, a kind" -- "$WORKER" --connect tcp://127.0.0.1:1 --platform "a b"
+expect 2 "--cert and --server-cert go together" -- "$WORKER" --connect tcp://127.0.0.1:1 --cert x
+expect 2 "unexpected argument 'extra'" -- "$WORKER" --connect tcp://127.0.0.1:1 extra
+expect 2 "--connect ENDPOINT is required" -- "$WORKER"
 # a database that cannot be opened: the operating system's reason
 expect 2 "/nonexistent/dir/x.db: cannot open database: .*\(directory /nonexistent/dir: No such file or directory\)" -- "$LOCKSTEP" run "$QUICK" --local 1 --db /nonexistent/dir/x.db
 expect 2 "$TMP: cannot open database: .*\(it is a directory\)" -- "$LOCKSTEP" run "$QUICK" --local 1 --db "$TMP"
