@@ -68,6 +68,15 @@ net_for() {
 }
 
 ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$1"; }
+# whose namespace NAME is: 0 made by this script (its state is here),
+# 1 a namespace someone else made, 2 none
+owner() {
+  check_name "$1"
+  need_tools
+  [ -f "$STATE_ROOT/$1/net" ] && return 0
+  ns_exists "$1" && return 1
+  return 2
+}
 
 # The interface that holds IPv4 address ADDR, if any.
 addr_owner() { ip -o -4 addr show 2>/dev/null | awk -v a="$1" 'index($4, a "/") == 1 {print $2; exit}'; }
@@ -235,16 +244,12 @@ cmd_up() {
 
 cmd_down() {
   [ $# -eq 1 ] || usage
-  local name=$1 state=$STATE_ROOT/$1
-  check_name "$name"
-  need_tools
-  if [ ! -f "$state/net" ]; then
-    if ns_exists "$name"; then
-      die "namespace '$name' exists but was not made by this script; not touching it"
-    fi
-    say "$name: nothing to take down"
-    return 0
-  fi
+  local name=$1 state=$STATE_ROOT/$1 whose=0
+  owner "$name" || whose=$?
+  case $whose in
+    1) die "namespace '$name' exists but was not made by this script; not touching it" ;;
+    2) say "$name: nothing to take down"; return 0 ;;
+  esac
   local n host_if f pid
   n=$(cat "$state/net")
   host_if=lsipf${n}h
@@ -312,17 +317,12 @@ cmd_partition() {
 
 cmd_status() {
   [ $# -eq 1 ] || usage
-  local name=$1 state=$STATE_ROOT/$1
-  check_name "$name"
-  need_tools
-  if [ ! -f "$state/net" ]; then
-    if ns_exists "$name"; then
-      echo "$name: a namespace not made by this script"
-    else
-      echo "$name: down"
-    fi
-    return 3
-  fi
+  local name=$1 state=$STATE_ROOT/$1 whose=0
+  owner "$name" || whose=$?
+  case $whose in
+    1) echo "$name: a namespace not made by this script"; return 3 ;;
+    2) echo "$name: down"; return 3 ;;
+  esac
   local n f p
   n=$(cat "$state/net")
   echo "$name: up, server address 198.18.$n.2, host side 198.18.$n.1 on lsipf${n}h"

@@ -8,6 +8,8 @@ LOCKSTEP=$BIN/lockstep
 WORKER=$BIN/lockstep-worker
 TMP=$(mktemp -d /tmp/lockstep-it.XXXXXX)
 PIDS=()
+NS_UP=()
+NETNS=$SRC/scripts/netns-iperf.sh
 
 cleanup() {
   # only what is still ours: a recorded PID that has ended may already be
@@ -17,6 +19,9 @@ cleanup() {
     [[ "$live" == *" $p "* ]] && kill -9 "$p" 2>/dev/null
   done
   [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
+  for ns in "${NS_UP[@]}"; do
+    bash "$NETNS" down "$ns" >/dev/null 2>&1
+  done
   for c in "$PORT_CLAIMS"/*/owner; do
     [ "$(cat "$c" 2>/dev/null)" = "$$" ] && rm -rf "$(dirname "$c")"
   done
@@ -86,3 +91,25 @@ wait_for() {
 }
 
 expect_eq() { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
+
+# A simulated public iperf server: network namespace NAME on subnet NET
+# (scripts/netns-iperf.sh), behind a RATE link, iperf3 on PORTS.  Sets
+# NS_ADDR; the namespace goes down with the test.  Skips where namespaces
+# cannot be made (not root, no ip netns).
+ns_server() {
+  local name=$1 net=$2 rate=$3 ports=$4
+  [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+  NS_UP+=("$name")
+  NS_ADDR=$(NETNS_IPERF_NET=$net bash "$NETNS" up "$name" "$rate" 0 "$ports" 2>"$TMP/ns.err") ||
+    { cat "$TMP/ns.err"; skip "cannot create the network namespace here"; }
+}
+
+# A run of data/long.yaml in the background with ARGS (its database: $DB),
+# once it has stored two results (within LONG_WAIT seconds, default 30):
+# COORD is its PID, its output in $TMP/out and $TMP/err.
+start_long_run() {
+  "$LOCKSTEP" run "$SRC/tests/integration/data/long.yaml" "$@" --db "$DB" >"$TMP/out" 2>"$TMP/err" &
+  COORD=$!; PIDS+=($COORD)
+  wait_for "${LONG_WAIT:-30}" have_results || { tail -20 "$TMP/err"; fail "no results appeared"; }
+}
+have_results() { [ -f "$DB" ] && [ "$(sql "SELECT COUNT(*) FROM results" 2>/dev/null)" -ge 2 ] 2>/dev/null; }

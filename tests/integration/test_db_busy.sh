@@ -3,10 +3,7 @@
 # the coordinator keeps its heartbeats going, and the run completes whole.
 . "$(dirname "$0")/lib.sh"
 DB=$TMP/busy.db
-"$LOCKSTEP" run "$SRC/tests/integration/data/long.yaml" --local 2 --db "$DB" >"$TMP/out" 2>"$TMP/err" &
-COORD=$!; PIDS+=($COORD)
-have_results() { [ -f "$DB" ] && [ "$(sql "SELECT COUNT(*) FROM results" 2>/dev/null)" -ge 2 ] 2>/dev/null; }
-wait_for 30 have_results || fail "no results appeared"
+start_long_run --local 2
 python3 - "$DB" <<'PY' || fail "could not hold the lock"
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)

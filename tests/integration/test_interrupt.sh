@@ -5,10 +5,7 @@
 # the interrupted one without repeating what it stored.
 . "$(dirname "$0")/lib.sh"
 DB=$TMP/i.db
-"$LOCKSTEP" run "$SRC/tests/integration/data/long.yaml" --local 2 --db "$DB" >"$TMP/out" 2>"$TMP/err" &
-COORD=$!; PIDS+=($COORD)
-have_results() { [ -f "$DB" ] && [ "$(sql "SELECT COUNT(*) FROM results" 2>/dev/null)" -ge 2 ] 2>/dev/null; }
-wait_for 30 have_results || fail "no results appeared"
+start_long_run --local 2
 kill -INT $COORD
 wait $COORD; rc=$?
 expect_eq "$rc" 1 "exit status"

@@ -3,14 +3,9 @@
 # server in a network namespace behind a 100 Mbit/s link; plus a public
 # target list whose first port is refused, so the fallback is recorded.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 "$BIN/lockstep" list iperf >/dev/null 2>&1 || skip "built without libiperf"
-NETNS=$SRC/scripts/netns-iperf.sh
-NAME=lspub$$
-cleanup_ns() { bash "$NETNS" down "$NAME" >/dev/null 2>&1; }
-trap 'cleanup_ns; cleanup' EXIT
-addr=$(NETNS_IPERF_NET=61 bash "$NETNS" up "$NAME" 100mbit 0 5201,5202,5203 2>"$TMP/ns.err") ||
-  { cat "$TMP/ns.err"; skip "cannot create the network namespace here"; }
+ns_server lspub$$ 61 100mbit 5201,5202,5203
+addr=$NS_ADDR
 # the demo file's target, pointed at this test's namespace; the first port
 # of the second phase's list is closed (refused) -> fallback
 sed -e "s/198.18.60.2:5201-5203/$addr:5204,$addr:5201-5203/" -e 's/repetitions: 5/repetitions: 1/' \

@@ -8,30 +8,24 @@ why=$(docker_missing); [ -z "$why" ] || skip "$why"
 plats=native,docker
 [ -z "$(qemu_missing)" ] && plats=native,docker,qemu
 
-have_results() { [ "$(sql "SELECT COUNT(*) FROM results" 2>/dev/null)" -ge 2 ] 2>/dev/null; }
+LONG_WAIT=150   # containers and a VM start first
 
 # Ctrl-C in the middle
 DB=$TMP/a.db
-"$LOCKSTEP" run "$SRC/tests/integration/data/long.yaml" --platforms $plats --db "$DB" \
-  >"$TMP/outa" 2>"$TMP/erra" &
-A=$!; PIDS+=($A)
-wait_for 150 have_results || { tail -20 "$TMP/erra"; fail "no results before the interrupt"; }
+start_long_run --platforms $plats
 KEY=$(run_key_hex)
-kill -INT $A
-wait_for 60 bash -c "! kill -0 $A 2>/dev/null" || fail "coordinator did not end after SIGINT"
-wait $A; rc=$?
-grep -q "lockstep run: interrupted" "$TMP/erra" || fail "interrupt not reported"
+kill -INT $COORD
+wait_for 60 bash -c "! kill -0 $COORD 2>/dev/null" || fail "coordinator did not end after SIGINT"
+wait $COORD; rc=$?
+grep -q "lockstep run: interrupted" "$TMP/err" || fail "interrupt not reported"
 assert_nothing_left "$KEY"
 echo "after SIGINT (exit $rc): nothing left of run $KEY"
 
 # kill -9 in the middle, then a later run sweeps up
 DB=$TMP/b.db
-"$LOCKSTEP" run "$SRC/tests/integration/data/long.yaml" --platforms $plats --db "$DB" \
-  >"$TMP/outb" 2>"$TMP/errb" &
-B=$!; PIDS+=($B)
-wait_for 150 have_results || { tail -20 "$TMP/errb"; fail "no results before the kill"; }
+start_long_run --platforms $plats
 KEY=$(run_key_hex)
-kill -9 $B; wait $B 2>/dev/null
+kill -9 $COORD; wait $COORD 2>/dev/null
 # the VM and the native worker die with their coordinator
 # ([m]: the pattern must not match this bash -c command line itself)
 wait_for 20 bash -c "! pgrep -f 'qemu-syste[m].*lockstep-$KEY' >/dev/null" || fail "VM outlived its coordinator"

@@ -4,14 +4,9 @@
 # 100 Mbit/s link.  Clients relabelled docker and kvm by SQL; local-0 stays
 # native and, having served the local phase, has only a public result.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 "$LOCKSTEP" list iperf >/dev/null 2>&1 || skip "built without libiperf"
-NETNS=$SRC/scripts/netns-iperf.sh
-NAME=lsrep$$
-cleanup_ns() { bash "$NETNS" down "$NAME" >/dev/null 2>&1; }
-trap 'cleanup_ns; cleanup' EXIT
-addr=$(NETNS_IPERF_NET=63 bash "$NETNS" up "$NAME" 100mbit 0 5201,5202,5203 2>"$TMP/ns.err") ||
-  { cat "$TMP/ns.err"; skip "cannot create the network namespace here"; }
+ns_server lsrep$$ 63 100mbit 5201,5202,5203
+addr=$NS_ADDR
 sed -e "s/198.18.60.2/$addr/" -e 's/repetitions: 5/repetitions: 2/' -e 's/time: 5s/time: 1s/' \
   "$SRC/experiments/local-vs-public.yaml" >"$TMP/lvp.yaml"
 DB=$TMP/lvp.db
