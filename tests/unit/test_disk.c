@@ -26,50 +26,9 @@
 #include "bench.h"
 #include "disk.h" /* struct disk_state: the test file's path */
 #include "plugins.h"
+#include "bench_util.h"
 
 /* ---- helpers ---- */
-
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const struct bench_metric *s_metric(const struct bench_result *res, const char *name)
-{
-    for (size_t i = 0; i < res->nmetrics; i++)
-        if (strcmp(res->metrics[i].name, name) == 0)
-            return &res->metrics[i];
-    fail_msg("no metric %s", name);
-    return NULL;
-}
-
-static const char *s_detail(const struct bench_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->ndetails; i++)
-        if (strcmp(res->details[i].key, key) == 0)
-            return res->details[i].value;
-    return NULL;
-}
-
-/* Parse "k=v" pairs for bench into a fresh options struct. */
-static int s_parse(const struct bench_ops *ops, const char *const *kv, size_t n, void **opts,
-                   char *err, size_t errlen)
-{
-    const char *keys[12], *vals[12];
-    char copy[12][160];
-    assert_true(n <= 12);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(copy[i], sizeof copy[i], "%s", kv[i]);
-        char *eq = strchr(copy[i], '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        keys[i] = copy[i];
-        vals[i] = eq + 1;
-    }
-    return bench_opts_parse(ops, keys, vals, n, opts, err, errlen);
-}
 
 /* What a run came to: which hook failed (0 = none) and why. */
 struct outcome {
@@ -87,11 +46,11 @@ static struct outcome s_go(const struct bench_ops *ops, const char *const *kv, s
     struct outcome out = {0};
     void *opts = NULL;
     char perr[256] = "";
-    if (s_parse(ops, kv, n, &opts, perr, sizeof perr) != 0)
+    if (ut_parse(ops, kv, n, &opts, perr, sizeof perr) != 0)
         fail_msg("%s: %s", ops->name, perr);
     memset(res, 0, sizeof *res);
     struct bench_ctx ctx = {.opts = opts, .workdir = workdir, .stop = stop, .res = res};
-    double t0 = s_now();
+    double t0 = ut_now();
     if (ops->prepare(&ctx) != 0) {
         out.failed_in = 'p';
     } else {
@@ -101,7 +60,7 @@ static struct outcome s_go(const struct bench_ops *ops, const char *const *kv, s
             out.failed_in = 'r';
     }
     ops->cleanup(&ctx);
-    out.secs = s_now() - t0;
+    out.secs = ut_now() - t0;
     assert_null(ctx.priv);
     snprintf(out.err, sizeof out.err, "%s", ctx.err);
     /* as the worker does: every option recorded, within the detail limit */
@@ -199,25 +158,25 @@ static void test_defaults(void **state)
     struct bench_result res = {0};
     void *opts = bench_opts_new(&bench_disk_seq);
     bench_result_params(&res, &bench_disk_seq, opts);
-    assert_string_equal(s_detail(&res, "opt.file_size"), "1073741824");
-    assert_string_equal(s_detail(&res, "opt.block_size"), "1048576");
-    assert_string_equal(s_detail(&res, "opt.operation"), "read");
-    assert_string_equal(s_detail(&res, "opt.direct"), "true");
-    assert_string_equal(s_detail(&res, "opt.direct_fallback"), "false");
-    assert_string_equal(s_detail(&res, "opt.fsync"), "true");
-    assert_string_equal(s_detail(&res, "opt.dir"), "");
+    assert_string_equal(ut_detail(&res, "opt.file_size"), "1073741824");
+    assert_string_equal(ut_detail(&res, "opt.block_size"), "1048576");
+    assert_string_equal(ut_detail(&res, "opt.operation"), "read");
+    assert_string_equal(ut_detail(&res, "opt.direct"), "true");
+    assert_string_equal(ut_detail(&res, "opt.direct_fallback"), "false");
+    assert_string_equal(ut_detail(&res, "opt.fsync"), "true");
+    assert_string_equal(ut_detail(&res, "opt.dir"), "");
     assert_int_equal(bench_disk_seq.expected_ns(opts), 0); /* one pass: unknown */
     bench_opts_destroy(&bench_disk_seq, &opts);
 
     memset(&res, 0, sizeof res);
     opts = bench_opts_new(&bench_disk_rand);
     bench_result_params(&res, &bench_disk_rand, opts);
-    assert_string_equal(s_detail(&res, "opt.file_size"), "1073741824");
-    assert_string_equal(s_detail(&res, "opt.block_size"), "4096");
-    assert_string_equal(s_detail(&res, "opt.operation"), "read");
-    assert_string_equal(s_detail(&res, "opt.iodepth"), "64");
-    assert_string_equal(s_detail(&res, "opt.rwmixread"), "50");
-    assert_string_equal(s_detail(&res, "opt.engine"), "auto");
+    assert_string_equal(ut_detail(&res, "opt.file_size"), "1073741824");
+    assert_string_equal(ut_detail(&res, "opt.block_size"), "4096");
+    assert_string_equal(ut_detail(&res, "opt.operation"), "read");
+    assert_string_equal(ut_detail(&res, "opt.iodepth"), "64");
+    assert_string_equal(ut_detail(&res, "opt.rwmixread"), "50");
+    assert_string_equal(ut_detail(&res, "opt.engine"), "auto");
     assert_int_equal(bench_disk_rand.expected_ns(opts), 10000000000LL);
     bench_opts_destroy(&bench_disk_rand, &opts);
 
@@ -232,7 +191,7 @@ static void s_bad(const struct bench_ops *ops, const char *const *kv, size_t n,
 {
     void *opts = NULL;
     char err[256] = "";
-    assert_int_equal(s_parse(ops, kv, n, &opts, err, sizeof err), -1);
+    assert_int_equal(ut_parse(ops, kv, n, &opts, err, sizeof err), -1);
     assert_null(opts);
     if (!strstr(err, want))
         fail_msg("%s: expected '%s' in '%s'", ops->name, want, err);
@@ -242,7 +201,7 @@ static void s_good(const struct bench_ops *ops, const char *const *kv, size_t n)
 {
     void *opts = NULL;
     char err[256] = "";
-    if (s_parse(ops, kv, n, &opts, err, sizeof err) != 0)
+    if (ut_parse(ops, kv, n, &opts, err, sizeof err) != 0)
         fail_msg("%s: %s", ops->name, err);
     bench_opts_destroy(ops, &opts);
 }
@@ -275,7 +234,7 @@ static void test_validation(void **state)
 
     void *opts = NULL;
     char err[256];
-    assert_int_equal(s_parse(seq, (const char *[]){"time=2s"}, 1, &opts, err, sizeof err), 0);
+    assert_int_equal(ut_parse(seq, (const char *[]){"time=2s"}, 1, &opts, err, sizeof err), 0);
     assert_int_equal(seq->expected_ns(opts), 2000000000LL);
     bench_opts_destroy(seq, &opts);
 }
@@ -298,12 +257,12 @@ static void test_seq_write_read(void **state)
                                 4, "/nonexistent", NULL, &res);
         if (o.failed_in)
             fail_msg("disk_seq %s failed in %c: %s", ops[i], o.failed_in, o.err);
-        assert_true(s_metric(&res, "MiB_per_sec")->value > 0);
-        assert_int_equal((int)s_metric(&res, "ios")->value, 8); /* one pass of 8 x 1M */
-        assert_true(s_metric(&res, "MiB")->value == 8);
-        assert_string_equal(s_detail(&res, "io"), "direct");
-        assert_null(s_detail(&res, "fallback"));
-        assert_non_null(strstr(s_detail(&res, "file"), dir));
+        assert_true(ut_metric(&res, "MiB_per_sec")->value > 0);
+        assert_int_equal((int)ut_metric(&res, "ios")->value, 8); /* one pass of 8 x 1M */
+        assert_true(ut_metric(&res, "MiB")->value == 8);
+        assert_string_equal(ut_detail(&res, "io"), "direct");
+        assert_null(ut_detail(&res, "fallback"));
+        assert_non_null(strstr(ut_detail(&res, "file"), dir));
         assert_true(o.secs < 30);
         assert_int_equal(s_entries(dir), 0);
     }
@@ -322,10 +281,10 @@ static void test_seq_timed_buffered(void **state)
                             4, dir, NULL, &res);
     if (o.failed_in)
         fail_msg("disk_seq failed in %c: %s", o.failed_in, o.err);
-    double t = s_metric(&res, "time_s")->value;
+    double t = ut_metric(&res, "time_s")->value;
     assert_true(t >= 0.2 && t < 10);
-    assert_true(s_metric(&res, "ios")->value >= 64); /* at least one pass of 4M / 64K */
-    assert_string_equal(s_detail(&res, "io"), "buffered");
+    assert_true(ut_metric(&res, "ios")->value >= 64); /* at least one pass of 4M / 64K */
+    assert_string_equal(ut_detail(&res, "io"), "buffered");
     assert_int_equal(s_entries(dir), 0);
     s_rmdir(&dir);
 }
@@ -340,29 +299,29 @@ static void test_rand_read(void **state)
                             NULL, &res);
     if (o.failed_in)
         fail_msg("disk_rand failed in %c: %s", o.failed_in, o.err);
-    double iops = s_metric(&res, "iops")->value;
-    double p50 = s_metric(&res, "lat_p50_us")->value, p99 = s_metric(&res, "lat_p99_us")->value,
-           p999 = s_metric(&res, "lat_p999_us")->value, max = s_metric(&res, "lat_max_us")->value;
-    double t = s_metric(&res, "time_s")->value, ios = s_metric(&res, "ios")->value;
+    double iops = ut_metric(&res, "iops")->value;
+    double p50 = ut_metric(&res, "lat_p50_us")->value, p99 = ut_metric(&res, "lat_p99_us")->value,
+           p999 = ut_metric(&res, "lat_p999_us")->value, max = ut_metric(&res, "lat_max_us")->value;
+    double t = ut_metric(&res, "time_s")->value, ios = ut_metric(&res, "ios")->value;
     assert_true(iops > 0);
     assert_true(ios > 0);
     assert_true(t >= 0.3 && t < 10);
     assert_true(p50 > 0 && p50 <= p99 && p99 <= p999 && p999 <= max);
-    assert_true(s_metric(&res, "lat_mean_us")->value <= max);
-    const char *engine = s_detail(&res, "engine");
+    assert_true(ut_metric(&res, "lat_mean_us")->value <= max);
+    const char *engine = ut_detail(&res, "engine");
     assert_non_null(engine);
     /* auto: the first of io_uring, libaio, psync that works here, and why not the others */
     if (strcmp(engine, "io_uring") == 0) {
-        assert_string_equal(s_detail(&res, "iodepth"), "16");
-        assert_null(s_detail(&res, "engine_note"));
+        assert_string_equal(ut_detail(&res, "iodepth"), "16");
+        assert_null(ut_detail(&res, "engine_note"));
     } else {
         assert_true(strcmp(engine, "libaio") == 0 || strcmp(engine, "psync") == 0);
-        assert_string_equal(s_detail(&res, "iodepth"), strcmp(engine, "psync") ? "16" : "1");
-        assert_non_null(s_detail(&res, "engine_note"));
-        print_message("note: io_uring not used here: %s\n", s_detail(&res, "engine_note"));
+        assert_string_equal(ut_detail(&res, "iodepth"), strcmp(engine, "psync") ? "16" : "1");
+        assert_non_null(ut_detail(&res, "engine_note"));
+        print_message("note: io_uring not used here: %s\n", ut_detail(&res, "engine_note"));
     }
-    assert_non_null(s_detail(&res, "seed"));
-    assert_string_equal(s_detail(&res, "io"), "direct");
+    assert_non_null(ut_detail(&res, "seed"));
+    assert_string_equal(ut_detail(&res, "io"), "direct");
     s_rmdir(&dir);
 }
 
@@ -390,11 +349,11 @@ static void test_rand_engines(void **state)
             }
             if (o.failed_in)
                 fail_msg("disk_rand %s %s %s failed in %c: %s", ekv, bkv, ckv, o.failed_in, o.err);
-            assert_string_equal(s_detail(&res, "engine"), engines[e]);
-            assert_string_equal(s_detail(&res, "iodepth"), e == 2 ? "1" : "16");
-            assert_null(s_detail(&res, "engine_note"));
-            assert_true(s_metric(&res, "iops")->value > 0);
-            assert_true(s_metric(&res, "lat_p50_us")->value <= s_metric(&res, "lat_p999_us")->value);
+            assert_string_equal(ut_detail(&res, "engine"), engines[e]);
+            assert_string_equal(ut_detail(&res, "iodepth"), e == 2 ? "1" : "16");
+            assert_null(ut_detail(&res, "engine_note"));
+            assert_true(ut_metric(&res, "iops")->value > 0);
+            assert_true(ut_metric(&res, "lat_p50_us")->value <= ut_metric(&res, "lat_p999_us")->value);
         }
     }
     s_rmdir(&dir);
@@ -417,15 +376,15 @@ static void test_rand_counted_mixed(void **state)
                                 8, "/nonexistent", NULL, &res);
         if (o.failed_in)
             fail_msg("disk_rand %s failed in %c: %s", engines[i], o.failed_in, o.err);
-        double ios = s_metric(&res, "ios")->value, r = s_metric(&res, "read_ios")->value,
-               w = s_metric(&res, "write_ios")->value;
+        double ios = ut_metric(&res, "ios")->value, r = ut_metric(&res, "read_ios")->value,
+               w = ut_metric(&res, "write_ios")->value;
         assert_true(ios == 2048); /* 8M / 4K */
         assert_true(r + w == ios);
         assert_true(r > 0.6 * ios && r < 0.8 * ios);
-        assert_string_equal(s_detail(&res, "seed"), "42");
+        assert_string_equal(ut_detail(&res, "seed"), "42");
         if (i == 0) {
-            assert_string_equal(s_detail(&res, "engine"), "psync");
-            assert_string_equal(s_detail(&res, "iodepth"), "1");
+            assert_string_equal(ut_detail(&res, "engine"), "psync");
+            assert_string_equal(ut_detail(&res, "iodepth"), "1");
         }
     }
     /* all writes */
@@ -434,8 +393,8 @@ static void test_rand_counted_mixed(void **state)
                             4, "/nonexistent", NULL, &res);
     if (o.failed_in)
         fail_msg("disk_rand write failed in %c: %s", o.failed_in, o.err);
-    assert_true(s_metric(&res, "ios")->value == 1024);
-    assert_true(s_metric(&res, "iops")->value > 0);
+    assert_true(ut_metric(&res, "ios")->value == 1024);
+    assert_true(ut_metric(&res, "iops")->value > 0);
     s_rmdir(&dir);
 }
 
@@ -451,19 +410,19 @@ static void test_stop(void **state)
     if (o.failed_in)
         fail_msg("disk_rand failed in %c: %s", o.failed_in, o.err);
     assert_true(o.secs < 10);
-    assert_true(s_metric(&res, "ios")->value <= 1024);
+    assert_true(ut_metric(&res, "ios")->value <= 1024);
     stop = 0;
     o = s_go(&bench_disk_seq, (const char *[]){"file_size=1M", "time=20s", "block_size=4K"}, 3,
              dir, &stop, &res);
     if (o.failed_in)
         fail_msg("disk_seq failed in %c: %s", o.failed_in, o.err);
     assert_true(o.secs < 10);
-    assert_true(s_metric(&res, "ios")->value <= 256);
+    assert_true(ut_metric(&res, "ios")->value <= 256);
 
     /* stop already up during prepare */
     void *opts = NULL;
     char err[256];
-    assert_int_equal(s_parse(&bench_disk_seq, (const char *[]){"file_size=1M"}, 1, &opts, err,
+    assert_int_equal(ut_parse(&bench_disk_seq, (const char *[]){"file_size=1M"}, 1, &opts, err,
                              sizeof err),
                      0);
     struct bench_ctx ctx = {.opts = opts, .workdir = dir, .stop = &stop, .res = &res};
@@ -510,17 +469,17 @@ static void test_direct_on_tmpfs(void **state)
                             tmpl, NULL, &res);
     if (o.failed_in)
         fail_msg("disk_rand with fallback failed in %c: %s", o.failed_in, o.err);
-    assert_string_equal(s_detail(&res, "fallback"), "buffered");
-    assert_string_equal(s_detail(&res, "io"), "buffered");
-    assert_non_null(strstr(s_detail(&res, "fallback_reason"), "tmpfs"));
-    assert_true(s_metric(&res, "ios")->value == 256);
+    assert_string_equal(ut_detail(&res, "fallback"), "buffered");
+    assert_string_equal(ut_detail(&res, "io"), "buffered");
+    assert_non_null(strstr(ut_detail(&res, "fallback_reason"), "tmpfs"));
+    assert_true(ut_metric(&res, "ios")->value == 256);
     o = s_go(&bench_disk_seq, (const char *[]){"file_size=1M", "direct_fallback=true",
                                                "operation=write"},
              3, tmpl, NULL, &res);
     if (o.failed_in)
         fail_msg("disk_seq with fallback failed in %c: %s", o.failed_in, o.err);
-    assert_string_equal(s_detail(&res, "fallback"), "buffered");
-    assert_true(s_metric(&res, "MiB_per_sec")->value > 0);
+    assert_string_equal(ut_detail(&res, "fallback"), "buffered");
+    assert_true(ut_metric(&res, "MiB_per_sec")->value > 0);
     assert_int_equal(s_entries(tmpl), 0);
     rmdir(tmpl);
 }
@@ -540,7 +499,7 @@ static void test_direct_refused(void **state)
                             &res);
     if (o.failed_in)
         fail_msg("disk_seq with fallback failed in %c: %s", o.failed_in, o.err);
-    assert_string_equal(s_detail(&res, "fallback"), "buffered");
+    assert_string_equal(ut_detail(&res, "fallback"), "buffered");
     s_unmount(&mnt);
 }
 
@@ -586,7 +545,7 @@ static void test_run_error(void **state)
     for (int i = 0; i < 2; i++) {
         void *opts = NULL;
         char err[256];
-        assert_int_equal(s_parse(all[i], (const char *[]){"file_size=1M", "time=0"}, 2, &opts,
+        assert_int_equal(ut_parse(all[i], (const char *[]){"file_size=1M", "time=0"}, 2, &opts,
                                  err, sizeof err),
                          0);
         struct bench_result res = {0};

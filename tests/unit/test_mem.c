@@ -22,6 +22,7 @@
 
 #include "bench.h"
 #include "plugins.h"
+#include "bench_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define S_ASAN 1
@@ -31,55 +32,13 @@
 #endif
 #endif
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double s_metric(const struct bench_result *res, const char *name)
-{
-    for (size_t i = 0; i < res->nmetrics; i++)
-        if (strcmp(res->metrics[i].name, name) == 0)
-            return res->metrics[i].value;
-    fail_msg("no metric %s", name);
-    return 0;
-}
-
-static const char *s_detail(const struct bench_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->ndetails; i++)
-        if (strcmp(res->details[i].key, key) == 0)
-            return res->details[i].value;
-    fail_msg("no detail %s", key);
-    return NULL;
-}
-
-/* Parse "k=v" pairs into a mem options struct; on failure the message goes to err. */
-static int s_parse(const char *const *kv, size_t n, void **opts, char *err, size_t errlen)
-{
-    const char *keys[8], *vals[8];
-    char copy[8][64];
-    assert_true(n <= 8);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(copy[i], sizeof copy[i], "%s", kv[i]);
-        char *eq = strchr(copy[i], '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        keys[i] = copy[i];
-        vals[i] = eq + 1;
-    }
-    return bench_opts_parse(&bench_mem, keys, vals, n, opts, err, errlen);
-}
-
 /* Parse, prepare, run and clean up; returns run()'s result (or prepare's). */
 static int s_run(const char *const *kv, size_t n, volatile sig_atomic_t *stop,
                  struct bench_result *res, char *err, size_t errlen)
 {
     void *opts = NULL;
     char perr[256] = "";
-    if (s_parse(kv, n, &opts, perr, sizeof perr) != 0)
+    if (ut_parse(&bench_mem, kv, n, &opts, perr, sizeof perr) != 0)
         fail_msg("mem: %s", perr);
     memset(res, 0, sizeof *res);
     struct bench_ctx ctx = {.opts = opts, .workdir = "/tmp", .stop = stop, .res = res};
@@ -97,12 +56,12 @@ static int s_run(const char *const *kv, size_t n, volatile sig_atomic_t *stop,
 /* MiB/s is events * block / 2^20 / time, as sysbench computes it. */
 static void s_assert_consistent(const struct bench_result *res, double block)
 {
-    double events = s_metric(res, "events"), secs = s_metric(res, "time_s");
+    double events = ut_metric(res, "events")->value, secs = ut_metric(res, "time_s")->value;
     assert_true(secs > 0);
     double want = events * block / (1024.0 * 1024.0) / secs;
-    double got = s_metric(res, "MiB_per_sec");
+    double got = ut_metric(res, "MiB_per_sec")->value;
     assert_true(got >= want * (1 - 1e-9) && got <= want * (1 + 1e-9));
-    double eps = s_metric(res, "events_per_sec");
+    double eps = ut_metric(res, "events_per_sec")->value;
     assert_true(eps >= events / secs * (1 - 1e-9) && eps <= events / secs * (1 + 1e-9));
 }
 
@@ -119,14 +78,14 @@ static void test_registered_and_defaults(void **state)
     struct bench_result res = {0};
     bench_result_params(&res, &bench_mem, opts);
     assert_int_equal(res.ndetails, 8);
-    assert_string_equal(s_detail(&res, "opt.block_size"), "4096");
-    assert_string_equal(s_detail(&res, "opt.total_size"), "107374182400"); /* 100G */
-    assert_string_equal(s_detail(&res, "opt.operation"), "write");
-    assert_string_equal(s_detail(&res, "opt.access"), "seq");
-    assert_string_equal(s_detail(&res, "opt.scope"), "global");
-    assert_string_equal(s_detail(&res, "opt.threads"), "1");
-    assert_string_equal(s_detail(&res, "opt.time"), "10");
-    assert_string_equal(s_detail(&res, "opt.events"), "0");
+    assert_string_equal(ut_detail_must(&res, "opt.block_size"), "4096");
+    assert_string_equal(ut_detail_must(&res, "opt.total_size"), "107374182400"); /* 100G */
+    assert_string_equal(ut_detail_must(&res, "opt.operation"), "write");
+    assert_string_equal(ut_detail_must(&res, "opt.access"), "seq");
+    assert_string_equal(ut_detail_must(&res, "opt.scope"), "global");
+    assert_string_equal(ut_detail_must(&res, "opt.threads"), "1");
+    assert_string_equal(ut_detail_must(&res, "opt.time"), "10");
+    assert_string_equal(ut_detail_must(&res, "opt.events"), "0");
     assert_int_equal(bench_mem.expected_ns(opts), 10000000000LL);
     char err[256] = "";
     assert_int_equal(bench_mem.validate(opts, err, sizeof err), 0);
@@ -142,20 +101,20 @@ static void test_options_accepted(void **state)
     const char *kv[] = {"block_size=1M", "total_size=100T", "operation=read",
                         "access=rnd",    "scope=local",     "threads=4",
                         "time=0",        "events=10"};
-    assert_int_equal(s_parse(kv, 8, &opts, err, sizeof err), 0);
+    assert_int_equal(ut_parse(&bench_mem, kv, 8, &opts, err, sizeof err), 0);
     struct bench_result res = {0};
     bench_result_params(&res, &bench_mem, opts);
-    assert_string_equal(s_detail(&res, "opt.block_size"), "1048576");
-    assert_string_equal(s_detail(&res, "opt.operation"), "read");
-    assert_string_equal(s_detail(&res, "opt.access"), "rnd");
-    assert_string_equal(s_detail(&res, "opt.scope"), "local");
+    assert_string_equal(ut_detail_must(&res, "opt.block_size"), "1048576");
+    assert_string_equal(ut_detail_must(&res, "opt.operation"), "read");
+    assert_string_equal(ut_detail_must(&res, "opt.access"), "rnd");
+    assert_string_equal(ut_detail_must(&res, "opt.scope"), "local");
     /* only events bound it: no deadline to expect */
     assert_int_equal(bench_mem.expected_ns(opts), 0);
     bench_opts_destroy(&bench_mem, &opts);
 
     /* the smallest block sysbench takes, and no total size when a time is set */
     const char *small[] = {"block_size=8", "total_size=0"};
-    assert_int_equal(s_parse(small, 2, &opts, err, sizeof err), 0);
+    assert_int_equal(ut_parse(&bench_mem, small, 2, &opts, err, sizeof err), 0);
     bench_opts_destroy(&bench_mem, &opts);
 }
 
@@ -184,7 +143,7 @@ static void test_options_rejected(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[256] = "";
         void *opts = NULL;
-        assert_int_equal(s_parse(bad[i].kv, bad[i].n, &opts, err, sizeof err), -1);
+        assert_int_equal(ut_parse(&bench_mem, bad[i].kv, bad[i].n, &opts, err, sizeof err), -1);
         assert_null(opts);
         for (size_t j = 0; j < 2; j++)
             if (!strstr(err, bad[i].msg[j]))
@@ -198,23 +157,23 @@ static void test_write_timed(void **state)
     struct bench_result res;
     char err[256];
     const char *kv[] = {"block_size=4K", "total_size=100T", "time=0.2s"};
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(s_run(kv, 3, NULL, &res, err, sizeof err), 0);
-    double wall = s_now() - t0;
+    double wall = ut_now() - t0;
     assert_true(wall >= 0.2);
     assert_true(wall < 5); /* loose: the CI machine is loaded */
-    assert_true(s_metric(&res, "time_s") >= 0.2);
-    assert_true(s_metric(&res, "events") > 0);
-    assert_true(s_metric(&res, "MiB_per_sec") > 0);
+    assert_true(ut_metric(&res, "time_s")->value >= 0.2);
+    assert_true(ut_metric(&res, "events")->value > 0);
+    assert_true(ut_metric(&res, "MiB_per_sec")->value > 0);
     s_assert_consistent(&res, 4096);
-    assert_string_equal(s_detail(&res, "ended_by"), "time");
-    assert_string_equal(s_detail(&res, "threads"), "1");
-    assert_string_equal(s_detail(&res, "block_size"), "4096");
-    assert_non_null(strstr(s_detail(&res, "scope"), "global"));
-    assert_non_null(strstr(s_detail(&res, "engine"), "store"));
-    assert_true(atof(s_detail(&res, "latency_min_ms")) > 0);
-    assert_true(atof(s_detail(&res, "latency_max_ms")) >= atof(s_detail(&res, "latency_avg_ms")));
-    assert_true(atof(s_detail(&res, "latency_p95_ms")) > 0);
+    assert_string_equal(ut_detail_must(&res, "ended_by"), "time");
+    assert_string_equal(ut_detail_must(&res, "threads"), "1");
+    assert_string_equal(ut_detail_must(&res, "block_size"), "4096");
+    assert_non_null(strstr(ut_detail_must(&res, "scope"), "global"));
+    assert_non_null(strstr(ut_detail_must(&res, "engine"), "store"));
+    assert_true(atof(ut_detail_must(&res, "latency_min_ms")) > 0);
+    assert_true(atof(ut_detail_must(&res, "latency_max_ms")) >= atof(ut_detail_must(&res, "latency_avg_ms")));
+    assert_true(atof(ut_detail_must(&res, "latency_p95_ms")) > 0);
 }
 
 static void test_read_timed(void **state)
@@ -225,13 +184,13 @@ static void test_read_timed(void **state)
     const char *kv[] = {"operation=read", "block_size=1M", "time=0.2s", "threads=2",
                         "scope=local"};
     assert_int_equal(s_run(kv, 5, NULL, &res, err, sizeof err), 0);
-    assert_true(s_metric(&res, "time_s") >= 0.2);
-    assert_true(s_metric(&res, "events") > 0);
-    assert_true(s_metric(&res, "MiB_per_sec") > 0);
+    assert_true(ut_metric(&res, "time_s")->value >= 0.2);
+    assert_true(ut_metric(&res, "events")->value > 0);
+    assert_true(ut_metric(&res, "MiB_per_sec")->value > 0);
     s_assert_consistent(&res, 1024 * 1024);
-    assert_non_null(strstr(s_detail(&res, "engine"), "load"));
-    assert_non_null(strstr(s_detail(&res, "scope"), "local"));
-    assert_string_equal(s_detail(&res, "threads"), "2");
+    assert_non_null(strstr(ut_detail_must(&res, "engine"), "load"));
+    assert_non_null(strstr(ut_detail_must(&res, "scope"), "local"));
+    assert_string_equal(ut_detail_must(&res, "threads"), "2");
 }
 
 /* total_size bounds the run at exactly total_size / block_size events. */
@@ -242,9 +201,9 @@ static void test_total_size_bound(void **state)
     char err[256];
     const char *kv[] = {"block_size=4K", "total_size=40M", "time=0"};
     assert_int_equal(s_run(kv, 3, NULL, &res, err, sizeof err), 0);
-    assert_true(s_metric(&res, "events") == 40.0 * 1024 * 1024 / 4096);
-    assert_string_equal(s_detail(&res, "ended_by"), "total_size");
-    assert_string_equal(s_detail(&res, "MiB_transferred"), "40.00");
+    assert_true(ut_metric(&res, "events")->value == 40.0 * 1024 * 1024 / 4096);
+    assert_string_equal(ut_detail_must(&res, "ended_by"), "total_size");
+    assert_string_equal(ut_detail_must(&res, "MiB_transferred"), "40.00");
     s_assert_consistent(&res, 4096);
 
     /* Split between threads as sysbench splits it: total/block/threads each,
@@ -252,8 +211,8 @@ static void test_total_size_bound(void **state)
     const char *kv3[] = {"block_size=4K", "total_size=40M", "time=0", "threads=3",
                          "scope=local"};
     assert_int_equal(s_run(kv3, 5, NULL, &res, err, sizeof err), 0);
-    assert_true(s_metric(&res, "events") == 3 * 3413);
-    assert_string_equal(s_detail(&res, "events_per_thread_limit"), "3413");
+    assert_true(ut_metric(&res, "events")->value == 3 * 3413);
+    assert_string_equal(ut_detail_must(&res, "events_per_thread_limit"), "3413");
 }
 
 /* Every mode runs, and an event count is exact across threads. */
@@ -269,21 +228,13 @@ static void test_modes_counted(void **state)
             const char *kv[] = {ops[i], acc[j], "events=1000", "time=0", "total_size=0",
                                 "threads=2"};
             assert_int_equal(s_run(kv, 6, NULL, &res, err, sizeof err), 0);
-            assert_true(s_metric(&res, "events") == 1000);
-            assert_string_equal(s_detail(&res, "ended_by"), "events");
+            assert_true(ut_metric(&res, "events")->value == 1000);
+            assert_string_equal(ut_detail_must(&res, "ended_by"), "events");
             s_assert_consistent(&res, 4096);
             if (i == 2)
-                assert_non_null(strstr(s_detail(&res, "note"), "none"));
+                assert_non_null(strstr(ut_detail_must(&res, "note"), "none"));
         }
     }
-}
-
-static void *s_stopper(void *arg)
-{
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    *(volatile sig_atomic_t *)arg = 1;
-    return NULL;
 }
 
 static void test_stop(void **state)
@@ -294,22 +245,23 @@ static void test_stop(void **state)
     /* a stop request during the run ends a 60 s run early, all threads */
     volatile sig_atomic_t stop = 0;
     pthread_t tid;
-    assert_int_equal(pthread_create(&tid, NULL, s_stopper, (void *)&stop), 0);
+    struct ut_stopper stopper = { &stop, 100 };
+    assert_int_equal(pthread_create(&tid, NULL, ut_stop_later, &stopper), 0);
     const char *kv[] = {"time=60s", "threads=2"};
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(s_run(kv, 2, &stop, &res, err, sizeof err), 0);
-    double wall = s_now() - t0;
+    double wall = ut_now() - t0;
     pthread_join(tid, NULL);
     assert_true(wall >= 0.1);
     assert_true(wall < 5);
-    assert_true(s_metric(&res, "events") > 0);
-    assert_string_equal(s_detail(&res, "ended_by"), "stop");
+    assert_true(ut_metric(&res, "events")->value > 0);
+    assert_string_equal(ut_detail_must(&res, "ended_by"), "stop");
 
     /* already stopped: no event at all */
     stop = 1;
     assert_int_equal(s_run(kv, 2, &stop, &res, err, sizeof err), 0);
-    assert_true(s_metric(&res, "events") == 0);
-    assert_true(s_metric(&res, "MiB_per_sec") == 0);
+    assert_true(ut_metric(&res, "events")->value == 0);
+    assert_true(ut_metric(&res, "MiB_per_sec")->value == 0);
 }
 
 /* A block that cannot be had fails prepare with a message, not a crash.  An
@@ -330,7 +282,7 @@ static void test_alloc_failure(void **state)
         const char *kv[] = {"block_size=1G"};
         void *opts = NULL;
         char err[256];
-        if (s_parse(kv, 1, &opts, err, sizeof err) != 0)
+        if (ut_parse(&bench_mem, kv, 1, &opts, err, sizeof err) != 0)
             _exit(4);
         struct bench_result res = {0};
         struct bench_ctx ctx = {.opts = opts, .res = &res};
