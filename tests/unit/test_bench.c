@@ -95,16 +95,24 @@ static void test_registry(void **state)
 {
     (void)state;
     const struct bench_ops *const *all = bench_all();
-    const char *want[] = {"null", "cpu", "fork", "mem", "disk_seq", "disk_rand", "exec",
-#ifdef LOCKSTEP_WITH_IPERF
-                          "iperf",
-#endif
+    /* the order and the names of the list (bench/list.h), each name the
+     * descriptor bench_NAME of bench/NAME.c */
+    const char *want[] = {
+#define BENCH(name) #name,
+#include "list.h"
+#undef BENCH
+    };
+    const struct bench_ops *const want_ops[] = {
+#define BENCH(name) &bench_##name,
+#include "list.h"
+#undef BENCH
     };
     const size_t nwant = sizeof want / sizeof want[0];
     size_t n = 0;
     for (; all[n]; n++) {
         assert_true(n < nwant);
         assert_string_equal(all[n]->name, want[n]);
+        assert_ptr_equal(all[n], want_ops[n]);
         assert_int_equal(all[n]->version, BENCH_API_VERSION);
         assert_non_null(all[n]->run);
         assert_non_null(all[n]->metric);
