@@ -14,41 +14,13 @@
 #include <cmocka.h>
 
 #include "bench.h"
+#include "bench_list.h"
 #include "plugins.h"
 
 static void test_list(void **state)
 {
     (void)state;
-    const char *want[] = {
-#define BENCH(name) #name,
-#include "list.h"
-#undef BENCH
-    };
-    const struct bench_ops *const want_ops[] = {
-#define BENCH(name) &bench_##name,
-#include "list.h"
-#undef BENCH
-    };
-    const size_t nwant = sizeof want / sizeof want[0];
-    const struct bench_ops *const *all = bench_all();
-    size_t n = 0;
-    for (; all[n]; n++) {
-        assert_true(n < nwant);
-        assert_string_equal(all[n]->name, want[n]);
-        assert_ptr_equal(all[n], want_ops[n]);
-        assert_ptr_equal(bench_find(want[n]), all[n]);
-        assert_int_equal(all[n]->version, BENCH_API_VERSION);
-        assert_non_null(all[n]->options);
-        assert_non_null(all[n]->help);
-        assert_non_null(all[n]->metric);
-        assert_non_null(all[n]->unit);
-        assert_true(all[n]->opts_size > 0);
-        /* what only the worker runs is left out */
-        assert_null(all[n]->prepare);
-        assert_null(all[n]->run);
-        assert_null(all[n]->cleanup);
-    }
-    assert_int_equal(n, nwant);
+    bench_check_list(false);
     assert_null(bench_find("nope"));
 }
 
