@@ -1,7 +1,7 @@
 /* bench.h — the benchmark plug-in interface (fio's ioengine_ops, sysbench's
  * sb_test_t), shared by the worker, which runs plug-ins, and the coordinator,
  * which validates their options and lists them.  Implementations live in
- * bench/, one file each, registered in bench/registry.c.
+ * bench/, one file each, named in bench/list.h.
  *
  * No plug-in state in globals: the core allocates the plug-in's options
  * struct (opts_size bytes, filled from the options table) and passes a
@@ -75,12 +75,30 @@ struct bench_ops {
      * ncandidates servers in turn (failover, busy retries): the coordinator's
      * deadline for its result counts this instead of expected_ns (optional). */
     int64_t (*bound_ns)(const void *opts, size_t ncandidates);
+    /* The hooks, each given through BENCH_IMPL() (below). */
     int (*prepare)(struct bench_ctx *ctx);  /* optional; not timed */
-    int (*run)(struct bench_ctx *ctx);      /* required; timed */
+    int (*run)(struct bench_ctx *ctx);      /* required (NULL in the descriptors); timed */
     void (*cleanup)(struct bench_ctx *ctx); /* optional; always called after prepare */
 };
 
-/* Registry (bench/registry.c). */
+/* Each benchmark is compiled twice from its one file: in full for the worker
+ * (library lsbench), and with BENCH_DESCRIPTOR_ONLY defined for the
+ * coordinator (lsbench_desc), which validates and lists but never runs, and
+ * so must not link what the runs need (libiperf, liburing).  A descriptor
+ * names its hooks as .run = BENCH_IMPL(s_run): in the descriptor build that
+ * is NULL, so nothing reaches the hooks or what only they use, and the
+ * linker drops that code (-ffunction-sections, --gc-sections: at -O0 the
+ * compiler keeps unreferenced static functions).  Naming the function still
+ * marks it used, so the descriptor build warns no more than the full one. */
+#ifdef BENCH_DESCRIPTOR_ONLY
+#define BENCH_IMPL(fn) (0 ? (fn) : NULL)
+#define BENCH_HAS_HOOKS 0
+#else
+#define BENCH_IMPL(fn) (fn)
+#define BENCH_HAS_HOOKS 1
+#endif
+
+/* Registry (bench/registry.c), in the order of bench/list.h. */
 const struct bench_ops *bench_find(const char *name);
 const struct bench_ops *const *bench_all(void); /* NULL-terminated */
 

@@ -177,5 +177,5 @@ const struct bench_ops bench_cpu = {
     .opts_size = sizeof(struct cpu_opts),
     .validate = s_validate,
     .expected_ns = s_expected_ns,
-    .run = s_run,
+    .run = BENCH_IMPL(s_run),
 };

@@ -1,8 +1,8 @@
-/* disk.c — the disk plug-ins' test file (created and laid out with real data
- * by prepare, not timed; removed by cleanup, also after a failure) and
- * disk_seq, which reads or writes it from start to end one request at a
- * time, as `fio --rw=read|write --bs=1M --direct=1 --ioengine=psync`.
- * disk_rand, which shares the file, is in disk_rand.c.
+/* disk.c — what the two disk plug-ins (disk_seq.c, disk_rand.c) share: the
+ * test file (created and laid out with real data by prepare, not timed;
+ * removed by cleanup, also after a failure), whole-buffer reads and writes,
+ * the checks of the options both have and the random numbers that fill
+ * buffers.  Not a benchmark itself: no line of its own in list.h.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* O_DIRECT, fallocate, mkostemp */
@@ -16,12 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "plugins.h"
 
 #define DISK_LAYOUT_CHUNK (1 << 20) /* prepare() writes the file 1 MiB at a time */
 
@@ -78,8 +76,7 @@ void disk_cleanup(struct bench_ctx *ctx)
     ctx->priv = NULL;
 }
 
-/* Write all of buf at off; 0 or -errno (-EIO for a write that makes no progress). */
-static int s_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+int disk_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
     const char *p = buf;
     while (len > 0) {
@@ -97,8 +94,7 @@ static int s_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
     return 0;
 }
 
-/* Read all of buf at off; 0, -errno, or -ENODATA when the file ends first. */
-static int s_pread_all(int fd, void *buf, size_t len, uint64_t off)
+int disk_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
     char *p = buf;
     while (len > 0) {
@@ -169,7 +165,7 @@ static int s_layout(struct bench_ctx *ctx, const struct disk_common *c, int bfd)
         uint64_t left = size - off;
         size_t len = left < DISK_LAYOUT_CHUNK ? (size_t)left : DISK_LAYOUT_CHUNK;
         disk_fill(&r, buf, len);
-        int e = s_pwrite_all(bfd, buf, len, off);
+        int e = disk_pwrite_all(bfd, buf, len, off);
         if (e < 0) {
             disk_err(ctx, "writing %s (%llu of %llu bytes done): %s", st->path,
                      (unsigned long long)off, (unsigned long long)size, strerror(-e));
@@ -187,7 +183,7 @@ static int s_layout(struct bench_ctx *ctx, const struct disk_common *c, int bfd)
     /* Some file systems take O_DIRECT opens but not O_DIRECT transfers:
      * find out here rather than in the timed part. */
     if (rc == 0 && st->fd >= 0) {
-        int e = s_pread_all(st->fd, buf, DISK_ALIGN, 0);
+        int e = disk_pread_all(st->fd, buf, DISK_ALIGN, 0);
         if (e == -EINVAL) {
             close(st->fd);
             st->fd = -1;
@@ -298,122 +294,3 @@ int64_t disk_expected_ns(const void *opts)
 {
     return ((const struct disk_common *)opts)->time_ns;
 }
-
-/* ---- disk_seq ---- */
-
-struct seq_opts {
-    struct disk_common c;
-    bool fsync;
-};
-
-static const char *const s_seq_ops[] = {"read", "write", NULL};
-
-static const struct opt_def s_seq_options[] = {
-    DISK_FILE_ROWS(struct seq_opts),
-    {.name = "block_size", .type = OPT_SIZE, .offset = offsetof(struct seq_opts, c.block_size),
-     .def = "1M", .min = 512, .max = 64 << 20, .help = "bytes per request (fio --bs)"},
-    {.name = "operation", .type = OPT_ENUM, .offset = offsetof(struct seq_opts, c.operation),
-     .def = "read", .choices = s_seq_ops, .help = "read or write the file from start to end"},
-    {.name = "time", .type = OPT_DURATION, .offset = offsetof(struct seq_opts, c.time_ns),
-     .def = "0", .min = 0, .max = 24 * 3600,
-     .help = "0 = one pass over the file; else go round the file until this time "
-             "(fio --time_based --runtime)"},
-    {.name = "fsync", .type = OPT_BOOL, .offset = offsetof(struct seq_opts, fsync),
-     .def = "true",
-     .help = "write only: fdatasync once after the last write, inside the timing, as fio "
-             "--end_fsync=1 (plain fio --rw=write does not: set false to compare with it)"},
-    {.name = NULL},
-};
-
-static int s_seq_validate(const void *opts, char *err, size_t errlen)
-{
-    return disk_validate(&((const struct seq_opts *)opts)->c, err, errlen);
-}
-
-static int s_seq_prepare(struct bench_ctx *ctx)
-{
-    return disk_prepare(ctx, "disk_seq");
-}
-
-static int s_seq_run(struct bench_ctx *ctx)
-{
-    const struct seq_opts *o = ctx->opts;
-    struct disk_state *st = ctx->priv;
-    size_t bs = (size_t)o->c.block_size;
-    uint64_t blocks = o->c.file_size / bs; /* a tail shorter than a block is not read */
-    bool writing = o->c.operation == DISK_OP_WRITE;
-    /* A fresh mapping each run, left untouched for reads, as fio's buffer
-     * is: in a VM each physically separate page of a request can cost a
-     * segment of its own, so throughput follows where the buffer's pages
-     * land (fio's own runs vary with it), and a buffer reused from run to
-     * run would keep one run's luck for all of them. */
-    void *buf = mmap(NULL, bs, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) {
-        disk_err(ctx, "disk_seq: no memory for a %zu-byte buffer: %s", bs, strerror(errno));
-        return -1;
-    }
-    if (writing) {
-        struct disk_rng r;
-        disk_rng_seed(&r, (uint64_t)clock_mono_ns());
-        disk_fill(&r, buf, bs);
-    }
-
-    int64_t t0 = clock_mono_ns();
-    int64_t deadline = o->c.time_ns > 0 ? t0 + o->c.time_ns : 0;
-    uint64_t ios = 0, b = 0;
-    int e = 0;
-    for (;;) {
-        uint64_t off = b * bs;
-        e = writing ? s_pwrite_all(st->fd, buf, bs, off) : s_pread_all(st->fd, buf, bs, off);
-        if (e < 0)
-            break;
-        ios++;
-        if (++b == blocks) {
-            if (!deadline)
-                break;
-            b = 0;
-        }
-        if (ctx->stop && *ctx->stop)
-            break;
-        if (deadline && clock_mono_ns() >= deadline)
-            break;
-    }
-    if (e < 0) {
-        disk_err(ctx, "disk_seq: %s %s at offset %llu: %s", writing ? "writing" : "reading",
-                 st->path, (unsigned long long)(b * bs),
-                 e == -ENODATA ? "the file ended early" : strerror(-e));
-    } else if (writing && o->fsync && fdatasync(st->fd) != 0) {
-        e = -errno;
-        disk_err(ctx, "disk_seq: fdatasync %s: %s", st->path, strerror(-e));
-    }
-    double secs = (double)(clock_mono_ns() - t0) / NS_PER_SEC;
-    munmap(buf, bs);
-    if (e < 0)
-        return -1;
-
-    double mib = (double)ios * (double)bs / (1 << 20);
-    bench_result_metric(ctx->res, "MiB_per_sec", "MiB/s", secs > 0 ? mib / secs : 0);
-    bench_result_metric(ctx->res, "MiB", "MiB", mib);
-    bench_result_metric(ctx->res, "ios", "count", (double)ios);
-    bench_result_metric(ctx->res, "time_s", "s", secs);
-    bench_result_detail(ctx->res, "passes", "%.3f", (double)ios / (double)blocks);
-    bench_result_detail(ctx->res, "engine", "psync");
-    disk_file_details(ctx);
-    return 0;
-}
-
-const struct bench_ops bench_disk_seq = {
-    .name = "disk_seq",
-    .version = BENCH_API_VERSION,
-    .flags = BENCH_F_NEEDS_DIR,
-    .help = "O_DIRECT sequential read or write of a file, as fio --rw=read|write --direct=1",
-    .metric = "MiB_per_sec",
-    .unit = "MiB/s",
-    .options = s_seq_options,
-    .opts_size = sizeof(struct seq_opts),
-    .validate = s_seq_validate,
-    .expected_ns = disk_expected_ns,
-    .prepare = s_seq_prepare,
-    .run = s_seq_run,
-    .cleanup = disk_cleanup,
-};

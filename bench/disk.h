@@ -1,7 +1,7 @@
 /* disk.h — what the two disk plug-ins share, inside bench/ only:
  * the options both have, the test file's life (disk.c: created and laid out
  * by prepare, removed by cleanup) and the random numbers that fill buffers
- * and pick offsets.  disk_seq lives in disk.c, disk_rand in disk_rand.c.
+ * and pick offsets (disk.c).  The plug-ins are disk_seq.c and disk_rand.c.
  */
 #ifndef LOCKSTEP_BENCH_DISK_H
 #define LOCKSTEP_BENCH_DISK_H
@@ -63,6 +63,10 @@ int64_t disk_expected_ns(const void *opts);
 int disk_prepare(struct bench_ctx *ctx, const char *bench);
 /* Close and remove the test file; safe after a failed prepare, and twice. */
 void disk_cleanup(struct bench_ctx *ctx);
+/* Write all of buf at off; 0 or -errno (-EIO for a write that makes no progress). */
+int disk_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Read all of buf at off; 0, -errno, or -ENODATA when the file ends first. */
+int disk_pread_all(int fd, void *buf, size_t len, uint64_t off);
 /* Details file, io (direct/buffered) and, after a fallback, why. */
 void disk_file_details(struct bench_ctx *ctx);
 void disk_err(struct bench_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -606,7 +606,7 @@ const struct bench_ops bench_disk_rand = {
     .opts_size = sizeof(struct rand_opts),
     .validate = s_validate,
     .expected_ns = disk_expected_ns,
-    .prepare = s_prepare,
-    .run = s_run,
-    .cleanup = disk_cleanup,
+    .prepare = BENCH_IMPL(s_prepare),
+    .run = BENCH_IMPL(s_run),
+    .cleanup = BENCH_IMPL(disk_cleanup),
 };

@@ -1412,7 +1412,7 @@ const struct bench_ops bench_exec = {
     .opts_size = sizeof(struct exec_opts),
     .validate = s_validate,
     .expected_ns = s_expected_ns,
-    .prepare = s_prepare,
-    .run = s_run,
-    .cleanup = s_cleanup,
+    .prepare = BENCH_IMPL(s_prepare),
+    .run = BENCH_IMPL(s_run),
+    .cleanup = BENCH_IMPL(s_cleanup),
 };

@@ -360,5 +360,5 @@ const struct bench_ops bench_fork = {
     .opts_size = sizeof(struct fork_opts),
     .validate = s_validate,
     .expected_ns = s_expected_ns,
-    .run = s_run,
+    .run = BENCH_IMPL(s_run),
 };

@@ -1435,7 +1435,7 @@ const struct bench_ops bench_iperf = {
     .validate = s_validate,
     .expected_ns = s_expected_ns,
     .bound_ns = s_bound_ns,
-    .prepare = s_prepare,
-    .run = s_run,
-    .cleanup = s_cleanup,
+    .prepare = BENCH_IMPL(s_prepare),
+    .run = BENCH_IMPL(s_run),
+    .cleanup = BENCH_IMPL(s_cleanup),
 };

@@ -51,5 +51,5 @@ const struct bench_ops bench_null = {
     .options = s_options,
     .opts_size = sizeof(struct null_opts),
     .expected_ns = s_expected_ns,
-    .run = s_run,
+    .run = BENCH_IMPL(s_run),
 };

@@ -1,5 +1,7 @@
-/* registry.c — the explicit list of built-in benchmarks (sysbench's test
- * list, fio's engine list).  A plug-in is added here and nowhere else.
+/* registry.c — the table of built-in benchmarks (sysbench's test list,
+ * fio's engine list), made from bench/list.h: a plug-in is added there and
+ * nowhere else.  Compiled into both benchmark libraries: with the hooks for
+ * the worker, as descriptors for the coordinator (bench.h, BENCH_IMPL).
  */
 #include "plugins.h"
 
@@ -9,16 +11,9 @@
 #include <string.h>
 
 static const struct bench_ops *const s_table[] = {
-    &bench_null,
-    &bench_cpu,
-    &bench_fork,
-    &bench_mem,
-    &bench_disk_seq,
-    &bench_disk_rand,
-    &bench_exec,
-#ifdef LOCKSTEP_WITH_IPERF
-    &bench_iperf,
-#endif
+#define BENCH(name) &bench_##name,
+#include "list.h"
+#undef BENCH
     NULL,
 };
 
@@ -27,10 +22,18 @@ static const struct bench_ops *const s_table[] = {
  * an assert that stays in release builds (which define NDEBUG). */
 static const struct bench_ops *s_checked(const struct bench_ops *ops)
 {
-    if (ops->version != BENCH_API_VERSION || !ops->name || !ops->run || !ops->options) {
+    if (ops->version != BENCH_API_VERSION || !ops->name || !ops->options ||
+        (BENCH_HAS_HOOKS && !ops->run)) {
         fprintf(stderr, "%s:%d: benchmark plug-in '%s' has API version %d (expected %d) "
                         "or lacks a name, run() or options table\n",
                 __FILE__, __LINE__, ops->name ? ops->name : "?", ops->version, BENCH_API_VERSION);
+        abort();
+    }
+    /* A hook given without BENCH_IMPL() brings the implementation, and what
+     * it links, into the coordinator. */
+    if (!BENCH_HAS_HOOKS && (ops->prepare || ops->run || ops->cleanup)) {
+        fprintf(stderr, "%s:%d: benchmark plug-in '%s' names a hook without BENCH_IMPL()\n",
+                __FILE__, __LINE__, ops->name);
         abort();
     }
     return ops;

@@ -8,13 +8,9 @@
 #include <czmq.h>
 #include <zmq.h>
 
+#include "bench.h"
 #include "cmd.h"
 #include "log.h"
-
-#ifdef LOCKSTEP_WITH_IPERF
-#include <stdint.h> /* iperf_api.h uses the fixed-width types without including it */
-#include <iperf_api.h>
-#endif
 
 static const struct {
     const char *name;
@@ -48,15 +44,17 @@ static void s_version(void)
     printf("  libzmq     %d.%d.%d\n", maj, min, pat);
     printf("  CZMQ       %d.%d.%d\n", CZMQ_VERSION_MAJOR, CZMQ_VERSION_MINOR, CZMQ_VERSION_PATCH);
     printf("  msgpack-c  %s\n", msgpack_version());
-#ifdef LOCKSTEP_WITH_IPERF
-    /* "iperf 3.12 (cJSON 1.7.15)": the library's own words, trimmed */
-    const char *iv = iperf_get_iperf_version();
-    printf("  libiperf   %s\n", iv && strncmp(iv, "iperf ", 6) == 0 ? iv + 6 : iv ? iv : "?");
-#else
-    printf("  libiperf   not linked (no iperf benchmark)\n");
-#endif
+    /* lockstep links the benchmarks' descriptors only (bench/list.h): the
+     * worker runs them and links libiperf, lockstep knows iperf's options. */
+    printf("  libiperf   not linked (%s)\n", bench_find("iperf")
+                                                ? "lockstep-worker runs iperf with it"
+                                                : "no iperf benchmark");
     printf("  SQLite     %s\n", sqlite3_libversion());
     printf("  libyaml    %s\n", yaml_get_version_string());
+    printf("benchmarks:");
+    for (const struct bench_ops *const *b = bench_all(); *b; b++)
+        printf(" %s", (*b)->name);
+    printf("\n");
 }
 
 int main(int argc, char **argv)

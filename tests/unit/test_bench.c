@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "bench.h"
+#include "bench_list.h"
 #include "plugins.h"
 
 static double s_now(void)
@@ -94,23 +95,7 @@ static int s_run(const char *bench, const char *const *kv, size_t n, struct benc
 static void test_registry(void **state)
 {
     (void)state;
-    const struct bench_ops *const *all = bench_all();
-    const char *want[] = {"null", "cpu", "fork", "mem", "disk_seq", "disk_rand", "exec",
-#ifdef LOCKSTEP_WITH_IPERF
-                          "iperf",
-#endif
-    };
-    const size_t nwant = sizeof want / sizeof want[0];
-    size_t n = 0;
-    for (; all[n]; n++) {
-        assert_true(n < nwant);
-        assert_string_equal(all[n]->name, want[n]);
-        assert_int_equal(all[n]->version, BENCH_API_VERSION);
-        assert_non_null(all[n]->run);
-        assert_non_null(all[n]->metric);
-        assert_ptr_equal(bench_find(want[n]), all[n]);
-    }
-    assert_int_equal(n, nwant);
+    bench_check_list(true);
     assert_ptr_equal(bench_find("cpu"), &bench_cpu);
     assert_null(bench_find("CPU"));
     assert_null(bench_find("nope"));
