@@ -160,8 +160,9 @@ int store_summary(store_t *s, int64_t run, FILE *out)
 {
     sqlite3 *db = store_handle(s);
     sqlite3_stmt *ph = NULL, *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench FROM phases WHERE run=? ORDER BY idx", -1,
-                           &ph, NULL) != SQLITE_OK ||
+    /* a phase whose headline was unknown when it ran (metric NULL) has no line */
+    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench, metric FROM phases WHERE run=?"
+                           " AND metric IS NOT NULL ORDER BY idx", -1, &ph, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT r.worker, COUNT(r.value), AVG(r.value), r.unit,"
                            " SUM(r.status != 'ok') FROM results r"
@@ -178,15 +179,13 @@ int store_summary(store_t *s, int64_t run, FILE *out)
     while (sqlite3_step(ph) == SQLITE_ROW) {
         const char *pname = (const char *)sqlite3_column_text(ph, 1);
         const char *bname = (const char *)sqlite3_column_text(ph, 2);
-        const struct bench_ops *ops = bench_find(bname ? bname : "");
-        if (!ops)
-            continue;
+        const char *metric = (const char *)sqlite3_column_text(ph, 3);
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, run);
         sqlite3_bind_int(st, 2, sqlite3_column_int(ph, 0));
-        sqlite3_bind_text(st, 3, ops->metric, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, metric, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            fprintf(out, "  %-20s %-8s %-16s %-16s %4d %14.6g %s", pname, bname, ops->metric,
+            fprintf(out, "  %-20s %-8s %-16s %-16s %4d %14.6g %s", pname, bname, metric,
                     (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
                     sqlite3_column_double(st, 2), (const char *)sqlite3_column_text(st, 3));
             int bad = sqlite3_column_int(st, 4);
@@ -219,19 +218,13 @@ int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t le
 {
     sqlite3 *db = store_handle(s);
     sqlite3_stmt *st = NULL;
-    const struct bench_ops *ops = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT bench FROM phases WHERE run=? AND idx=?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int(st, 2, phase);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        ops = bench_find((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    /* metrics in the order they were first stored, with how many values */
+    /* the headline as stored with the phase (schema 6; NULL: unknown when
+     * it ran), and the metrics in the order they were first stored, with
+     * how many values */
     if (sqlite3_prepare_v2(db,
-                           "SELECT metric, COUNT(value) FROM results WHERE run=? AND phase=?"
-                           " GROUP BY metric ORDER BY MIN(rowid)",
+                           "SELECT r.metric, COUNT(r.value), r.metric = p.metric FROM results r"
+                           " LEFT JOIN phases p ON p.run = r.run AND p.idx = r.phase"
+                           " WHERE r.run=? AND r.phase=? GROUP BY r.metric ORDER BY MIN(r.rowid)",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, run);
@@ -243,7 +236,7 @@ int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t le
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *m = (const char *)sqlite3_column_text(st, 0);
         bool values = sqlite3_column_int64(st, 1) > 0;
-        bool headline = ops && m && strcmp(m, ops->metric) == 0;
+        bool headline = sqlite3_column_int(st, 2) == 1;
         int rank = headline && values ? 1 : values && m && strcmp(m, "time_s") != 0 ? 2
                    : headline ? 3 : 4;
         if (m && rank < best) {

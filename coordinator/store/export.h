@@ -39,7 +39,7 @@ void export_json_str(FILE *out, const char *v);
 int export_platform_cmp(const char *a, const char *b);
 
 /* The metric that stands for phase idx of run: its benchmark's headline
- * metric when the phase has rows of it, else (exec with its own `metric`)
+ * metric (as stored with the phase, schema 6) when the phase has rows of it, else (exec with its own `metric`)
  * the first metric other than time_s.  0 and the name in buf, or -1 when
  * the phase has no results. */
 int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t len);
