@@ -45,6 +45,10 @@ struct rphase {
      * which ("local-0", "198.18.60.2:5201") */
     rnet_t net;
     char *peers;
+    bool paired;                  /* a network benchmark (stored with the phase) */
+    char *stored_unit;            /* the unit stored with the phase; NULL: unknown */
+    char *reference_for;          /* a calibration's built-in phase, else NULL */
+    bool oom;                     /* out of memory while loading */
 };
 
 struct rworker {

@@ -7,11 +7,10 @@
  * geometric mean with a 95 % t-interval on the logarithms (min–max below 3
  * pairs), and a pair outside 1 ± CAL_TOLERANCE is flagged OFF. */
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/export.h"
+#include "store/report_query.h"
 #include "report.h"
 
 static const struct rphase *s_phase_named(const report_t *r, const char *name)
@@ -28,14 +27,6 @@ static const struct rphase *s_phase_named(const report_t *r, const char *name)
             found = &r->phases[i];
         }
     return found;
-}
-
-static const struct rphase *s_phase_idx(const report_t *r, int idx)
-{
-    for (size_t i = 0; i < r->nphases; i++)
-        if (r->phases[i].idx == idx)
-            return &r->phases[i];
-    return NULL;
 }
 
 static struct rcal *s_cal(report_t *r, const struct rphase *b, const struct rphase *x,
@@ -106,69 +97,53 @@ static void s_off(struct rcal *c, const char *worker, int rep, double ratio)
     o->ratio = ratio;
 }
 
+/* The ratios of one platform's pairs, at most cap of them. */
+struct pairs {
+    struct rcal *c;
+    double *ratio;
+    size_t n, cap;
+};
+
+static void s_pair_row(const struct store_pair_row *row, void *arg)
+{
+    struct pairs *p = arg;
+    double bv = row->b, xv = row->x;
+    if (p->n >= p->cap || !(bv > 0 && xv > 0 && isfinite(bv / xv)))
+        return; /* no room, or no ratio to take a logarithm of */
+    p->ratio[p->n++] = bv / xv;
+    if (!p->c->units_differ && fabs(bv / xv - 1) > CAL_TOLERANCE)
+        s_off(p->c, row->worker, row->rep, bv / xv);
+}
+
 /* Every platform of the built-in phase b against reference phase x. */
 static int s_pairs(store_t *s, report_t *r, const struct rphase *b, const struct rphase *x)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(
-            store_handle(s),
-            "SELECT b.worker, b.rep, b.value, x.value FROM results b"
-            " JOIN results x ON x.run = b.run AND x.worker = b.worker AND x.rep = b.rep"
-            " AND x.phase = ?4 AND x.metric = ?5 AND x.status = 'ok' AND x.value IS NOT NULL"
-            " LEFT JOIN workers w ON w.run = b.run AND w.name = b.worker"
-            " WHERE b.run = ?1 AND b.phase = ?2 AND b.metric = ?3 AND b.status = 'ok'"
-            " AND b.value IS NOT NULL"
-            " AND COALESCE(" EXPORT_PLATFORM_LABEL("w") ", 'unknown') = ?6"
-            " ORDER BY w.rank, b.worker, b.rep",
-            -1, &st, NULL) != SQLITE_OK)
-        return -1;
     for (size_t g = 0; g < b->ngroups; g++) {
         struct rcal *c = s_cal(r, b, x, b->groups[g].platform);
         if (!c)
             break;
-        double *ratio = malloc(sizeof *ratio * (b->groups[g].n + 1));
-        size_t n = 0;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->run);
-        sqlite3_bind_int(st, 2, b->idx);
-        sqlite3_bind_text(st, 3, b->metric, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, x->idx);
-        sqlite3_bind_text(st, 5, x->metric, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, c->platform, -1, SQLITE_STATIC);
-        while (ratio && sqlite3_step(st) == SQLITE_ROW && n <= b->groups[g].n) {
-            double bv = sqlite3_column_double(st, 2), xv = sqlite3_column_double(st, 3);
-            if (!(bv > 0 && xv > 0 && isfinite(bv / xv)))
-                continue; /* no ratio to take a logarithm of */
-            ratio[n++] = bv / xv;
-            if (!c->units_differ && fabs(bv / xv - 1) > CAL_TOLERANCE)
-                s_off(c, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-                      bv / xv);
-        }
-        s_summarise(c, ratio, n);
-        free(ratio);
+        struct store_pair_query q = { b->idx, x->idx, b->metric, x->metric, c->platform };
+        struct pairs p = { c, malloc(sizeof *p.ratio * (b->groups[g].n + 1)), 0,
+                           b->groups[g].n + 1 };
+        int rc = p.ratio ? store_read_pairs(s, r->run, &q, s_pair_row, &p) : 0;
+        s_summarise(c, p.ratio, p.n);
+        free(p.ratio);
+        if (rc < 0)
+            return -1;
     }
-    sqlite3_finalize(st);
     return 0;
 }
 
 int report_load_calibration(store_t *s, report_t *r)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT idx, reference_for FROM phases WHERE run=?"
-                           " AND reference_for IS NOT NULL AND reference_for <> '' ORDER BY idx",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->run);
     int rc = 0;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        const struct rphase *x = s_phase_idx(r, sqlite3_column_int(st, 0));
-        const struct rphase *b = s_phase_named(r, (const char *)sqlite3_column_text(st, 1));
-        if (!x || !b || b == x || !x->metric[0] || !b->metric[0])
+    for (size_t i = 0; rc == 0 && i < r->nphases; i++) {
+        const struct rphase *x = &r->phases[i];
+        const struct rphase *b = x->reference_for ? s_phase_named(r, x->reference_for) : NULL;
+        if (!b || b == x || !x->metric[0] || !b->metric[0])
             continue; /* nothing to compare: the phases show it */
         rc = s_pairs(s, r, b, x);
     }
-    sqlite3_finalize(st);
     return rc;
 }
 

@@ -5,16 +5,16 @@
  * is only fair under equal conditions, so unequal CPUs or memory between the
  * platforms compared is a warning that names them. */
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/export.h"
+#include "store/report_query.h"
 #include "report.h"
 
-static char *s_dupn(const unsigned char *s)
+static char *s_dupn(const char *s)
 {
-    return s ? strdup((const char *)s) : NULL;
+    return s ? strdup(s) : NULL;
 }
 
 void report_bytes(int64_t bytes, char *buf, size_t len)
@@ -63,61 +63,52 @@ static void s_add(char **list, const char *item)
     *list = d;
 }
 
+static void s_row_fill(const struct store_platform_row *row, void *arg)
+{
+    struct rcond *c = arg;
+    c->row = true;
+    c->recorded = row->recorded;
+    if (row->kind) {
+        free(c->kind);
+        c->kind = strdup(row->kind);
+    }
+    c->cpus = row->cpus;
+    c->cpu_list = s_dupn(row->cpu_list);
+    /* NULL memory is no limit, once the row holds conditions at all */
+    c->memory = row->memory >= 0 ? row->memory : c->recorded ? 0 : -1;
+    c->disk = s_dupn(row->disk);
+    c->network = s_dupn(row->network);
+    c->unenforced = s_dupn(row->unenforced);
+}
+
 /* The platforms row of a launched platform, if the run has one. */
 static int s_row(store_t *s, const report_t *r, struct rcond *c)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT kind, cpus, cpu_list, memory, disk, network, unenforced,"
-                           " cpus IS NOT NULL OR cpu_list IS NOT NULL OR memory IS NOT NULL"
-                           " OR disk IS NOT NULL OR network IS NOT NULL OR unenforced IS NOT NULL"
-                           " FROM platforms WHERE run=? AND name=?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_text(st, 2, c->platform, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        c->row = true;
-        c->recorded = sqlite3_column_int(st, 7) != 0;
-        if (sqlite3_column_text(st, 0)) {
-            free(c->kind);
-            c->kind = s_dupn(sqlite3_column_text(st, 0));
-        }
-        c->cpus = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
-        c->cpu_list = s_dupn(sqlite3_column_text(st, 2));
-        /* NULL memory is no limit, once the row holds conditions at all */
-        c->memory = sqlite3_column_type(st, 3) != SQLITE_NULL ? sqlite3_column_int64(st, 3)
-                    : c->recorded                             ? 0
-                                                              : -1;
-        c->disk = s_dupn(sqlite3_column_text(st, 4));
-        c->network = s_dupn(sqlite3_column_text(st, 5));
-        c->unenforced = s_dupn(sqlite3_column_text(st, 6));
-    }
-    sqlite3_finalize(st);
-    return 0;
+    return store_read_platform(s, r->run, c->platform, s_row_fill, c) < 0 ? -1 : 0;
+}
+
+struct not_run {
+    char buf[2048];
+    size_t off;
+};
+
+static void s_not_run_row(const struct store_not_run_row *row, void *arg)
+{
+    struct not_run *nr = arg;
+    if (nr->off < sizeof nr->buf)
+        nr->off += (size_t)snprintf(nr->buf + nr->off, sizeof nr->buf - nr->off,
+                                    "%s%s (%s%s%s)", nr->off ? "; " : "", row->name, row->status,
+                                    *row->detail ? ": " : "", row->detail);
 }
 
 /* Platforms `--platforms` asked for that never ran: "qemu (skipped: why)". */
 static int s_not_run(store_t *s, report_t *r)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT name, status, COALESCE(detail, '') FROM platforms WHERE run=?"
-                           " AND status IN ('skipped', 'failed') ORDER BY name",
-                           -1, &st, NULL) != SQLITE_OK)
+    struct not_run nr = { "", 0 };
+    if (store_read_not_run(s, r->run, s_not_run_row, &nr) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, r->run);
-    char buf[2048];
-    size_t off = 0;
-    buf[0] = '\0';
-    while (sqlite3_step(st) == SQLITE_ROW && off < sizeof buf)
-        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s (%s%s%s)", off ? "; " : "",
-                                sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                                *sqlite3_column_text(st, 2) ? ": " : "",
-                                sqlite3_column_text(st, 2));
-    sqlite3_finalize(st);
-    if (off)
-        r->not_run = strdup(buf);
+    if (nr.off)
+        r->not_run = strdup(nr.buf);
     return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "export.h"
 #include "store.h"
+#include "store_int.h"
 
 static const char *s_query =
     "SELECT r.run, p.name, p.bench, r.rep, r.worker, " EXPORT_PLATFORM_LABEL("w") ","

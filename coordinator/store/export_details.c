@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "store_int.h"
 
 static const char *s_col(sqlite3_stmt *st, int i)
 {

@@ -516,7 +516,7 @@ const char *store_errmsg(const store_t *s)
 {
     return s->errbuf[0] ? s->errbuf : sqlite3_errmsg(s->db);
 }
-struct sqlite3 *store_handle(store_t *s) { return s->db; }
+sqlite3 *store_handle(store_t *s) { return s->db; }
 
 /* Bind helpers (store_int.h): NULL text binds SQL NULL; ints of 0 stay 0. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v)

@@ -154,8 +154,6 @@ int store_summary(store_t *s, int64_t run, FILE *out);
  * "host" (its host name) or "label:KEY" (its --label KEY=VALUE).  0, or -1
  * with a message for anything else. */
 int store_group_by(store_t *s, const char *by, char *err, size_t errlen);
-/* The SQLite handle, for export.c. */
-struct sqlite3 *store_handle(store_t *s);
 /* Most recent run id, or 0. */
 int64_t store_last_run(store_t *s);
 

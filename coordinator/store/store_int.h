@@ -1,6 +1,7 @@
 /* store_int.h — what the store's source files share (store.c: schema,
- * results, batches; store_run.c: runs and workers, resuming).  Not for the
- * rest of the coordinator, which goes through store.h. */
+ * results, batches; store_run.c: runs and workers, resuming; export*.c and
+ * report_query.c: reading back).  Not for the rest of the coordinator, which
+ * goes through store.h and report_query.h: SQL stays under store/. */
 #ifndef LOCKSTEP_STORE_INT_H
 #define LOCKSTEP_STORE_INT_H
 
@@ -16,6 +17,8 @@ struct store {
     char errbuf[512]; /* store_errmsg's */
 };
 
+/* The SQLite handle, for the store's own files (and the tests). */
+sqlite3 *store_handle(store_t *s);
 /* A prepared statement, or NULL (the error is in store_errmsg). */
 sqlite3_stmt *store_prepare(store_t *s, const char *sql);
 /* Bind text, or SQL NULL for a NULL pointer. */
