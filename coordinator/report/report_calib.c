@@ -12,6 +12,7 @@
 
 #include "store/report_query.h"
 #include "report.h"
+#include "report_table.h"
 
 static const struct rphase *s_phase_named(const report_t *r, const char *name)
 {
@@ -199,47 +200,58 @@ static const char *s_cal_note =
     "the built-in's headline metric over the reference tool's, paired by worker and "
     "repetition; ratio: geometric mean of the pairs; OFF: a pair outside 0.95..1.05";
 
+static const struct rcol s_cal_cols[] = {
+    { "platform", NULL, NULL, -10, 0, false, false },
+    { "built-in", NULL, NULL, -12, 0, false, false },
+    { "reference", NULL, NULL, -16, 0, false, false },
+    { "median", NULL, NULL, 10, 0, true, false },
+    { "reference median", NULL, "ref median", 10, 0, true, false },
+    { "ratio", NULL, NULL, 7, 0, true, false },
+    { "spread", NULL, NULL, -26, 0, false, false },
+    { "n", NULL, NULL, 3, 0, true, false },
+    { "check", NULL, NULL, 0, 1, false, false },
+};
+
+/* One row per calibration, its OFF pairs under it (terminal and HTML). */
+static struct rtable *s_table(const report_t *r)
+{
+    struct rtable *t = rtable_new(s_cal_cols, sizeof s_cal_cols / sizeof s_cal_cols[0], true);
+    for (size_t i = 0; t && i < r->ncals; i++) {
+        const struct rcal *c = &r->cals[i];
+        struct calcells cc;
+        s_cells(c, &cc);
+        rtable_row(t, c->noff ? "off" : NULL);
+        rtable_cell(t, c->platform, NULL, false);
+        rtable_cell(t, c->builtin, NULL, false);
+        rtable_cell(t, c->reference, NULL, false);
+        rtable_cell(t, cc.bmed, NULL, false);
+        rtable_cell(t, cc.rmed, NULL, false);
+        rtable_cell(t, cc.ratio, NULL, false);
+        rtable_cell(t, cc.spread, NULL, false);
+        rtable_cellf(t, "%zu", c->n);
+        rtable_cell(t, cc.check, c->noff ? "refuted" : c->n && !c->units_differ ? "confirmed" : NULL,
+                    c->noff != 0);
+        for (size_t k = 0; k < c->noff; k++) {
+            char what[512];
+            snprintf(what, sizeof what, "OFF %s rep %d (worker %s): %s/%s = %.3f", c->platform,
+                     c->off[k].rep, c->off[k].worker, c->builtin, c->reference, c->off[k].ratio);
+            rtable_note(t, RT_IN(RFMT_TEXT) | RT_IN(RFMT_HTML), "off", "refuted", what);
+        }
+    }
+    return t;
+}
+
 void report_calibration_print(const report_t *r, FILE *out)
 {
     if (!r->ncals)
         return;
-    fprintf(out, "\ncalibration (%s):\n  %-10s %-12s %-16s %10s %10s %7s %-26s %3s  %s\n",
-            s_cal_note, "platform", "built-in", "reference", "median", "ref median", "ratio",
-            "spread", "n", "check");
-    for (size_t i = 0; i < r->ncals; i++) {
-        const struct rcal *c = &r->cals[i];
-        struct calcells cc;
-        s_cells(c, &cc);
-        fprintf(out, "  %-10s %-12s %-16s %10s %10s %7s %-26s %3zu  %s\n", c->platform,
-                c->builtin, c->reference, cc.bmed, cc.rmed, cc.ratio, cc.spread, c->n, cc.check);
-        for (size_t k = 0; k < c->noff; k++)
-            fprintf(out, "    OFF %s rep %d (worker %s): %s/%s = %.3f\n", c->platform,
-                    c->off[k].rep, c->off[k].worker, c->builtin, c->reference, c->off[k].ratio);
-    }
+    fprintf(out, "\ncalibration (%s):\n", s_cal_note);
+    report_table_out(s_table(r), RFMT_TEXT, out);
 }
 
-void report_calibration_markdown(const report_t *r, FILE *out)
+/* Markdown has no row across the table: the OFF pairs as a list below it. */
+static void s_off_list(const report_t *r, FILE *out)
 {
-    if (!r->ncals)
-        return;
-    fprintf(out, "\n## Calibration\n\nEach built-in against the reference tool that checks it: "
-                 "%s.\n\n| platform | built-in | reference | median | "
-                 "reference median | ratio | spread | n | check |\n| --- | --- | --- | ---: | "
-                 "---: | ---: | --- | ---: | --- |\n",
-            s_cal_note);
-    for (size_t i = 0; i < r->ncals; i++) {
-        const struct rcal *c = &r->cals[i];
-        struct calcells cc;
-        s_cells(c, &cc);
-        fputs("| ", out);
-        report_esc_md(out, c->platform);
-        fputs(" | ", out);
-        report_esc_md(out, c->builtin);
-        fputs(" | ", out);
-        report_esc_md(out, c->reference);
-        fprintf(out, " | %s | %s | %s | %s | %zu | %s%s%s |\n", cc.bmed, cc.rmed, cc.ratio,
-                cc.spread, c->n, c->noff ? "**" : "", cc.check, c->noff ? "**" : "");
-    }
     bool first = true;
     for (size_t i = 0; i < r->ncals; i++)
         for (size_t k = 0; k < r->cals[i].noff; k++) {
@@ -258,11 +270,14 @@ void report_calibration_markdown(const report_t *r, FILE *out)
         }
 }
 
-static void s_td(FILE *out, const char *cls, const char *s)
+void report_calibration_markdown(const report_t *r, FILE *out)
 {
-    fprintf(out, "<td class=\"%s\">", cls);
-    report_esc_html(out, s);
-    fputs("</td>", out);
+    if (!r->ncals)
+        return;
+    fprintf(out, "\n## Calibration\n\nEach built-in against the reference tool that checks it: "
+                 "%s.\n\n", s_cal_note);
+    report_table_out(s_table(r), RFMT_MD, out);
+    s_off_list(r, out);
 }
 
 void report_calibration_html(const report_t *r, FILE *out)
@@ -273,35 +288,6 @@ void report_calibration_html(const report_t *r, FILE *out)
           "that checks it: ",
           out);
     report_esc_html(out, s_cal_note);
-    fputs(".</p>\n<table><tr><th>platform</th><th>built-in</th><th>reference</th><th>median</th>"
-          "<th>reference median</th><th>ratio</th><th>spread</th><th>n</th><th>check</th></tr>\n",
-          out);
-    for (size_t i = 0; i < r->ncals; i++) {
-        const struct rcal *c = &r->cals[i];
-        struct calcells cc;
-        char n[32];
-        s_cells(c, &cc);
-        snprintf(n, sizeof n, "%zu", c->n);
-        fprintf(out, "<tr%s>", c->noff ? " class=\"off\"" : "");
-        s_td(out, "l", c->platform);
-        s_td(out, "l", c->builtin);
-        s_td(out, "l", c->reference);
-        s_td(out, "", cc.bmed);
-        s_td(out, "", cc.rmed);
-        s_td(out, "", cc.ratio);
-        s_td(out, "l", cc.spread);
-        s_td(out, "", n);
-        s_td(out, c->noff ? "l refuted" : c->n && !c->units_differ ? "l confirmed" : "l", cc.check);
-        fputs("</tr>\n", out);
-        for (size_t k = 0; k < c->noff; k++) {
-            char what[512];
-            snprintf(what, sizeof what, "OFF %s rep %d (worker %s): %s/%s = %.3f", c->platform,
-                     c->off[k].rep, c->off[k].worker, c->builtin, c->reference, c->off[k].ratio);
-            fputs("<tr class=\"off\">", out);
-            fputs("<td class=\"l refuted\" colspan=\"9\">", out);
-            report_esc_html(out, what);
-            fputs("</td></tr>\n", out);
-        }
-    }
-    fputs("</table>\n", out);
+    fputs(".</p>\n", out);
+    report_table_out(s_table(r), RFMT_HTML, out);
 }

@@ -11,6 +11,7 @@
 #include "store/export.h"
 #include "store/report_query.h"
 #include "report.h"
+#include "report_table.h"
 
 static char *s_dupn(const char *s)
 {
@@ -272,172 +273,132 @@ static const char *s_cond_note =
     "platform: what a worker was launched as; detected: the worker's own detection, "
     "MISMATCH when it is not that kind (its results stay under the platform it was launched as)";
 
-void report_conditions_print(const report_t *r, FILE *out)
+static const struct rcol s_host_cols[] = {
+    { "platform", NULL, NULL, -10, 0, false, false },
+    { "workers", NULL, NULL, -16, 0, false, false },
+    { "cores", NULL, NULL, 6, 0, true, false },
+    { "memory", NULL, NULL, 10, 0, true, false },
+    { "CPU", NULL, NULL, -30, 1, false, false },
+    { "kernel", NULL, NULL, 0, 0, false, false },
+};
+
+/* Workers that joined by themselves: their hosts' facts. */
+static struct rtable *s_hosts(const report_t *r, rfmt_t fmt)
 {
-    if (!r->nconds)
-        return;
-    if (!r->conds_rows) {
-        fprintf(out, "\nhosts (workers that joined by themselves: no limits applied; their "
-                     "host's facts):\n  %-10s %-16s %6s %10s  %-30s %s\n",
-                "platform", "workers", "cores", "memory", "CPU", "kernel");
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            char cores[32] = "unknown", mem[32] = "unknown";
-            if (c->cpus >= 0)
-                snprintf(cores, sizeof cores, "%" PRId64, c->cpus);
-            if (c->memory > 0)
-                report_bytes(c->memory, mem, sizeof mem);
-            fprintf(out, "  %-10s %-16s %6s %10s  %-30s %s\n", c->platform, c->workers, cores,
-                    mem, c->cpu_model, c->kernel);
-        }
-    } else {
-        fprintf(out, "\nconditions (%s):\n  %-10s %-8s %-18s %-10s %-10s %-26s %-14s %s\n",
-                s_cond_note, "platform", "kind", "detected", "cpus", "memory", "disk", "network",
-                "not enforced");
-        for (size_t i = 0; i < r->nconds; i++) {
-            struct condcells cc;
-            s_cells(&r->conds[i], "unknown", &cc);
-            fprintf(out, "  %-10s %-8s %-18s %-10s %-10s %-26s %-14s %s\n", r->conds[i].platform,
-                    r->conds[i].kind, cc.detected, cc.cpus, cc.memory, cc.disk, cc.network,
-                    cc.unenforced);
-        }
+    const char *unknown = fmt == RFMT_TEXT ? "unknown" : "—";
+    struct rtable *t = rtable_new(s_host_cols, sizeof s_host_cols / sizeof s_host_cols[0], true);
+    for (size_t i = 0; t && i < r->nconds; i++) {
+        const struct rcond *c = &r->conds[i];
+        char mem[32];
+        snprintf(mem, sizeof mem, "%s", unknown);
+        if (c->memory > 0)
+            report_bytes(c->memory, mem, sizeof mem);
+        rtable_row(t, NULL);
+        rtable_cell(t, c->platform, NULL, false);
+        rtable_cell(t, c->workers, NULL, false);
+        if (c->cpus >= 0)
+            rtable_cellf(t, "%" PRId64, c->cpus);
+        else
+            rtable_cell(t, unknown, NULL, false);
+        rtable_cell(t, mem, NULL, false);
+        rtable_cell(t, c->cpu_model, NULL, false);
+        rtable_cell(t, c->kernel, NULL, false);
     }
-    if (r->not_run)
-        fprintf(out, "  not run: %s\n", r->not_run);
-    if (r->cond_warning)
-        fprintf(out, "  WARNING: unequal conditions, the ratios mix the platforms' cost with "
-                     "the resources they were given: %s\n",
-                r->cond_warning);
+    return t;
 }
 
-void report_conditions_markdown(const report_t *r, FILE *out)
+static const struct rcol s_cond_cols[] = {
+    { "platform", NULL, NULL, -10, 0, false, false },
+    { "kind", NULL, NULL, -8, 0, false, false },
+    { "detected", NULL, NULL, -18, 0, false, false },
+    { "cpus", NULL, NULL, -10, 0, true, false },
+    { "memory", NULL, NULL, -10, 0, true, false },
+    { "disk", NULL, NULL, -26, 0, false, false },
+    { "network", NULL, NULL, -14, 0, false, false },
+    { "not enforced", NULL, NULL, 0, 0, false, false },
+};
+
+/* Launched platforms: the conditions of their platforms rows. */
+static struct rtable *s_conds(const report_t *r, rfmt_t fmt)
 {
-    if (!r->nconds)
-        return;
+    struct rtable *t = rtable_new(s_cond_cols, sizeof s_cond_cols / sizeof s_cond_cols[0], true);
+    for (size_t i = 0; t && i < r->nconds; i++) {
+        const struct rcond *c = &r->conds[i];
+        struct condcells cc;
+        s_cells(c, fmt == RFMT_TEXT ? "unknown" : "—", &cc);
+        rtable_row(t, NULL);
+        rtable_cell(t, c->platform, NULL, false);
+        rtable_cell(t, c->kind, NULL, false);
+        rtable_cell(t, cc.detected, c->mismatch ? "mismatch" : NULL, c->mismatch);
+        rtable_cell(t, cc.cpus, NULL, false);
+        rtable_cell(t, cc.memory, NULL, false);
+        rtable_cell(t, cc.disk, NULL, false);
+        rtable_cell(t, cc.network, NULL, false);
+        rtable_cell(t, cc.unenforced, c->unenforced ? "refuted" : NULL, false);
+    }
+    return t;
+}
+
+/* The section's heading and introduction, per format. */
+static void s_intro(const report_t *r, rfmt_t fmt, FILE *out)
+{
     if (!r->conds_rows) {
-        fprintf(out, "## Hosts\n\nWorkers that joined by themselves: no limits applied, the "
-                     "facts of their host.\n\n| platform | workers | cores | memory | CPU | "
-                     "kernel |\n| --- | --- | ---: | ---: | --- | --- |\n");
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            char mem[32] = "—";
-            if (c->memory > 0)
-                report_bytes(c->memory, mem, sizeof mem);
-            fputs("| ", out);
-            report_esc_md(out, c->platform);
-            fputs(" | ", out);
-            report_esc_md(out, c->workers);
-            if (c->cpus >= 0)
-                fprintf(out, " | %" PRId64 " | %s | ", c->cpus, mem);
-            else
-                fprintf(out, " | — | %s | ", mem);
-            report_esc_md(out, c->cpu_model);
-            fputs(" | ", out);
-            report_esc_md(out, c->kernel);
-            fputs(" |\n", out);
-        }
-    } else {
-        fprintf(out, "## Conditions\n\nWhat each platform ran under. %c%s.\n\n| platform | kind "
-                     "| detected | cpus | memory | disk | network | not enforced |\n| --- | --- "
-                     "| --- | ---: | ---: | --- | --- | --- |\n",
-                'P', s_cond_note + 1);
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            struct condcells cc;
-            s_cells(c, "—", &cc);
-            const char *cell[] = { c->platform, c->kind,     cc.detected,   cc.cpus,
-                                   cc.memory,   cc.disk,     cc.network,    cc.unenforced };
-            for (size_t k = 0; k < sizeof cell / sizeof cell[0]; k++) {
-                fputs(k ? " | " : "| ", out);
-                if (k == 2 && c->mismatch)
-                    fputs("**", out);
-                report_esc_md(out, cell[k]);
-                if (k == 2 && c->mismatch)
-                    fputs("**", out);
-            }
-            fputs(" |\n", out);
-        }
-    }
-    if (r->not_run) {
-        fputs("\nNot run: ", out);
-        report_esc_md(out, r->not_run);
-        fputs(".\n", out);
-    }
-    if (r->cond_warning) {
-        fputs("\n> **Warning: unequal conditions**, the ratios mix the platforms' cost with the "
-              "resources they were given: ",
+        fputs(fmt == RFMT_TEXT ? "\nhosts (workers that joined by themselves: no limits "
+                                 "applied; their host's facts):\n"
+              : fmt == RFMT_MD ? "## Hosts\n\nWorkers that joined by themselves: no limits "
+                                 "applied, the facts of their host.\n\n"
+                               : "<h2 id=\"conditions\">Hosts</h2>\n<p>Workers that joined by "
+                                 "themselves: no limits applied, the facts of their host.</p>\n",
               out);
-        report_esc_md(out, r->cond_warning);
-        fputs(".\n", out);
-    }
-    fputc('\n', out);
-}
-
-static void s_td(FILE *out, const char *cls, const char *s)
-{
-    fprintf(out, "<td class=\"%s\">", cls);
-    report_esc_html(out, s);
-    fputs("</td>", out);
-}
-
-void report_conditions_html(const report_t *r, FILE *out)
-{
-    if (!r->nconds)
-        return;
-    if (!r->conds_rows) {
-        fputs("<h2 id=\"conditions\">Hosts</h2>\n<p>Workers that joined by themselves: no "
-              "limits applied, the facts of their host.</p>\n<table><tr><th>platform</th>"
-              "<th>workers</th><th>cores</th><th>memory</th><th>CPU</th><th>kernel</th></tr>\n",
-              out);
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            char cores[32] = "—", mem[32] = "—";
-            if (c->cpus >= 0)
-                snprintf(cores, sizeof cores, "%" PRId64, c->cpus);
-            if (c->memory > 0)
-                report_bytes(c->memory, mem, sizeof mem);
-            fputs("<tr>", out);
-            s_td(out, "l", c->platform);
-            s_td(out, "l", c->workers);
-            s_td(out, "", cores);
-            s_td(out, "", mem);
-            s_td(out, "l", c->cpu_model);
-            s_td(out, "l", c->kernel);
-            fputs("</tr>\n", out);
-        }
+    } else if (fmt == RFMT_TEXT) {
+        fprintf(out, "\nconditions (%s):\n", s_cond_note);
+    } else if (fmt == RFMT_MD) {
+        fprintf(out, "## Conditions\n\nWhat each platform ran under. P%s.\n\n", s_cond_note + 1);
     } else {
         fputs("<h2 id=\"conditions\">Conditions</h2>\n<p>What each platform ran under. P", out);
         report_esc_html(out, s_cond_note + 1);
-        fputs(".</p>\n<table><tr><th>platform</th><th>kind</th><th>detected</th><th>cpus</th>"
-              "<th>memory</th><th>disk</th><th>network</th><th>not enforced</th></tr>\n",
-              out);
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            struct condcells cc;
-            s_cells(c, "—", &cc);
-            fputs("<tr>", out);
-            s_td(out, "l", c->platform);
-            s_td(out, "l", c->kind);
-            s_td(out, c->mismatch ? "l mismatch" : "l", cc.detected);
-            s_td(out, "", cc.cpus);
-            s_td(out, "", cc.memory);
-            s_td(out, "l", cc.disk);
-            s_td(out, "l", cc.network);
-            s_td(out, c->unenforced ? "l refuted" : "l", cc.unenforced);
-            fputs("</tr>\n", out);
-        }
-    }
-    fputs("</table>\n", out);
-    if (r->not_run) {
-        fputs("<p>Not run: ", out);
-        report_esc_html(out, r->not_run);
-        fputs(".</p>\n", out);
-    }
-    if (r->cond_warning) {
-        fputs("<p class=\"warning\"><b>Warning: unequal conditions</b>, the ratios mix the "
-              "platforms' cost with the resources they were given: ",
-              out);
-        report_esc_html(out, r->cond_warning);
         fputs(".</p>\n", out);
     }
 }
+
+/* A sentence under the table: the terminal's indented line, Markdown's
+ * paragraph (or quote), HTML's paragraph. */
+static void s_line(rfmt_t fmt, FILE *out, const char *md_pre, const char *html_pre,
+                   const char *text_pre, const char *body)
+{
+    if (fmt == RFMT_TEXT) {
+        fprintf(out, "  %s%s\n", text_pre, body);
+        return;
+    }
+    fputs(fmt == RFMT_MD ? md_pre : html_pre, out);
+    if (fmt == RFMT_MD)
+        report_esc_md(out, body);
+    else
+        report_esc_html(out, body);
+    fputs(fmt == RFMT_MD ? ".\n" : ".</p>\n", out);
+}
+
+static void s_section(const report_t *r, rfmt_t fmt, FILE *out)
+{
+    if (!r->nconds)
+        return;
+    s_intro(r, fmt, out);
+    report_table_out(r->conds_rows ? s_conds(r, fmt) : s_hosts(r, fmt), fmt, out);
+    if (r->not_run)
+        s_line(fmt, out, "\nNot run: ", "<p>Not run: ", "not run: ", r->not_run);
+    if (r->cond_warning)
+        s_line(fmt, out,
+               "\n> **Warning: unequal conditions**, the ratios mix the platforms' cost with "
+               "the resources they were given: ",
+               "<p class=\"warning\"><b>Warning: unequal conditions</b>, the ratios mix the "
+               "platforms' cost with the resources they were given: ",
+               "WARNING: unequal conditions, the ratios mix the platforms' cost with the "
+               "resources they were given: ",
+               r->cond_warning);
+    if (fmt == RFMT_MD)
+        fputc('\n', out);
+}
+
+void report_conditions_print(const report_t *r, FILE *out) { s_section(r, RFMT_TEXT, out); }
+void report_conditions_markdown(const report_t *r, FILE *out) { s_section(r, RFMT_MD, out); }
+void report_conditions_html(const report_t *r, FILE *out) { s_section(r, RFMT_HTML, out); }
