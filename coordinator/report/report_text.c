@@ -100,28 +100,57 @@ static void s_phase(const report_t *r, const struct rphase *ph, rfmt_t fmt, bool
     s_mismatch(ph, out, md);
 }
 
-/* Lost workers, and those expected by name that never arrived. */
-static void s_lost_print(const report_t *r, FILE *out)
+/* Lost workers, and on the terminal those expected by name that never
+ * arrived. */
+static void s_lost(const report_t *r, bool md, FILE *out)
 {
     size_t nlost = 0;
     for (size_t i = 0; i < r->nworkers; i++)
         nlost += strcmp(r->workers[i].status, "lost") == 0;
-    fprintf(out, "lost workers:%s\n", nlost ? "" : " none");
+    fprintf(out, md ? "\nLost workers: %s\n" : "lost workers:%s\n",
+            nlost ? "" : md ? "none." : " none");
     for (size_t i = 0; i < r->nworkers; i++) {
         const struct rworker *w = &r->workers[i];
         if (strcmp(w->status, "lost") != 0)
             continue;
         char when[40];
+        const char *why = w->lost_reason ? w->lost_reason : "-";
         report_time(w->lost_at, when, sizeof when);
-        fprintf(out, "  %s (%s) in phase %s at %s: %s\n", w->name, w->label,
-                w->lost_phase ? w->lost_phase : "-", when, w->lost_reason ? w->lost_reason : "-");
+        fprintf(out, md ? "\n- %s (%s), in phase %s at %s: " : "  %s (%s) in phase %s at %s: ",
+                w->name, w->label, w->lost_phase ? w->lost_phase : "-", when);
+        if (md)
+            report_esc_md(out, why);
+        else
+            fputs(why, out);
+        fputc('\n', out);
     }
     /* expected by name, never arrived: the run was short of them */
-    for (size_t i = 0; i < r->nworkers; i++) {
+    for (size_t i = 0; !md && i < r->nworkers; i++) {
         const struct rworker *w = &r->workers[i];
         if (strcmp(w->status, "absent") == 0)
             fprintf(out, "absent: %s: %s\n", w->name, w->lost_reason ? w->lost_reason : "-");
     }
+}
+
+/* Local vs public and the start skew: a heading, a table, for both. */
+static void s_tail(const report_t *r, rfmt_t fmt, FILE *out)
+{
+    bool md = fmt == RFMT_MD;
+    if (r->nlvp) {
+        char sum[1024];
+        fputs(md ? "\n## Local vs public\n\n" : "\nlocal vs public (medians):\n", out);
+        report_table_out(report_lvp_table(r, fmt), fmt, out);
+        report_lvp_summary(r, sum, sizeof sum);
+        fprintf(out, md ? "\n%s\n" : "  %s\n", sum);
+    }
+    fputs(md ? "\n## Lockstep\n\nStart skew: the spread of the start instants of the workers "
+               "of one lockstep repetition, in µs (round-robin phases run one worker at a "
+               "time).\n\n"
+             : "\nlockstep: start skew per phase (spread of the start instants of one "
+               "repetition)\n",
+          out);
+    report_table_out(report_skew_table(r, fmt), fmt, out);
+    s_lost(r, md, out);
 }
 
 static void s_expect_print(const report_t *r, FILE *out)
@@ -152,17 +181,7 @@ void report_print(const report_t *r, FILE *out)
         s_phase(r, &r->phases[i], RFMT_TEXT, false, out);
     report_calibration_print(r, out);
     s_expect_print(r, out);
-    if (r->nlvp) {
-        char sum[1024];
-        fprintf(out, "\nlocal vs public (medians):\n");
-        report_table_out(report_lvp_table(r, RFMT_TEXT), RFMT_TEXT, out);
-        report_lvp_summary(r, sum, sizeof sum);
-        fprintf(out, "  %s\n", sum);
-    }
-    fprintf(out, "\nlockstep: start skew per phase (spread of the start instants of one "
-                 "repetition)\n");
-    report_table_out(report_skew_table(r, RFMT_TEXT), RFMT_TEXT, out);
-    s_lost_print(r, out);
+    s_tail(r, RFMT_TEXT, out);
 }
 
 /* Markdown table cells: a '|' would end the cell. */
@@ -172,25 +191,6 @@ void report_esc_md(FILE *out, const char *s)
         if (*s == '|')
             fputc('\\', out);
         fputc(*s == '\n' ? ' ' : *s, out);
-    }
-}
-
-static void s_lost_md(const report_t *r, FILE *out)
-{
-    size_t nlost = 0;
-    for (size_t i = 0; i < r->nworkers; i++)
-        nlost += strcmp(r->workers[i].status, "lost") == 0;
-    fprintf(out, "\nLost workers: %s\n", nlost ? "" : "none.");
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        if (strcmp(w->status, "lost") != 0)
-            continue;
-        char when[40];
-        report_time(w->lost_at, when, sizeof when);
-        fprintf(out, "\n- %s (%s), in phase %s at %s: ", w->name, w->label,
-                w->lost_phase ? w->lost_phase : "-", when);
-        report_esc_md(out, w->lost_reason ? w->lost_reason : "-");
-        fputc('\n', out);
     }
 }
 
@@ -223,16 +223,5 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
         s_phase(r, &r->phases[i], RFMT_MD, with_plots, out);
     report_calibration_markdown(r, out);
     s_expect_md(r, out);
-    if (r->nlvp) {
-        char sum[1024];
-        fprintf(out, "\n## Local vs public\n\n");
-        report_table_out(report_lvp_table(r, RFMT_MD), RFMT_MD, out);
-        report_lvp_summary(r, sum, sizeof sum);
-        fprintf(out, "\n%s\n", sum);
-    }
-    fprintf(out, "\n## Lockstep\n\nStart skew: the spread of the start instants of the workers "
-                 "of one lockstep repetition, in µs (round-robin phases run one worker at a "
-                 "time).\n\n");
-    report_table_out(report_skew_table(r, RFMT_MD), RFMT_MD, out);
-    s_lost_md(r, out);
+    s_tail(r, RFMT_MD, out);
 }
