@@ -35,4 +35,26 @@ void store_note_error(store_t *s);
 /* Step a statement that returns no row, and finalize it: 0 or -1. */
 int store_step_done(store_t *s, sqlite3_stmt *st);
 
+/* ---- the SQL of grouping and platform order (store.c, export*.c, report_query.c) ---- */
+
+/* SQL ordering of a platform column: the course's Native, Docker, KVM, QEMU
+ * first, then any other by name. */
+#define EXPORT_PLATFORM_ORDER(col)                                                           \
+    "CASE " col " WHEN 'native' THEN 0 WHEN 'docker' THEN 1 WHEN 'kvm' THEN 2"               \
+    " WHEN 'qemu' THEN 3 ELSE 4 END, " col
+
+/* The platform a worker's results are grouped and labelled by, as SQL over
+ * a workers row w: for a worker `--platforms` launched, the platform
+ * entry's name (the worker's name; launched_as holds its kind); for one
+ * that joined by itself, the platform it declares.  Its own detection
+ * (w.platform) never merges two launched platforms. */
+#define EXPORT_PLATFORM_LABEL(w)                                                             \
+    "(SELECT g.label FROM temp.lockstep_group g WHERE g.run = " w ".run AND g.name = " w ".name)"
+/* That label by default (--by platform); store_group_by chooses another. */
+#define EXPORT_PLATFORM_DEFAULT(w)                                                           \
+    "(CASE WHEN " w ".launched_as IS NOT NULL AND " w ".launched_as <> '' THEN " w ".name"   \
+    " ELSE " w ".platform END)"
+/* Its kind (native, docker, kvm, qemu, …): what it was launched as, else declared. */
+#define EXPORT_PLATFORM_KIND(w) "COALESCE(NULLIF(" w ".launched_as, ''), " w ".platform)"
+
 #endif
