@@ -109,6 +109,35 @@ static int s_mkdir(const char *dir)
     return -1;
 }
 
+/* --out DIR: the plots, then every file of the report; the exit status. */
+static int s_write_dir(const report_t *r, store_t *s, const char *dir)
+{
+    char err[1024];
+    int drawn = -1, rc = EXIT_OK;
+    if (s_mkdir(dir) != 0) {
+        rc = EXIT_FAIL;
+    } else {
+        drawn = report_plots(r, dir, err, sizeof err);
+        if (drawn < 0)
+            fprintf(stderr, "lockstep report: %s\n", err);
+        else if (drawn == 1)
+            fprintf(stderr, "lockstep report: gnuplot not found: no SVG/PNG plots (install "
+                            "gnuplot-nox; %s/plots.gp draws them)\n",
+                    dir);
+        if (s_write(dir, "report.html", r, s, s_html) ||
+            s_write(dir, "report.md", r, s, drawn == 0 ? s_md_plots : s_md_bare) ||
+            s_write(dir, "results.csv", r, s, s_long) ||
+            s_write(dir, "results-wide.csv", r, s, s_wide) || drawn < 0)
+            rc = EXIT_FAIL;
+    }
+    if (rc == EXIT_OK)
+        printf("\nwritten to %s: report.html, report.md, results.csv, results-wide.csv%s\n",
+               dir, drawn == 0   ? ", plot-*.svg, plot-*.png, plots.gp"
+                    : drawn == 1 ? ", plots.gp"
+                                 : " (no values to plot)");
+    return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -196,30 +225,8 @@ int cmd_report(int argc, char **argv)
     r->by = by;
     report_expectations(r, extra, nextra);
     report_print(r, stdout);
-    if (dir) {
-        int drawn = -1;
-        if (s_mkdir(dir) != 0) {
-            rc = EXIT_FAIL;
-        } else {
-            drawn = report_plots(r, dir, err, sizeof err);
-            if (drawn < 0)
-                fprintf(stderr, "lockstep report: %s\n", err);
-            else if (drawn == 1)
-                fprintf(stderr, "lockstep report: gnuplot not found: no SVG/PNG plots (install "
-                                "gnuplot-nox; %s/plots.gp draws them)\n",
-                        dir);
-            if (s_write(dir, "report.html", r, s, s_html) ||
-                s_write(dir, "report.md", r, s, drawn == 0 ? s_md_plots : s_md_bare) ||
-                s_write(dir, "results.csv", r, s, s_long) ||
-                s_write(dir, "results-wide.csv", r, s, s_wide) || drawn < 0)
-                rc = EXIT_FAIL;
-        }
-        if (rc == EXIT_OK)
-            printf("\nwritten to %s: report.html, report.md, results.csv, results-wide.csv%s\n",
-                   dir, drawn == 0   ? ", plot-*.svg, plot-*.png, plots.gp"
-                        : drawn == 1 ? ", plots.gp"
-                                     : " (no values to plot)");
-    }
+    if (dir)
+        rc = s_write_dir(r, s, dir);
     report_destroy(&r);
     store_destroy(&s);
     free(extra);

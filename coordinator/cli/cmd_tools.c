@@ -59,28 +59,68 @@ int cmd_validate(int argc, char **argv)
     return rc;
 }
 
+/* lockstep export --help */
+static const char *s_export_usage =
+    "usage: lockstep export [--db PATH] [--run ID] [--format csv|json|wide] [--details]\n"
+    "                       [--out FILE]\n\n"
+    "Write stored results in the long format, one row per (run, phase, repetition,\n"
+    "worker, metric); CSV columns: run,phase,bench,rep,worker,platform,metric,unit,value,status\n"
+    "'wide' is the course's CSV instead, one row per worker and repetition:\n"
+    "platform,time,cpu,mem,diskRand,diskSeq,fork,uplink (the headline metric of the\n"
+    "phase of each name, or of the only phase running that benchmark).\n"
+    "--details writes what benchmarks reported beside their metrics (iperf's target,\n"
+    "attempts, round trip, CPU use, congestion control, per-stream figures, the\n"
+    "server's view, option values): CSV run,phase,bench,rep,worker,platform,key,value;\n"
+    "JSON one object per result with its metrics and details nested.\n\n"
+    "  -d, --db PATH      results database (default lockstep.db)\n"
+    "  -r, --run ID       one run (default: the latest); 'all' for every run (not wide)\n"
+    "  -f, --format FMT   csv (default), json or wide\n"
+    "  -D, --details      result details instead of metrics (csv or json)\n"
+    "  -o, --out FILE     write there instead of standard output\n"
+    "      --by DIM       what the platform column holds: platform (default: what a\n"
+    "                     worker was launched as, else what it declares), worker,\n"
+    "                     host, or label:KEY (its --label KEY=VALUE)\n";
+
+/* Which run --run ID names (-1: every run), or the latest; the exit status
+ * of a bad or missing one after saying why. */
+static int s_export_run(store_t *s, const char *db, const char *runarg, bool wide, int64_t *run_p)
+{
+    int64_t run;
+    if (runarg && strcmp(runarg, "all") == 0) {
+        if (wide) {
+            fprintf(stderr, "lockstep export: --format wide takes one run, not 'all'\n");
+            return EXIT_INVALID;
+        }
+        run = -1;
+    } else if (runarg) {
+        char *end;
+        run = strtoll(runarg, &end, 10);
+        if (*end || run <= 0) {
+            fprintf(stderr, "lockstep export: --run '%s': expected a run id or 'all'\n", runarg);
+            return EXIT_INVALID;
+        }
+        struct store_run_info ri = { 0 };
+        int found = store_run_get(s, run, &ri);
+        store_run_info_free(&ri);
+        if (found != 0) {
+            fprintf(stderr, "lockstep export: %s: %s run %" PRId64 " (the newest is %" PRId64
+                    "; lockstep report --db %s shows it)\n", db,
+                    found < 0 ? "cannot read" : "no", run, store_last_run(s), db);
+            return found < 0 ? EXIT_FAIL : EXIT_INVALID;
+        }
+    } else {
+        run = store_last_run(s);
+        if (run == 0) {
+            fprintf(stderr, "lockstep export: %s: holds no run yet\n", db);
+            return EXIT_INVALID;
+        }
+    }
+    *run_p = run;
+    return EXIT_OK;
+}
+
 int cmd_export(int argc, char **argv)
 {
-    static const char *usage =
-        "usage: lockstep export [--db PATH] [--run ID] [--format csv|json|wide] [--details]\n"
-        "                       [--out FILE]\n\n"
-        "Write stored results in the long format, one row per (run, phase, repetition,\n"
-        "worker, metric); CSV columns: run,phase,bench,rep,worker,platform,metric,unit,value,status\n"
-        "'wide' is the course's CSV instead, one row per worker and repetition:\n"
-        "platform,time,cpu,mem,diskRand,diskSeq,fork,uplink (the headline metric of the\n"
-        "phase of each name, or of the only phase running that benchmark).\n"
-        "--details writes what benchmarks reported beside their metrics (iperf's target,\n"
-        "attempts, round trip, CPU use, congestion control, per-stream figures, the\n"
-        "server's view, option values): CSV run,phase,bench,rep,worker,platform,key,value;\n"
-        "JSON one object per result with its metrics and details nested.\n\n"
-        "  -d, --db PATH      results database (default lockstep.db)\n"
-        "  -r, --run ID       one run (default: the latest); 'all' for every run (not wide)\n"
-        "  -f, --format FMT   csv (default), json or wide\n"
-        "  -D, --details      result details instead of metrics (csv or json)\n"
-        "  -o, --out FILE     write there instead of standard output\n"
-        "      --by DIM       what the platform column holds: platform (default: what a\n"
-        "                     worker was launched as, else what it declares), worker,\n"
-        "                     host, or label:KEY (its --label KEY=VALUE)\n";
     static const struct option longopts[] = {
         { "db", required_argument, NULL, 'd' },     { "run", required_argument, NULL, 'r' },
         { "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
@@ -124,7 +164,7 @@ int cmd_export(int argc, char **argv)
             by = optarg;
             break;
         default:
-            return s_help_or_bad(ch, usage, "export");
+            return s_help_or_bad(ch, s_export_usage, "export");
         }
     }
     if (optind != argc) {
@@ -152,38 +192,10 @@ int cmd_export(int argc, char **argv)
         return strncmp(err, "--by", 4) == 0 ? EXIT_INVALID : EXIT_FAIL;
     }
     int64_t run = 0;
-    if (runarg && strcmp(runarg, "all") == 0) {
-        if (wide) {
-            fprintf(stderr, "lockstep export: --format wide takes one run, not 'all'\n");
-            store_destroy(&s);
-            return EXIT_INVALID;
-        }
-        run = -1;
-    } else if (runarg) {
-        char *end;
-        run = strtoll(runarg, &end, 10);
-        if (*end || run <= 0) {
-            fprintf(stderr, "lockstep export: --run '%s': expected a run id or 'all'\n", runarg);
-            store_destroy(&s);
-            return EXIT_INVALID;
-        }
-        struct store_run_info ri = { 0 };
-        int found = store_run_get(s, run, &ri);
-        store_run_info_free(&ri);
-        if (found != 0) {
-            fprintf(stderr, "lockstep export: %s: %s run %" PRId64 " (the newest is %" PRId64
-                    "; lockstep report --db %s shows it)\n", db,
-                    found < 0 ? "cannot read" : "no", run, store_last_run(s), db);
-            store_destroy(&s);
-            return found < 0 ? EXIT_FAIL : EXIT_INVALID;
-        }
-    } else {
-        run = store_last_run(s);
-        if (run == 0) {
-            fprintf(stderr, "lockstep export: %s: holds no run yet\n", db);
-            store_destroy(&s);
-            return EXIT_INVALID;
-        }
+    int bad = s_export_run(s, db, runarg, wide, &run);
+    if (bad != EXIT_OK) {
+        store_destroy(&s);
+        return bad;
     }
     FILE *out = stdout;
     if (out_path && !(out = fopen(out_path, "w"))) {

@@ -1,8 +1,10 @@
 /* report.h — `lockstep report`: one run's results read back from the store
  * into a model (per phase and platform: the headline metric's sample and its
  * statistics), then written as a terminal table, Markdown, self-contained
- * HTML, gnuplot box plots and CSV.  report_load.c builds the model,
- * report_text.c / report_html.c / report_plot.c write it. */
+ * HTML, gnuplot box plots and CSV.  report_load.c builds the model from the
+ * store's readers (store/report_query.h: no SQL here); its tables are table
+ * models (report_table.h) built once and written per format by
+ * report_text.c / report_html.c; report_plot.c draws with gnuplot. */
 #ifndef LOCKSTEP_REPORT_H
 #define LOCKSTEP_REPORT_H
 
@@ -45,6 +47,10 @@ struct rphase {
      * which ("local-0", "198.18.60.2:5201") */
     rnet_t net;
     char *peers;
+    bool paired;                  /* a network benchmark (stored with the phase) */
+    char *stored_unit;            /* the unit stored with the phase; NULL: unknown */
+    char *reference_for;          /* a calibration's built-in phase, else NULL */
+    bool oom;                     /* out of memory while loading */
 };
 
 struct rworker {

@@ -7,12 +7,12 @@
  * geometric mean with a 95 % t-interval on the logarithms (min–max below 3
  * pairs), and a pair outside 1 ± CAL_TOLERANCE is flagged OFF. */
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/export.h"
+#include "store/report_query.h"
 #include "report.h"
+#include "report_table.h"
 
 static const struct rphase *s_phase_named(const report_t *r, const char *name)
 {
@@ -28,14 +28,6 @@ static const struct rphase *s_phase_named(const report_t *r, const char *name)
             found = &r->phases[i];
         }
     return found;
-}
-
-static const struct rphase *s_phase_idx(const report_t *r, int idx)
-{
-    for (size_t i = 0; i < r->nphases; i++)
-        if (r->phases[i].idx == idx)
-            return &r->phases[i];
-    return NULL;
 }
 
 static struct rcal *s_cal(report_t *r, const struct rphase *b, const struct rphase *x,
@@ -106,69 +98,53 @@ static void s_off(struct rcal *c, const char *worker, int rep, double ratio)
     o->ratio = ratio;
 }
 
+/* The ratios of one platform's pairs, at most cap of them. */
+struct pairs {
+    struct rcal *c;
+    double *ratio;
+    size_t n, cap;
+};
+
+static void s_pair_row(const struct store_pair_row *row, void *arg)
+{
+    struct pairs *p = arg;
+    double bv = row->b, xv = row->x;
+    if (p->n >= p->cap || !(bv > 0 && xv > 0 && isfinite(bv / xv)))
+        return; /* no room, or no ratio to take a logarithm of */
+    p->ratio[p->n++] = bv / xv;
+    if (!p->c->units_differ && fabs(bv / xv - 1) > CAL_TOLERANCE)
+        s_off(p->c, row->worker, row->rep, bv / xv);
+}
+
 /* Every platform of the built-in phase b against reference phase x. */
 static int s_pairs(store_t *s, report_t *r, const struct rphase *b, const struct rphase *x)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(
-            store_handle(s),
-            "SELECT b.worker, b.rep, b.value, x.value FROM results b"
-            " JOIN results x ON x.run = b.run AND x.worker = b.worker AND x.rep = b.rep"
-            " AND x.phase = ?4 AND x.metric = ?5 AND x.status = 'ok' AND x.value IS NOT NULL"
-            " LEFT JOIN workers w ON w.run = b.run AND w.name = b.worker"
-            " WHERE b.run = ?1 AND b.phase = ?2 AND b.metric = ?3 AND b.status = 'ok'"
-            " AND b.value IS NOT NULL"
-            " AND COALESCE(" EXPORT_PLATFORM_LABEL("w") ", 'unknown') = ?6"
-            " ORDER BY w.rank, b.worker, b.rep",
-            -1, &st, NULL) != SQLITE_OK)
-        return -1;
     for (size_t g = 0; g < b->ngroups; g++) {
         struct rcal *c = s_cal(r, b, x, b->groups[g].platform);
         if (!c)
             break;
-        double *ratio = malloc(sizeof *ratio * (b->groups[g].n + 1));
-        size_t n = 0;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->run);
-        sqlite3_bind_int(st, 2, b->idx);
-        sqlite3_bind_text(st, 3, b->metric, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, x->idx);
-        sqlite3_bind_text(st, 5, x->metric, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, c->platform, -1, SQLITE_STATIC);
-        while (ratio && sqlite3_step(st) == SQLITE_ROW && n <= b->groups[g].n) {
-            double bv = sqlite3_column_double(st, 2), xv = sqlite3_column_double(st, 3);
-            if (!(bv > 0 && xv > 0 && isfinite(bv / xv)))
-                continue; /* no ratio to take a logarithm of */
-            ratio[n++] = bv / xv;
-            if (!c->units_differ && fabs(bv / xv - 1) > CAL_TOLERANCE)
-                s_off(c, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-                      bv / xv);
-        }
-        s_summarise(c, ratio, n);
-        free(ratio);
+        struct store_pair_query q = { b->idx, x->idx, b->metric, x->metric, c->platform };
+        struct pairs p = { c, malloc(sizeof *p.ratio * (b->groups[g].n + 1)), 0,
+                           b->groups[g].n + 1 };
+        int rc = p.ratio ? store_read_pairs(s, r->run, &q, s_pair_row, &p) : 0;
+        s_summarise(c, p.ratio, p.n);
+        free(p.ratio);
+        if (rc < 0)
+            return -1;
     }
-    sqlite3_finalize(st);
     return 0;
 }
 
 int report_load_calibration(store_t *s, report_t *r)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT idx, reference_for FROM phases WHERE run=?"
-                           " AND reference_for IS NOT NULL AND reference_for <> '' ORDER BY idx",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->run);
     int rc = 0;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        const struct rphase *x = s_phase_idx(r, sqlite3_column_int(st, 0));
-        const struct rphase *b = s_phase_named(r, (const char *)sqlite3_column_text(st, 1));
-        if (!x || !b || b == x || !x->metric[0] || !b->metric[0])
+    for (size_t i = 0; rc == 0 && i < r->nphases; i++) {
+        const struct rphase *x = &r->phases[i];
+        const struct rphase *b = x->reference_for ? s_phase_named(r, x->reference_for) : NULL;
+        if (!b || b == x || !x->metric[0] || !b->metric[0])
             continue; /* nothing to compare: the phases show it */
         rc = s_pairs(s, r, b, x);
     }
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -224,47 +200,58 @@ static const char *s_cal_note =
     "the built-in's headline metric over the reference tool's, paired by worker and "
     "repetition; ratio: geometric mean of the pairs; OFF: a pair outside 0.95..1.05";
 
+static const struct rcol s_cal_cols[] = {
+    { "platform", NULL, NULL, -10, 0, false, false },
+    { "built-in", NULL, NULL, -12, 0, false, false },
+    { "reference", NULL, NULL, -16, 0, false, false },
+    { "median", NULL, NULL, 10, 0, true, false },
+    { "reference median", NULL, "ref median", 10, 0, true, false },
+    { "ratio", NULL, NULL, 7, 0, true, false },
+    { "spread", NULL, NULL, -26, 0, false, false },
+    { "n", NULL, NULL, 3, 0, true, false },
+    { "check", NULL, NULL, 0, 1, false, false },
+};
+
+/* One row per calibration, its OFF pairs under it (terminal and HTML). */
+static struct rtable *s_table(const report_t *r)
+{
+    struct rtable *t = rtable_new(s_cal_cols, sizeof s_cal_cols / sizeof s_cal_cols[0], true);
+    for (size_t i = 0; t && i < r->ncals; i++) {
+        const struct rcal *c = &r->cals[i];
+        struct calcells cc;
+        s_cells(c, &cc);
+        rtable_row(t, c->noff ? "off" : NULL);
+        rtable_cell(t, c->platform, NULL, false);
+        rtable_cell(t, c->builtin, NULL, false);
+        rtable_cell(t, c->reference, NULL, false);
+        rtable_cell(t, cc.bmed, NULL, false);
+        rtable_cell(t, cc.rmed, NULL, false);
+        rtable_cell(t, cc.ratio, NULL, false);
+        rtable_cell(t, cc.spread, NULL, false);
+        rtable_cellf(t, "%zu", c->n);
+        rtable_cell(t, cc.check, c->noff ? "refuted" : c->n && !c->units_differ ? "confirmed" : NULL,
+                    c->noff != 0);
+        for (size_t k = 0; k < c->noff; k++) {
+            char what[512];
+            snprintf(what, sizeof what, "OFF %s rep %d (worker %s): %s/%s = %.3f", c->platform,
+                     c->off[k].rep, c->off[k].worker, c->builtin, c->reference, c->off[k].ratio);
+            rtable_note(t, RT_IN(RFMT_TEXT) | RT_IN(RFMT_HTML), "off", "refuted", what);
+        }
+    }
+    return t;
+}
+
 void report_calibration_print(const report_t *r, FILE *out)
 {
     if (!r->ncals)
         return;
-    fprintf(out, "\ncalibration (%s):\n  %-10s %-12s %-16s %10s %10s %7s %-26s %3s  %s\n",
-            s_cal_note, "platform", "built-in", "reference", "median", "ref median", "ratio",
-            "spread", "n", "check");
-    for (size_t i = 0; i < r->ncals; i++) {
-        const struct rcal *c = &r->cals[i];
-        struct calcells cc;
-        s_cells(c, &cc);
-        fprintf(out, "  %-10s %-12s %-16s %10s %10s %7s %-26s %3zu  %s\n", c->platform,
-                c->builtin, c->reference, cc.bmed, cc.rmed, cc.ratio, cc.spread, c->n, cc.check);
-        for (size_t k = 0; k < c->noff; k++)
-            fprintf(out, "    OFF %s rep %d (worker %s): %s/%s = %.3f\n", c->platform,
-                    c->off[k].rep, c->off[k].worker, c->builtin, c->reference, c->off[k].ratio);
-    }
+    fprintf(out, "\ncalibration (%s):\n", s_cal_note);
+    report_table_out(s_table(r), RFMT_TEXT, out);
 }
 
-void report_calibration_markdown(const report_t *r, FILE *out)
+/* Markdown has no row across the table: the OFF pairs as a list below it. */
+static void s_off_list(const report_t *r, FILE *out)
 {
-    if (!r->ncals)
-        return;
-    fprintf(out, "\n## Calibration\n\nEach built-in against the reference tool that checks it: "
-                 "%s.\n\n| platform | built-in | reference | median | "
-                 "reference median | ratio | spread | n | check |\n| --- | --- | --- | ---: | "
-                 "---: | ---: | --- | ---: | --- |\n",
-            s_cal_note);
-    for (size_t i = 0; i < r->ncals; i++) {
-        const struct rcal *c = &r->cals[i];
-        struct calcells cc;
-        s_cells(c, &cc);
-        fputs("| ", out);
-        report_esc_md(out, c->platform);
-        fputs(" | ", out);
-        report_esc_md(out, c->builtin);
-        fputs(" | ", out);
-        report_esc_md(out, c->reference);
-        fprintf(out, " | %s | %s | %s | %s | %zu | %s%s%s |\n", cc.bmed, cc.rmed, cc.ratio,
-                cc.spread, c->n, c->noff ? "**" : "", cc.check, c->noff ? "**" : "");
-    }
     bool first = true;
     for (size_t i = 0; i < r->ncals; i++)
         for (size_t k = 0; k < r->cals[i].noff; k++) {
@@ -283,11 +270,14 @@ void report_calibration_markdown(const report_t *r, FILE *out)
         }
 }
 
-static void s_td(FILE *out, const char *cls, const char *s)
+void report_calibration_markdown(const report_t *r, FILE *out)
 {
-    fprintf(out, "<td class=\"%s\">", cls);
-    report_esc_html(out, s);
-    fputs("</td>", out);
+    if (!r->ncals)
+        return;
+    fprintf(out, "\n## Calibration\n\nEach built-in against the reference tool that checks it: "
+                 "%s.\n\n", s_cal_note);
+    report_table_out(s_table(r), RFMT_MD, out);
+    s_off_list(r, out);
 }
 
 void report_calibration_html(const report_t *r, FILE *out)
@@ -298,35 +288,6 @@ void report_calibration_html(const report_t *r, FILE *out)
           "that checks it: ",
           out);
     report_esc_html(out, s_cal_note);
-    fputs(".</p>\n<table><tr><th>platform</th><th>built-in</th><th>reference</th><th>median</th>"
-          "<th>reference median</th><th>ratio</th><th>spread</th><th>n</th><th>check</th></tr>\n",
-          out);
-    for (size_t i = 0; i < r->ncals; i++) {
-        const struct rcal *c = &r->cals[i];
-        struct calcells cc;
-        char n[32];
-        s_cells(c, &cc);
-        snprintf(n, sizeof n, "%zu", c->n);
-        fprintf(out, "<tr%s>", c->noff ? " class=\"off\"" : "");
-        s_td(out, "l", c->platform);
-        s_td(out, "l", c->builtin);
-        s_td(out, "l", c->reference);
-        s_td(out, "", cc.bmed);
-        s_td(out, "", cc.rmed);
-        s_td(out, "", cc.ratio);
-        s_td(out, "l", cc.spread);
-        s_td(out, "", n);
-        s_td(out, c->noff ? "l refuted" : c->n && !c->units_differ ? "l confirmed" : "l", cc.check);
-        fputs("</tr>\n", out);
-        for (size_t k = 0; k < c->noff; k++) {
-            char what[512];
-            snprintf(what, sizeof what, "OFF %s rep %d (worker %s): %s/%s = %.3f", c->platform,
-                     c->off[k].rep, c->off[k].worker, c->builtin, c->reference, c->off[k].ratio);
-            fputs("<tr class=\"off\">", out);
-            fputs("<td class=\"l refuted\" colspan=\"9\">", out);
-            report_esc_html(out, what);
-            fputs("</td></tr>\n", out);
-        }
-    }
-    fputs("</table>\n", out);
+    fputs(".</p>\n", out);
+    report_table_out(s_table(r), RFMT_HTML, out);
 }

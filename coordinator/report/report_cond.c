@@ -5,16 +5,17 @@
  * is only fair under equal conditions, so unequal CPUs or memory between the
  * platforms compared is a warning that names them. */
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/export.h"
+#include "store/report_query.h"
 #include "report.h"
+#include "report_table.h"
 
-static char *s_dupn(const unsigned char *s)
+static char *s_dupn(const char *s)
 {
-    return s ? strdup((const char *)s) : NULL;
+    return s ? strdup(s) : NULL;
 }
 
 void report_bytes(int64_t bytes, char *buf, size_t len)
@@ -63,61 +64,52 @@ static void s_add(char **list, const char *item)
     *list = d;
 }
 
+static void s_row_fill(const struct store_platform_row *row, void *arg)
+{
+    struct rcond *c = arg;
+    c->row = true;
+    c->recorded = row->recorded;
+    if (row->kind) {
+        free(c->kind);
+        c->kind = strdup(row->kind);
+    }
+    c->cpus = row->cpus;
+    c->cpu_list = s_dupn(row->cpu_list);
+    /* NULL memory is no limit, once the row holds conditions at all */
+    c->memory = row->memory >= 0 ? row->memory : c->recorded ? 0 : -1;
+    c->disk = s_dupn(row->disk);
+    c->network = s_dupn(row->network);
+    c->unenforced = s_dupn(row->unenforced);
+}
+
 /* The platforms row of a launched platform, if the run has one. */
 static int s_row(store_t *s, const report_t *r, struct rcond *c)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT kind, cpus, cpu_list, memory, disk, network, unenforced,"
-                           " cpus IS NOT NULL OR cpu_list IS NOT NULL OR memory IS NOT NULL"
-                           " OR disk IS NOT NULL OR network IS NOT NULL OR unenforced IS NOT NULL"
-                           " FROM platforms WHERE run=? AND name=?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_text(st, 2, c->platform, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        c->row = true;
-        c->recorded = sqlite3_column_int(st, 7) != 0;
-        if (sqlite3_column_text(st, 0)) {
-            free(c->kind);
-            c->kind = s_dupn(sqlite3_column_text(st, 0));
-        }
-        c->cpus = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
-        c->cpu_list = s_dupn(sqlite3_column_text(st, 2));
-        /* NULL memory is no limit, once the row holds conditions at all */
-        c->memory = sqlite3_column_type(st, 3) != SQLITE_NULL ? sqlite3_column_int64(st, 3)
-                    : c->recorded                             ? 0
-                                                              : -1;
-        c->disk = s_dupn(sqlite3_column_text(st, 4));
-        c->network = s_dupn(sqlite3_column_text(st, 5));
-        c->unenforced = s_dupn(sqlite3_column_text(st, 6));
-    }
-    sqlite3_finalize(st);
-    return 0;
+    return store_read_platform(s, r->run, c->platform, s_row_fill, c) < 0 ? -1 : 0;
+}
+
+struct not_run {
+    char buf[2048];
+    size_t off;
+};
+
+static void s_not_run_row(const struct store_not_run_row *row, void *arg)
+{
+    struct not_run *nr = arg;
+    if (nr->off < sizeof nr->buf)
+        nr->off += (size_t)snprintf(nr->buf + nr->off, sizeof nr->buf - nr->off,
+                                    "%s%s (%s%s%s)", nr->off ? "; " : "", row->name, row->status,
+                                    *row->detail ? ": " : "", row->detail);
 }
 
 /* Platforms `--platforms` asked for that never ran: "qemu (skipped: why)". */
 static int s_not_run(store_t *s, report_t *r)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT name, status, COALESCE(detail, '') FROM platforms WHERE run=?"
-                           " AND status IN ('skipped', 'failed') ORDER BY name",
-                           -1, &st, NULL) != SQLITE_OK)
+    struct not_run nr = { "", 0 };
+    if (store_read_not_run(s, r->run, s_not_run_row, &nr) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, r->run);
-    char buf[2048];
-    size_t off = 0;
-    buf[0] = '\0';
-    while (sqlite3_step(st) == SQLITE_ROW && off < sizeof buf)
-        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s (%s%s%s)", off ? "; " : "",
-                                sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                                *sqlite3_column_text(st, 2) ? ": " : "",
-                                sqlite3_column_text(st, 2));
-    sqlite3_finalize(st);
-    if (off)
-        r->not_run = strdup(buf);
+    if (nr.off)
+        r->not_run = strdup(nr.buf);
     return 0;
 }
 
@@ -281,172 +273,132 @@ static const char *s_cond_note =
     "platform: what a worker was launched as; detected: the worker's own detection, "
     "MISMATCH when it is not that kind (its results stay under the platform it was launched as)";
 
-void report_conditions_print(const report_t *r, FILE *out)
+static const struct rcol s_host_cols[] = {
+    { "platform", NULL, NULL, -10, 0, false, false },
+    { "workers", NULL, NULL, -16, 0, false, false },
+    { "cores", NULL, NULL, 6, 0, true, false },
+    { "memory", NULL, NULL, 10, 0, true, false },
+    { "CPU", NULL, NULL, -30, 1, false, false },
+    { "kernel", NULL, NULL, 0, 0, false, false },
+};
+
+/* Workers that joined by themselves: their hosts' facts. */
+static struct rtable *s_hosts(const report_t *r, rfmt_t fmt)
 {
-    if (!r->nconds)
-        return;
-    if (!r->conds_rows) {
-        fprintf(out, "\nhosts (workers that joined by themselves: no limits applied; their "
-                     "host's facts):\n  %-10s %-16s %6s %10s  %-30s %s\n",
-                "platform", "workers", "cores", "memory", "CPU", "kernel");
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            char cores[32] = "unknown", mem[32] = "unknown";
-            if (c->cpus >= 0)
-                snprintf(cores, sizeof cores, "%" PRId64, c->cpus);
-            if (c->memory > 0)
-                report_bytes(c->memory, mem, sizeof mem);
-            fprintf(out, "  %-10s %-16s %6s %10s  %-30s %s\n", c->platform, c->workers, cores,
-                    mem, c->cpu_model, c->kernel);
-        }
-    } else {
-        fprintf(out, "\nconditions (%s):\n  %-10s %-8s %-18s %-10s %-10s %-26s %-14s %s\n",
-                s_cond_note, "platform", "kind", "detected", "cpus", "memory", "disk", "network",
-                "not enforced");
-        for (size_t i = 0; i < r->nconds; i++) {
-            struct condcells cc;
-            s_cells(&r->conds[i], "unknown", &cc);
-            fprintf(out, "  %-10s %-8s %-18s %-10s %-10s %-26s %-14s %s\n", r->conds[i].platform,
-                    r->conds[i].kind, cc.detected, cc.cpus, cc.memory, cc.disk, cc.network,
-                    cc.unenforced);
-        }
+    const char *unknown = fmt == RFMT_TEXT ? "unknown" : "—";
+    struct rtable *t = rtable_new(s_host_cols, sizeof s_host_cols / sizeof s_host_cols[0], true);
+    for (size_t i = 0; t && i < r->nconds; i++) {
+        const struct rcond *c = &r->conds[i];
+        char mem[32];
+        snprintf(mem, sizeof mem, "%s", unknown);
+        if (c->memory > 0)
+            report_bytes(c->memory, mem, sizeof mem);
+        rtable_row(t, NULL);
+        rtable_cell(t, c->platform, NULL, false);
+        rtable_cell(t, c->workers, NULL, false);
+        if (c->cpus >= 0)
+            rtable_cellf(t, "%" PRId64, c->cpus);
+        else
+            rtable_cell(t, unknown, NULL, false);
+        rtable_cell(t, mem, NULL, false);
+        rtable_cell(t, c->cpu_model, NULL, false);
+        rtable_cell(t, c->kernel, NULL, false);
     }
-    if (r->not_run)
-        fprintf(out, "  not run: %s\n", r->not_run);
-    if (r->cond_warning)
-        fprintf(out, "  WARNING: unequal conditions, the ratios mix the platforms' cost with "
-                     "the resources they were given: %s\n",
-                r->cond_warning);
+    return t;
 }
 
-void report_conditions_markdown(const report_t *r, FILE *out)
+static const struct rcol s_cond_cols[] = {
+    { "platform", NULL, NULL, -10, 0, false, false },
+    { "kind", NULL, NULL, -8, 0, false, false },
+    { "detected", NULL, NULL, -18, 0, false, false },
+    { "cpus", NULL, NULL, -10, 0, true, false },
+    { "memory", NULL, NULL, -10, 0, true, false },
+    { "disk", NULL, NULL, -26, 0, false, false },
+    { "network", NULL, NULL, -14, 0, false, false },
+    { "not enforced", NULL, NULL, 0, 0, false, false },
+};
+
+/* Launched platforms: the conditions of their platforms rows. */
+static struct rtable *s_conds(const report_t *r, rfmt_t fmt)
 {
-    if (!r->nconds)
-        return;
+    struct rtable *t = rtable_new(s_cond_cols, sizeof s_cond_cols / sizeof s_cond_cols[0], true);
+    for (size_t i = 0; t && i < r->nconds; i++) {
+        const struct rcond *c = &r->conds[i];
+        struct condcells cc;
+        s_cells(c, fmt == RFMT_TEXT ? "unknown" : "—", &cc);
+        rtable_row(t, NULL);
+        rtable_cell(t, c->platform, NULL, false);
+        rtable_cell(t, c->kind, NULL, false);
+        rtable_cell(t, cc.detected, c->mismatch ? "mismatch" : NULL, c->mismatch);
+        rtable_cell(t, cc.cpus, NULL, false);
+        rtable_cell(t, cc.memory, NULL, false);
+        rtable_cell(t, cc.disk, NULL, false);
+        rtable_cell(t, cc.network, NULL, false);
+        rtable_cell(t, cc.unenforced, c->unenforced ? "refuted" : NULL, false);
+    }
+    return t;
+}
+
+/* The section's heading and introduction, per format. */
+static void s_intro(const report_t *r, rfmt_t fmt, FILE *out)
+{
     if (!r->conds_rows) {
-        fprintf(out, "## Hosts\n\nWorkers that joined by themselves: no limits applied, the "
-                     "facts of their host.\n\n| platform | workers | cores | memory | CPU | "
-                     "kernel |\n| --- | --- | ---: | ---: | --- | --- |\n");
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            char mem[32] = "—";
-            if (c->memory > 0)
-                report_bytes(c->memory, mem, sizeof mem);
-            fputs("| ", out);
-            report_esc_md(out, c->platform);
-            fputs(" | ", out);
-            report_esc_md(out, c->workers);
-            if (c->cpus >= 0)
-                fprintf(out, " | %" PRId64 " | %s | ", c->cpus, mem);
-            else
-                fprintf(out, " | — | %s | ", mem);
-            report_esc_md(out, c->cpu_model);
-            fputs(" | ", out);
-            report_esc_md(out, c->kernel);
-            fputs(" |\n", out);
-        }
-    } else {
-        fprintf(out, "## Conditions\n\nWhat each platform ran under. %c%s.\n\n| platform | kind "
-                     "| detected | cpus | memory | disk | network | not enforced |\n| --- | --- "
-                     "| --- | ---: | ---: | --- | --- | --- |\n",
-                'P', s_cond_note + 1);
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            struct condcells cc;
-            s_cells(c, "—", &cc);
-            const char *cell[] = { c->platform, c->kind,     cc.detected,   cc.cpus,
-                                   cc.memory,   cc.disk,     cc.network,    cc.unenforced };
-            for (size_t k = 0; k < sizeof cell / sizeof cell[0]; k++) {
-                fputs(k ? " | " : "| ", out);
-                if (k == 2 && c->mismatch)
-                    fputs("**", out);
-                report_esc_md(out, cell[k]);
-                if (k == 2 && c->mismatch)
-                    fputs("**", out);
-            }
-            fputs(" |\n", out);
-        }
-    }
-    if (r->not_run) {
-        fputs("\nNot run: ", out);
-        report_esc_md(out, r->not_run);
-        fputs(".\n", out);
-    }
-    if (r->cond_warning) {
-        fputs("\n> **Warning: unequal conditions**, the ratios mix the platforms' cost with the "
-              "resources they were given: ",
+        fputs(fmt == RFMT_TEXT ? "\nhosts (workers that joined by themselves: no limits "
+                                 "applied; their host's facts):\n"
+              : fmt == RFMT_MD ? "## Hosts\n\nWorkers that joined by themselves: no limits "
+                                 "applied, the facts of their host.\n\n"
+                               : "<h2 id=\"conditions\">Hosts</h2>\n<p>Workers that joined by "
+                                 "themselves: no limits applied, the facts of their host.</p>\n",
               out);
-        report_esc_md(out, r->cond_warning);
-        fputs(".\n", out);
-    }
-    fputc('\n', out);
-}
-
-static void s_td(FILE *out, const char *cls, const char *s)
-{
-    fprintf(out, "<td class=\"%s\">", cls);
-    report_esc_html(out, s);
-    fputs("</td>", out);
-}
-
-void report_conditions_html(const report_t *r, FILE *out)
-{
-    if (!r->nconds)
-        return;
-    if (!r->conds_rows) {
-        fputs("<h2 id=\"conditions\">Hosts</h2>\n<p>Workers that joined by themselves: no "
-              "limits applied, the facts of their host.</p>\n<table><tr><th>platform</th>"
-              "<th>workers</th><th>cores</th><th>memory</th><th>CPU</th><th>kernel</th></tr>\n",
-              out);
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            char cores[32] = "—", mem[32] = "—";
-            if (c->cpus >= 0)
-                snprintf(cores, sizeof cores, "%" PRId64, c->cpus);
-            if (c->memory > 0)
-                report_bytes(c->memory, mem, sizeof mem);
-            fputs("<tr>", out);
-            s_td(out, "l", c->platform);
-            s_td(out, "l", c->workers);
-            s_td(out, "", cores);
-            s_td(out, "", mem);
-            s_td(out, "l", c->cpu_model);
-            s_td(out, "l", c->kernel);
-            fputs("</tr>\n", out);
-        }
+    } else if (fmt == RFMT_TEXT) {
+        fprintf(out, "\nconditions (%s):\n", s_cond_note);
+    } else if (fmt == RFMT_MD) {
+        fprintf(out, "## Conditions\n\nWhat each platform ran under. P%s.\n\n", s_cond_note + 1);
     } else {
         fputs("<h2 id=\"conditions\">Conditions</h2>\n<p>What each platform ran under. P", out);
         report_esc_html(out, s_cond_note + 1);
-        fputs(".</p>\n<table><tr><th>platform</th><th>kind</th><th>detected</th><th>cpus</th>"
-              "<th>memory</th><th>disk</th><th>network</th><th>not enforced</th></tr>\n",
-              out);
-        for (size_t i = 0; i < r->nconds; i++) {
-            const struct rcond *c = &r->conds[i];
-            struct condcells cc;
-            s_cells(c, "—", &cc);
-            fputs("<tr>", out);
-            s_td(out, "l", c->platform);
-            s_td(out, "l", c->kind);
-            s_td(out, c->mismatch ? "l mismatch" : "l", cc.detected);
-            s_td(out, "", cc.cpus);
-            s_td(out, "", cc.memory);
-            s_td(out, "l", cc.disk);
-            s_td(out, "l", cc.network);
-            s_td(out, c->unenforced ? "l refuted" : "l", cc.unenforced);
-            fputs("</tr>\n", out);
-        }
-    }
-    fputs("</table>\n", out);
-    if (r->not_run) {
-        fputs("<p>Not run: ", out);
-        report_esc_html(out, r->not_run);
-        fputs(".</p>\n", out);
-    }
-    if (r->cond_warning) {
-        fputs("<p class=\"warning\"><b>Warning: unequal conditions</b>, the ratios mix the "
-              "platforms' cost with the resources they were given: ",
-              out);
-        report_esc_html(out, r->cond_warning);
         fputs(".</p>\n", out);
     }
 }
+
+/* A sentence under the table: the terminal's indented line, Markdown's
+ * paragraph (or quote), HTML's paragraph. */
+static void s_line(rfmt_t fmt, FILE *out, const char *md_pre, const char *html_pre,
+                   const char *text_pre, const char *body)
+{
+    if (fmt == RFMT_TEXT) {
+        fprintf(out, "  %s%s\n", text_pre, body);
+        return;
+    }
+    fputs(fmt == RFMT_MD ? md_pre : html_pre, out);
+    if (fmt == RFMT_MD)
+        report_esc_md(out, body);
+    else
+        report_esc_html(out, body);
+    fputs(fmt == RFMT_MD ? ".\n" : ".</p>\n", out);
+}
+
+static void s_section(const report_t *r, rfmt_t fmt, FILE *out)
+{
+    if (!r->nconds)
+        return;
+    s_intro(r, fmt, out);
+    report_table_out(r->conds_rows ? s_conds(r, fmt) : s_hosts(r, fmt), fmt, out);
+    if (r->not_run)
+        s_line(fmt, out, "\nNot run: ", "<p>Not run: ", "not run: ", r->not_run);
+    if (r->cond_warning)
+        s_line(fmt, out,
+               "\n> **Warning: unequal conditions**, the ratios mix the platforms' cost with "
+               "the resources they were given: ",
+               "<p class=\"warning\"><b>Warning: unequal conditions</b>, the ratios mix the "
+               "platforms' cost with the resources they were given: ",
+               "WARNING: unequal conditions, the ratios mix the platforms' cost with the "
+               "resources they were given: ",
+               r->cond_warning);
+    if (fmt == RFMT_MD)
+        fputc('\n', out);
+}
+
+void report_conditions_print(const report_t *r, FILE *out) { s_section(r, RFMT_TEXT, out); }
+void report_conditions_markdown(const report_t *r, FILE *out) { s_section(r, RFMT_MD, out); }
+void report_conditions_html(const report_t *r, FILE *out) { s_section(r, RFMT_HTML, out); }

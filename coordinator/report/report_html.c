@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_table.h"
 
 void report_esc_html(FILE *out, const char *s)
 {
@@ -190,167 +191,30 @@ static const char *s_css =
     ".warning{margin:.8em 0;padding:.6em 1em;background:#fff4e5;border-left:4px solid #c62828}"
     ".verdict{margin:.8em 0;padding:.6em 1em;background:#f6f8fa;border-left:4px solid #4e79a7}";
 
-static void s_td(FILE *out, const char *s, bool left)
+/* A section's heading and the paragraph under it (text escaped). */
+static void s_para(FILE *out, const char *cls, const char *text)
 {
-    fputs(left ? "<td class=\"l\">" : "<td>", out);
-    report_esc_html(out, s);
-    fputs("</td>", out);
-}
-
-static void s_stats_table(const report_t *r, const struct rphase *ph, FILE *out)
-{
-    char b[10][80];
-    fprintf(out, "<table><tr><th>%s</th>", report_by(r));
-    fputs("<th>n</th><th>mean</th><th>stddev</th><th>median</th>"
-          "<th>min</th><th>max</th><th>CV</th><th>95% CI of the mean</th><th>ratio</th></tr>\n",
-          out);
-    for (size_t g = 0; g < ph->ngroups; g++) {
-        const struct rgroup *gr = &ph->groups[g];
-        const struct stats *st = &gr->st;
-        snprintf(b[0], sizeof b[0], "%zu", st->n);
-        s_num(st->mean, b[1], sizeof b[1]);
-        s_num(st->stddev, b[2], sizeof b[2]);
-        s_num(st->median, b[3], sizeof b[3]);
-        s_num(st->min, b[4], sizeof b[4]);
-        s_num(st->max, b[5], sizeof b[5]);
-        if (isnan(st->cv))
-            snprintf(b[6], sizeof b[6], "-");
-        else
-            snprintf(b[6], sizeof b[6], "%.1f%%", 100 * st->cv);
-        if (st->n >= 2) {
-            char lo[32], hi[32];
-            snprintf(b[7], sizeof b[7], "%s … %s", s_num(st->ci_lo, lo, sizeof lo),
-                     s_num(st->ci_hi, hi, sizeof hi));
-        } else {
-            snprintf(b[7], sizeof b[7], "-");
-        }
-        if (isnan(gr->ratio))
-            snprintf(b[8], sizeof b[8], "-");
-        else
-            snprintf(b[8], sizeof b[8], "%.3f", gr->ratio);
-        fputs("<tr>", out);
-        s_td(out, gr->platform, true);
-        for (int i = 0; i < 9; i++)
-            s_td(out, b[i], false);
-        fputs("</tr>\n", out);
-        if (gr->nfailed || gr->nlost)
-            fprintf(out, "<tr><td class=\"l\" colspan=\"10\">%s: %zu failed, %zu lost "
-                         "(not in the sample)</td></tr>\n",
-                    gr->platform, gr->nfailed, gr->nlost);
-        if (gr->mismatch) {
-            char what[512];
-            snprintf(what, sizeof what, "detection MISMATCH: %s was launched as %s, its worker "
-                     "detected itself as %s (its results stay under %s)",
-                     gr->platform, gr->kind, gr->detected, gr->platform);
-            fputs("<tr><td class=\"l mismatch\" colspan=\"10\">", out);
-            report_esc_html(out, what);
-            fputs("</td></tr>\n", out);
-        }
-    }
-    fputs("</table>\n", out);
-}
-
-static void s_workers(const report_t *r, FILE *out)
-{
-    fputs("<h3>Workers</h3>\n<table><tr><th>worker</th><th>platform</th><th>detected</th>"
-          "<th>host</th><th>kernel</th><th>CPU</th><th>cores</th><th>status</th></tr>\n",
-          out);
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        char cores[32];
-        snprintf(cores, sizeof cores, "%" PRId64, w->cores);
-        fputs("<tr>", out);
-        s_td(out, w->name, true);
-        s_td(out, w->label, true);
-        if (w->launched_as && strcmp(w->launched_as, w->platform) != 0) {
-            fputs("<td class=\"l mismatch\">", out);
-            report_esc_html(out, w->platform);
-            fputs(" MISMATCH</td>", out);
-        } else {
-            s_td(out, w->platform, true);
-        }
-        s_td(out, w->hostname, true);
-        s_td(out, w->kernel, true);
-        s_td(out, w->cpu_model, true);
-        s_td(out, cores, false);
-        if (strcmp(w->status, "lost") == 0) {
-            char when[40], what[1024];
-            report_time(w->lost_at, when, sizeof when);
-            snprintf(what, sizeof what, "lost in phase %s at %s: %s",
-                     w->lost_phase ? w->lost_phase : "-", when,
-                     w->lost_reason ? w->lost_reason : "-");
-            fputs("<td class=\"l refuted\">", out);
-            report_esc_html(out, what);
-            fputs("</td>", out);
-        } else {
-            s_td(out, w->status, true);
-        }
-        fputs("</tr>\n", out);
-    }
+    fprintf(out, "<p%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+    report_esc_html(out, text);
+    fputs("</p>\n", out);
 }
 
 static void s_expectations(const report_t *r, FILE *out)
 {
-    if (r->nexpects || r->expect_note) {
-        fputs("<h2 id=\"expectations\">Expectations</h2>\n<p>Each is checked against the "
-              "medians of the phase's headline metric.</p>\n",
-              out);
-        if (r->expect_note) {
-            fputs("<p class=\"nodata\">", out);
-            report_esc_html(out, r->expect_note);
-            fputs("</p>\n", out);
-        }
-        if (r->nexpects)
-            fputs("<table><tr><th>expectation</th><th>verdict</th><th>numbers</th></tr>\n", out);
-        for (size_t i = 0; i < r->nexpects; i++) {
-            const struct rexpect *x = &r->expects[i];
-            const char *v = x->bad ? "malformed" : expect_verdict_name(x->verdict);
-            fputs("<tr>", out);
-            s_td(out, x->canon ? x->canon : x->text, true);
-            fprintf(out, "<td class=\"l %s\">%s</td>",
-                    x->bad ? "malformed" : x->verdict == EXPECT_CONFIRMED ? "confirmed"
-                                       : x->verdict == EXPECT_REFUTED     ? "refuted"
-                                                                          : "nodata",
-                    v);
-            s_td(out, x->why, true);
-            fputs("</tr>\n", out);
-        }
-        if (r->nexpects)
-            fputs("</table>\n", out);
-    }
-}
-
-static void s_skew(const report_t *r, FILE *out)
-{
-    char a[32], b[32], c[32];
-    fputs("<h2 id=\"lockstep\">Lockstep</h2>\n<p>Start skew: the spread of the start instants "
-          "of the workers of one lockstep repetition, in µs; round-robin phases run one worker "
-          "at a time.</p>\n<table><tr><th>phase</th><th>schedule</th><th>repetitions</th>"
-          "<th>median</th><th>max</th><th>clock error</th></tr>\n",
+    if (!r->nexpects && !r->expect_note)
+        return;
+    fputs("<h2 id=\"expectations\">Expectations</h2>\n<p>Each is checked against the "
+          "medians of the phase's headline metric.</p>\n",
           out);
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        char n[48];
-        fputs("<tr>", out);
-        s_td(out, ph->name, true);
-        s_td(out, ph->schedule, true);
-        if (ph->nskew) {
-            snprintf(n, sizeof n, "%zu", ph->nskew);
-            s_td(out, n, false);
-            s_td(out, s_num(ph->skew_median_us, a, sizeof a), false);
-            s_td(out, s_num(ph->skew_max_us, b, sizeof b), false);
-            snprintf(n, sizeof n, "± %s", s_num(ph->skew_err_us, c, sizeof c));
-            s_td(out, n, false);
-        } else {
-            fputs("<td>-</td><td>-</td><td>-</td><td>-</td>", out);
-        }
-        fputs("</tr>\n", out);
-    }
+    if (r->expect_note)
+        s_para(out, "nodata", r->expect_note);
+    if (r->nexpects)
+        report_table_out(report_expect_table(r, RFMT_HTML), RFMT_HTML, out);
 }
 
-void report_html(const report_t *r, FILE *out)
+static void s_head(const report_t *r, FILE *out)
 {
-    char head[512], a[32], b[32], c[32];
+    char head[512];
     report_headline(r, head, sizeof head);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
@@ -360,11 +224,8 @@ void report_html(const report_t *r, FILE *out)
     fprintf(out, "</title>\n<style>%s</style></head><body>\n<h1>lockstep report: ", s_css);
     report_esc_html(out, r->experiment);
     fputs("</h1>\n", out);
-    if (r->description) {
-        fputs("<p>", out);
-        report_esc_html(out, r->description);
-        fputs("</p>\n", out);
-    }
+    if (r->description)
+        s_para(out, NULL, r->description);
     fputs("<p class=\"meta\">", out);
     report_esc_html(out, head);
     fputs(". Database <code>", out);
@@ -372,66 +233,59 @@ void report_html(const report_t *r, FILE *out)
     fputs("</code>. Ratio: median over the median of <b>", out);
     report_esc_html(out, r->baseline);
     fprintf(out, "</b>%s.</p>\n", r->baseline_present ? "" : " (not in this run)");
+}
+
+static void s_phase(const report_t *r, const struct rphase *ph, FILE *out)
+{
+    fputs("<section class=\"phase\"><h3>", out);
+    report_esc_html(out, ph->name);
+    fputs("</h3>\n<p class=\"what\">", out);
+    char what[512];
+    snprintf(what, sizeof what, "%s — %s (%s), %s, %d repetition%s", ph->bench, ph->metric,
+             ph->unit, ph->schedule, ph->reps, ph->reps == 1 ? "" : "s");
+    report_esc_html(out, what);
+    if (ph->net) {
+        fputs(ph->net == RNET_LOCAL ? "; against local server " : "; against public ", out);
+        report_esc_html(out, ph->peers);
+    }
+    fputs("</p>\n", out);
+    if (!ph->ngroups) {
+        fputs("<p>No results.</p></section>\n", out);
+        return;
+    }
+    s_boxplot(ph, out);
+    report_table_out(report_stats_table(r, ph, RFMT_HTML), RFMT_HTML, out);
+    fputs("</section>\n", out);
+}
+
+static void s_lvp(const report_t *r, FILE *out)
+{
+    if (!r->nlvp)
+        return;
+    char sum[1024];
+    fputs("<h2 id=\"local-vs-public\">Local vs public</h2>\n", out);
+    report_table_out(report_lvp_table(r, RFMT_HTML), RFMT_HTML, out);
+    report_lvp_summary(r, sum, sizeof sum);
+    s_para(out, "verdict", sum);
+}
+
+void report_html(const report_t *r, FILE *out)
+{
+    s_head(r, out);
     report_conditions_html(r, out);
     report_systems_html(r, out);
-
     s_expectations(r, out);
-
     fputs("<h2 id=\"results\">Results</h2>\n", out);
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        fputs("<section class=\"phase\"><h3>", out);
-        report_esc_html(out, ph->name);
-        fputs("</h3>\n<p class=\"what\">", out);
-        char what[512];
-        snprintf(what, sizeof what, "%s — %s (%s), %s, %d repetition%s", ph->bench, ph->metric,
-                 ph->unit, ph->schedule, ph->reps, ph->reps == 1 ? "" : "s");
-        report_esc_html(out, what);
-        if (ph->net) {
-            fputs(ph->net == RNET_LOCAL ? "; against local server " : "; against public ", out);
-            report_esc_html(out, ph->peers);
-        }
-        fputs("</p>\n", out);
-        if (!ph->ngroups) {
-            fputs("<p>No results.</p></section>\n", out);
-            continue;
-        }
-        s_boxplot(ph, out);
-        s_stats_table(r, ph, out);
-        fputs("</section>\n", out);
-    }
+    for (size_t i = 0; i < r->nphases; i++)
+        s_phase(r, &r->phases[i], out);
     report_calibration_html(r, out);
-
-    if (r->nlvp) {
-        fputs("<h2 id=\"local-vs-public\">Local vs public</h2>\n<table><tr><th>platform</th>"
-              "<th>local median</th><th>public median</th><th>public/local</th>"
-              "<th>bottleneck</th></tr>\n",
-              out);
-        for (size_t i = 0; i < r->nlvp; i++) {
-            const struct rlvp *l = &r->lvp[i];
-            char v[256];
-            report_lvp_verdict(l, v, sizeof v);
-            if (isnan(l->ratio))
-                snprintf(c, sizeof c, "-");
-            else
-                snprintf(c, sizeof c, "%.3f", l->ratio);
-            fputs("<tr>", out);
-            s_td(out, l->platform, true);
-            s_td(out, s_num(l->local.median, a, sizeof a), false);
-            s_td(out, s_num(l->pub.median, b, sizeof b), false);
-            s_td(out, c, false);
-            s_td(out, v, true);
-            fputs("</tr>\n", out);
-        }
-        char sum[1024];
-        report_lvp_summary(r, sum, sizeof sum);
-        fputs("</table>\n<p class=\"verdict\">", out);
-        report_esc_html(out, sum);
-        fputs("</p>\n", out);
-    }
-
-    s_skew(r, out);
-    fputs("</table>\n", out);
-    s_workers(r, out);
-    fputs("</table>\n</body></html>\n", out);
+    s_lvp(r, out);
+    fputs("<h2 id=\"lockstep\">Lockstep</h2>\n<p>Start skew: the spread of the start instants "
+          "of the workers of one lockstep repetition, in µs; round-robin phases run one worker "
+          "at a time.</p>\n",
+          out);
+    report_table_out(report_skew_table(r, RFMT_HTML), RFMT_HTML, out);
+    fputs("<h3>Workers</h3>\n", out);
+    report_table_out(report_workers_table(r, RFMT_HTML), RFMT_HTML, out);
+    fputs("</body></html>\n", out);
 }

@@ -4,30 +4,22 @@
  * network phases ran against local servers and which against public ones;
  * the workers and their losses; the expectations, evaluated. */
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/experiment.h"
 #include "store/export.h"
+#include "store/report_query.h"
 #include "report.h"
 
-static char *s_dup(const unsigned char *s)
+static char *s_dup(const char *s)
 {
-    return strdup(s ? (const char *)s : "");
+    return strdup(s ? s : "");
 }
 
-static char *s_dupn(const unsigned char *s)
+static char *s_dupn(const char *s)
 {
-    return s ? strdup((const char *)s) : NULL;
-}
-
-static sqlite3_stmt *s_prep(store_t *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return NULL;
-    return st;
+    return s ? strdup(s) : NULL;
 }
 
 static struct rgroup *s_group(struct rphase *ph, const char *platform, const char *kind)
@@ -98,45 +90,33 @@ const struct rgroup *report_group(const struct rphase *ph, const char *name)
     return nkind == 1 ? kind : NULL;
 }
 
+/* One row of the phase's headline metric into its platform's sample. */
+static void s_value_row(const struct store_value_row *v, void *arg)
+{
+    struct rphase *ph = arg;
+    struct rgroup *g = s_group(ph, v->label, v->kind);
+    if (!g) {
+        ph->oom = true;
+        return;
+    }
+    s_detected(g, v->detected);
+    if (!ph->unit && v->unit)
+        ph->unit = s_dup(v->unit);
+    if (v->has_value && isfinite(v->value) && v->status && strcmp(v->status, "ok") == 0)
+        s_push(&g->values, &g->n, v->value);
+    else if (v->status && strcmp(v->status, "lost") == 0)
+        g->nlost++;
+    else
+        g->nfailed++;
+}
+
 /* The phase's sample per platform, its statistics and ratios. */
 static int s_phase_values(store_t *s, report_t *r, struct rphase *ph)
 {
-    sqlite3_stmt *st = s_prep(s, "SELECT COALESCE(" EXPORT_PLATFORM_LABEL("w") ", 'unknown'),"
-                                 " r.value, r.status, r.unit,"
-                                 " COALESCE(" EXPORT_PLATFORM_KIND("w") ", 'unknown'),"
-                                 " COALESCE(w.platform, 'unknown')"
-                                 " FROM results r LEFT JOIN workers w"
-                                 " ON w.run = r.run AND w.name = r.worker"
-                                 " WHERE r.run=? AND r.phase=? AND r.metric=?"
-                                 " ORDER BY w.rank, r.worker, r.rep");
-    if (!st)
+    if (store_read_values(s, r->run, ph->idx, ph->metric, s_value_row, ph) < 0 || ph->oom)
         return -1;
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_int(st, 2, ph->idx);
-    sqlite3_bind_text(st, 3, ph->metric, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rgroup *g = s_group(ph, (const char *)sqlite3_column_text(st, 0),
-                                   (const char *)sqlite3_column_text(st, 4));
-        if (!g) {
-            sqlite3_finalize(st);
-            return -1;
-        }
-        s_detected(g, (const char *)sqlite3_column_text(st, 5));
-        const char *status = (const char *)sqlite3_column_text(st, 2);
-        double v = sqlite3_column_double(st, 1);
-        if (!ph->unit && sqlite3_column_text(st, 3))
-            ph->unit = s_dup(sqlite3_column_text(st, 3));
-        if (sqlite3_column_type(st, 1) != SQLITE_NULL && isfinite(v) && status &&
-            strcmp(status, "ok") == 0)
-            s_push(&g->values, &g->n, v);
-        else if (status && strcmp(status, "lost") == 0)
-            g->nlost++;
-        else
-            g->nfailed++;
-    }
-    sqlite3_finalize(st);
     if (!ph->unit)
-        ph->unit = strdup("");
+        ph->unit = strdup(ph->stored_unit ? ph->stored_unit : "");
     if (ph->ngroups > 1)
         qsort(ph->groups, ph->ngroups, sizeof *ph->groups, s_group_cmp);
     double base = NAN;
@@ -152,52 +132,38 @@ static int s_phase_values(store_t *s, report_t *r, struct rphase *ph)
     return 0;
 }
 
+struct skews {
+    double *v, err;
+    size_t n;
+};
+
+static void s_skew_row(const struct store_skew_row *k, void *arg)
+{
+    struct skews *sk = arg;
+    s_push(&sk->v, &sk->n, (double)k->skew_ns / 1e3);
+    double e = (double)k->err_ns / 1e3;
+    sk->err = e > sk->err ? e : sk->err;
+}
+
 static void s_phase_skew(store_t *s, const report_t *r, struct rphase *ph)
 {
-    sqlite3_stmt *st = s_prep(s, "SELECT skew_ns, skew_err_ns FROM rep_timing"
-                                 " WHERE run=? AND phase=? AND skew_ns IS NOT NULL");
-    if (!st)
-        return;
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_int(st, 2, ph->idx);
-    double *v = NULL;
-    size_t n = 0;
-    double err = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        s_push(&v, &n, (double)sqlite3_column_int64(st, 0) / 1e3);
-        double e = (double)sqlite3_column_int64(st, 1) / 1e3;
-        err = e > err ? e : err;
-    }
-    sqlite3_finalize(st);
+    struct skews sk = { NULL, 0, 0 };
+    store_read_skews(s, r->run, ph->idx, s_skew_row, &sk);
     struct stats k;
-    stats_compute(v, n, &k);
-    ph->nskew = n;
+    stats_compute(sk.v, sk.n, &k);
+    ph->nskew = sk.n;
     ph->skew_median_us = k.median;
     ph->skew_max_us = k.max;
-    ph->skew_err_us = err;
-    free(v);
+    ph->skew_err_us = sk.err;
+    free(sk.v);
 }
 
 /* A client of a local server has the server's view as details server.*;
  * a client of public targets has only the target it used. */
 static void s_phase_net(store_t *s, const report_t *r, struct rphase *ph)
 {
-    sqlite3_stmt *st = s_prep(
-        s, "SELECT key, group_concat(DISTINCT value) FROM result_details"
-           " WHERE run=? AND phase=? AND key IN ('server.worker', 'target') GROUP BY key");
-    if (!st)
-        return;
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_int(st, 2, ph->idx);
     char *target = NULL, *server = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(st, 0);
-        if (key && strcmp(key, "server.worker") == 0)
-            server = s_dupn(sqlite3_column_text(st, 1));
-        else
-            target = s_dupn(sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
+    store_read_peers(s, r->run, ph->idx, &server, &target);
     if (server) {
         ph->net = RNET_LOCAL;
         ph->peers = server;
@@ -208,27 +174,30 @@ static void s_phase_net(store_t *s, const report_t *r, struct rphase *ph)
     }
 }
 
+static void s_phase_row(const struct store_phase_row *row, void *arg)
+{
+    report_t *r = arg;
+    struct rphase *p = realloc(r->phases, (r->nphases + 1) * sizeof *p);
+    if (!p)
+        return;
+    r->phases = p;
+    p = &r->phases[r->nphases++];
+    memset(p, 0, sizeof *p);
+    p->idx = row->idx;
+    p->name = s_dup(row->name);
+    p->bench = s_dup(row->bench);
+    p->schedule = s_dup(row->schedule);
+    p->reps = row->reps;
+    p->paired = row->paired;
+    p->stored_unit = s_dupn(row->unit);
+    p->reference_for = row->reference_for && *row->reference_for ? strdup(row->reference_for)
+                                                                  : NULL;
+}
+
 static int s_phases(store_t *s, report_t *r)
 {
-    sqlite3_stmt *st =
-        s_prep(s, "SELECT idx, name, bench, schedule, reps FROM phases WHERE run=? ORDER BY idx");
-    if (!st)
+    if (store_read_phases(s, r->run, s_phase_row, r) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, r->run);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rphase *p = realloc(r->phases, (r->nphases + 1) * sizeof *p);
-        if (!p)
-            break;
-        r->phases = p;
-        p = &r->phases[r->nphases++];
-        memset(p, 0, sizeof *p);
-        p->idx = sqlite3_column_int(st, 0);
-        p->name = s_dup(sqlite3_column_text(st, 1));
-        p->bench = s_dup(sqlite3_column_text(st, 2));
-        p->schedule = s_dup(sqlite3_column_text(st, 3));
-        p->reps = sqlite3_column_int(st, 4);
-    }
-    sqlite3_finalize(st);
     for (size_t i = 0; i < r->nphases; i++) {
         struct rphase *ph = &r->phases[i];
         char metric[64];
@@ -241,51 +210,42 @@ static int s_phases(store_t *s, report_t *r)
         if (s_phase_values(s, r, ph) != 0)
             return -1;
         s_phase_skew(s, r, ph);
-        if (strcmp(ph->bench, "iperf") == 0)
+        if (ph->paired)
             s_phase_net(s, r, ph);
     }
     return 0;
 }
 
+static void s_worker_row(const struct store_worker_row *row, void *arg)
+{
+    report_t *r = arg;
+    struct rworker *w = realloc(r->workers, (r->nworkers + 1) * sizeof *w);
+    if (!w)
+        return;
+    r->workers = w;
+    w = &r->workers[r->nworkers++];
+    w->name = s_dup(row->name);
+    w->platform = s_dup(row->platform);
+    w->hostname = s_dup(row->hostname);
+    w->kernel = s_dup(row->kernel);
+    w->cpu_model = s_dup(row->cpu_model);
+    w->cores = row->cores;
+    w->mem_bytes = row->mem_bytes;
+    w->status = s_dup(row->status);
+    w->lost_phase = s_dupn(row->lost_phase);
+    w->lost_reason = s_dupn(row->lost_reason);
+    w->lost_at = row->lost_at;
+    w->label = s_dup(row->label);
+    w->launched_as = s_dupn(row->launched_as);
+    w->detected = s_dupn(row->detected);
+    w->distro = s_dupn(row->distro);
+    w->disk_model = s_dupn(row->disk_model);
+    w->labels = s_dupn(row->labels);
+}
+
 static int s_workers(store_t *s, report_t *r)
 {
-    sqlite3_stmt *st = s_prep(s, "SELECT name, platform, hostname, kernel, cpu_model, cores,"
-                                 " mem_bytes, status, lost_phase, lost_reason, lost_at,"
-                                 " COALESCE(" EXPORT_PLATFORM_LABEL("w") ", 'unknown'),"
-                                 " NULLIF(launched_as, ''), detected, distro, disk_model,"
-                                 " (SELECT group_concat(key || '=' || value, ', ') FROM"
-                                 "  (SELECT key, value FROM worker_labels l WHERE l.run = w.run"
-                                 "   AND l.worker = w.name ORDER BY key))"
-                                 " FROM workers w WHERE run=? ORDER BY rank, name");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->run);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rworker *w = realloc(r->workers, (r->nworkers + 1) * sizeof *w);
-        if (!w)
-            break;
-        r->workers = w;
-        w = &r->workers[r->nworkers++];
-        w->name = s_dup(sqlite3_column_text(st, 0));
-        w->platform = s_dup(sqlite3_column_text(st, 1));
-        w->hostname = s_dup(sqlite3_column_text(st, 2));
-        w->kernel = s_dup(sqlite3_column_text(st, 3));
-        w->cpu_model = s_dup(sqlite3_column_text(st, 4));
-        w->cores = sqlite3_column_int64(st, 5);
-        w->mem_bytes = sqlite3_column_int64(st, 6);
-        w->status = s_dup(sqlite3_column_text(st, 7));
-        w->lost_phase = s_dupn(sqlite3_column_text(st, 8));
-        w->lost_reason = s_dupn(sqlite3_column_text(st, 9));
-        w->lost_at = sqlite3_column_int64(st, 10);
-        w->label = s_dup(sqlite3_column_text(st, 11));
-        w->launched_as = s_dupn(sqlite3_column_text(st, 12));
-        w->detected = s_dupn(sqlite3_column_text(st, 13));
-        w->distro = s_dupn(sqlite3_column_text(st, 14));
-        w->disk_model = s_dupn(sqlite3_column_text(st, 15));
-        w->labels = s_dupn(sqlite3_column_text(st, 16));
-    }
-    sqlite3_finalize(st);
-    return 0;
+    return store_read_workers(s, r->run, s_worker_row, r) < 0 ? -1 : 0;
 }
 
 /* The median of detail key over phase idx's results of platform label
@@ -293,21 +253,12 @@ static int s_workers(store_t *s, report_t *r)
 static double s_detail_median(store_t *s, const report_t *r, int idx, const char *label,
                               const char *key)
 {
-    sqlite3_stmt *st = s_prep(s, "SELECT CAST(d.value AS REAL) FROM result_details d"
-                                 " JOIN workers w ON w.run = d.run AND w.name = d.worker"
-                                 " WHERE d.run = ?1 AND d.phase = ?2 AND d.key = ?3"
-                                 " AND " EXPORT_PLATFORM_LABEL("w") " = ?4");
     double *v = NULL;
     size_t n = 0;
-    if (!st)
+    if (store_read_detail_reals(s, r->run, idx, label, key, &v, &n) != 0) {
+        free(v);
         return NAN;
-    sqlite3_bind_int64(st, 1, r->run);
-    sqlite3_bind_int(st, 2, idx);
-    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, label, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        s_push(&v, &n, sqlite3_column_double(st, 0));
-    sqlite3_finalize(st);
+    }
     struct stats x;
     stats_compute(v, n, &x);
     free(v);
@@ -535,6 +486,17 @@ void report_expectations(report_t *r, const char *const *extra, size_t nextra)
         s_add_expect(r, extra[i]);
 }
 
+static void s_run_row(const struct store_run_row *row, void *arg)
+{
+    report_t *r = arg;
+    r->experiment = s_dup(row->experiment);
+    r->file = s_dupn(row->file);
+    r->source = s_dupn(row->source);
+    r->status = s_dup(row->status);
+    r->started_at = row->started_at;
+    r->finished_at = row->finished_at;
+}
+
 report_t *report_load(store_t *s, int64_t run, const char *baseline, char *err, size_t errlen)
 {
     if (run <= 0)
@@ -543,34 +505,23 @@ report_t *report_load(store_t *s, int64_t run, const char *baseline, char *err, 
         snprintf(err, errlen, "%s: holds no run yet", store_path(s));
         return NULL;
     }
-    sqlite3_stmt *st = s_prep(s, "SELECT experiment, file, source, status, started_at,"
-                                 " finished_at FROM runs WHERE id=?");
-    if (!st) {
-        snprintf(err, errlen, "%s: %s", store_path(s), store_errmsg(s));
-        return NULL;
-    }
-    sqlite3_bind_int64(st, 1, run);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        snprintf(err, errlen, "%s: no run %lld", store_path(s), (long long)run);
-        return NULL;
-    }
     report_t *r = calloc(1, sizeof *r);
     if (!r) {
-        sqlite3_finalize(st);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     r->run = run;
+    int found = store_read_run(s, run, s_run_row, r);
+    if (found <= 0) {
+        if (found < 0)
+            snprintf(err, errlen, "%s: %s", store_path(s), store_errmsg(s));
+        else
+            snprintf(err, errlen, "%s: no run %lld", store_path(s), (long long)run);
+        report_destroy(&r);
+        return NULL;
+    }
     r->db = strdup(store_path(s));
     r->baseline = strdup(baseline ? baseline : "native");
-    r->experiment = s_dup(sqlite3_column_text(st, 0));
-    r->file = s_dupn(sqlite3_column_text(st, 1));
-    r->source = s_dupn(sqlite3_column_text(st, 2));
-    r->status = s_dup(sqlite3_column_text(st, 3));
-    r->started_at = sqlite3_column_int64(st, 4);
-    r->finished_at = sqlite3_column_int64(st, 5);
-    sqlite3_finalize(st);
     if (r->source) {
         /* the description, for the title; a file that no longer loads has none */
         struct experiment *exp = NULL;
@@ -613,6 +564,8 @@ void report_destroy(report_t **r_p)
         free(ph->schedule);
         free(ph->metric);
         free(ph->unit);
+        free(ph->stored_unit);
+        free(ph->reference_for);
         free(ph->peers);
     }
     free(r->phases);

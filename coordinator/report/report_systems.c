@@ -3,6 +3,7 @@
  * itself to be, its labels), as the Phoronix Test Suite lists the systems it
  * compares, so that a comparison of lab machines says what was compared. */
 #include "report.h"
+#include "report_table.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -58,60 +59,35 @@ void report_systems_print(const report_t *r, FILE *out)
     }
 }
 
-/* Every shown worker's row: open, each cell through cell(), close. */
-static void s_rows(const report_t *r, FILE *out, const char *open,
-                   void (*cell)(FILE *out, size_t k, const char *v), const char *close)
+/* The shown workers, one row each (Markdown and HTML; the terminal lists them). */
+static struct rtable *s_table(const report_t *r)
 {
-    for (size_t i = 0; i < r->nworkers; i++) {
+    struct rcol cols[11];
+    for (size_t k = 0; k < 11; k++)
+        cols[k] = (struct rcol){ .head = s_heads[k] ? s_heads[k] : report_by(r), .right = k == 4 };
+    struct rtable *t = rtable_new(cols, 11, false);
+    for (size_t i = 0; t && i < r->nworkers; i++) {
         if (!s_shown(&r->workers[i]))
             continue;
         const char *c[11];
         char cores[24], mem[32];
         s_cells(r, &r->workers[i], c, cores, sizeof cores, mem, sizeof mem);
-        fputs(open, out);
+        rtable_row(t, NULL);
         for (size_t k = 0; k < 11; k++)
-            cell(out, k, c[k]);
-        fputs(close, out);
+            rtable_cell(t, c[k], NULL, false);
     }
-}
-
-static void s_md_cell(FILE *out, size_t k, const char *v)
-{
-    (void)k;
-    fputc(' ', out);
-    report_esc_md(out, v);
-    fputs(" |", out);
-}
-
-static void s_html_cell(FILE *out, size_t k, const char *v)
-{
-    fputs(k == 4 ? "<td>" : "<td class=\"l\">", out);
-    report_esc_html(out, v);
-    fputs("</td>", out);
+    return t;
 }
 
 void report_systems_markdown(const report_t *r, FILE *out)
 {
-    fprintf(out, "## Systems\n\n|");
-    for (size_t k = 0; k < 11; k++)
-        fprintf(out, " %s |", s_heads[k] ? s_heads[k] : report_by(r));
-    fprintf(out, "\n|");
-    for (size_t k = 0; k < 11; k++)
-        fprintf(out, " %s |", k == 4 ? "---:" : "---");
-    fputc('\n', out);
-    s_rows(r, out, "|", s_md_cell, "\n");
+    fprintf(out, "## Systems\n\n");
+    report_table_out(s_table(r), RFMT_MD, out);
     fputc('\n', out);
 }
 
 void report_systems_html(const report_t *r, FILE *out)
 {
-    fputs("<h2 id=\"systems\">Systems</h2>\n<table><tr>", out);
-    for (size_t k = 0; k < 11; k++) {
-        fputs("<th>", out);
-        report_esc_html(out, s_heads[k] ? s_heads[k] : report_by(r));
-        fputs("</th>", out);
-    }
-    fputs("</tr>\n", out);
-    s_rows(r, out, "<tr>", s_html_cell, "</tr>\n");
-    fputs("</table>\n", out);
+    fputs("<h2 id=\"systems\">Systems</h2>\n", out);
+    report_table_out(s_table(r), RFMT_HTML, out);
 }

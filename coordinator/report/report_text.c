@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "report_table.h"
 
 void report_time(int64_t ns, char *buf, size_t len)
 {
@@ -33,61 +34,6 @@ void report_headline(const report_t *r, char *buf, size_t len)
         snprintf(buf + n, len - (size_t)n, ", took %.1f s",
                  (double)(r->finished_at - r->started_at) / 1e9);
 }
-
-static const char *s_num(double v, char *buf, size_t len)
-{
-    stats_format(v, buf, len);
-    return buf;
-}
-
-static const char *s_cv(double cv, char *buf, size_t len)
-{
-    if (isnan(cv))
-        snprintf(buf, len, "-");
-    else
-        snprintf(buf, len, "%.1f%%", 100 * cv);
-    return buf;
-}
-
-static const char *s_ratio(double r, char *buf, size_t len)
-{
-    if (isnan(r))
-        snprintf(buf, len, "-");
-    else
-        snprintf(buf, len, "%.3f", r);
-    return buf;
-}
-
-static const char *s_ci(const struct stats *st, char *buf, size_t len)
-{
-    char a[32], b[32];
-    if (st->n < 2)
-        snprintf(buf, len, "-");
-    else
-        snprintf(buf, len, "[%s, %s]", s_num(st->ci_lo, a, sizeof a),
-                 s_num(st->ci_hi, b, sizeof b));
-    return buf;
-}
-
-/* The cells of one statistics row, as both tables print them. */
-struct rowcells {
-    char mean[32], sd[32], median[32], min[32], max[32], cv[32], ci[80], ratio[32];
-};
-
-static const struct rowcells *s_cells(const struct rgroup *gr, struct rowcells *rc)
-{
-    const struct stats *st = &gr->st;
-    s_num(st->mean, rc->mean, sizeof rc->mean);
-    s_num(st->stddev, rc->sd, sizeof rc->sd);
-    s_num(st->median, rc->median, sizeof rc->median);
-    s_num(st->min, rc->min, sizeof rc->min);
-    s_num(st->max, rc->max, sizeof rc->max);
-    s_cv(st->cv, rc->cv, sizeof rc->cv);
-    s_ci(st, rc->ci, sizeof rc->ci);
-    s_ratio(gr->ratio, rc->ratio, sizeof rc->ratio);
-    return rc;
-}
-
 
 /* "3 failed, 1 lost" of the groups that have either, or "". */
 static void s_missing(const struct rphase *ph, char *buf, size_t len)
@@ -133,97 +79,109 @@ static const char *s_phase_what(const struct rphase *ph, char *buf, size_t len)
     return buf;
 }
 
+/* One phase: what ran, its statistics, what has no value, mismatches. */
+static void s_phase(const report_t *r, const struct rphase *ph, rfmt_t fmt, bool with_plots,
+                    FILE *out)
+{
+    bool md = fmt == RFMT_MD;
+    char what[512], miss[512];
+    s_phase_what(ph, what, sizeof what);
+    fprintf(out, md ? "\n### %s\n\n%s\n\n" : "\n%s: %s\n", ph->name, what);
+    if (!ph->ngroups) {
+        fputs(md ? "No results.\n" : "  no results\n", out);
+        return;
+    }
+    if (with_plots)
+        fprintf(out, "![%s: %s by platform](plot-%s.svg)\n\n", ph->name, ph->metric, ph->name);
+    report_table_out(report_stats_table(r, ph, fmt), fmt, out);
+    s_missing(ph, miss, sizeof miss);
+    if (miss[0])
+        fprintf(out, md ? "\nWithout a value: %s.\n" : "  without a value: %s\n", miss);
+    s_mismatch(ph, out, md);
+}
+
+/* Lost workers, and on the terminal those expected by name that never
+ * arrived. */
+static void s_lost(const report_t *r, bool md, FILE *out)
+{
+    size_t nlost = 0;
+    for (size_t i = 0; i < r->nworkers; i++)
+        nlost += strcmp(r->workers[i].status, "lost") == 0;
+    fprintf(out, md ? "\nLost workers: %s\n" : "lost workers:%s\n",
+            nlost ? "" : md ? "none." : " none");
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const struct rworker *w = &r->workers[i];
+        if (strcmp(w->status, "lost") != 0)
+            continue;
+        char when[40];
+        const char *why = w->lost_reason ? w->lost_reason : "-";
+        report_time(w->lost_at, when, sizeof when);
+        fprintf(out, md ? "\n- %s (%s), in phase %s at %s: " : "  %s (%s) in phase %s at %s: ",
+                w->name, w->label, w->lost_phase ? w->lost_phase : "-", when);
+        if (md)
+            report_esc_md(out, why);
+        else
+            fputs(why, out);
+        fputc('\n', out);
+    }
+    /* expected by name, never arrived: the run was short of them */
+    for (size_t i = 0; !md && i < r->nworkers; i++) {
+        const struct rworker *w = &r->workers[i];
+        if (strcmp(w->status, "absent") == 0)
+            fprintf(out, "absent: %s: %s\n", w->name, w->lost_reason ? w->lost_reason : "-");
+    }
+}
+
+/* Local vs public and the start skew: a heading, a table, for both. */
+static void s_tail(const report_t *r, rfmt_t fmt, FILE *out)
+{
+    bool md = fmt == RFMT_MD;
+    if (r->nlvp) {
+        char sum[1024];
+        fputs(md ? "\n## Local vs public\n\n" : "\nlocal vs public (medians):\n", out);
+        report_table_out(report_lvp_table(r, fmt), fmt, out);
+        report_lvp_summary(r, sum, sizeof sum);
+        fprintf(out, md ? "\n%s\n" : "  %s\n", sum);
+    }
+    fputs(md ? "\n## Lockstep\n\nStart skew: the spread of the start instants of the workers "
+               "of one lockstep repetition, in µs (round-robin phases run one worker at a "
+               "time).\n\n"
+             : "\nlockstep: start skew per phase (spread of the start instants of one "
+               "repetition)\n",
+          out);
+    report_table_out(report_skew_table(r, fmt), fmt, out);
+    s_lost(r, md, out);
+}
+
+static void s_expect_print(const report_t *r, FILE *out)
+{
+    if (!r->nexpects && !r->expect_note)
+        return;
+    fprintf(out, "\nexpectations (checked against the medians):\n");
+    if (r->expect_note)
+        fprintf(out, "  %s\n", r->expect_note);
+    for (size_t i = 0; i < r->nexpects; i++) {
+        const struct rexpect *x = &r->expects[i];
+        fprintf(out, "  %-10s %s\n  %10s %s\n",
+                x->bad ? "malformed" : expect_verdict_name(x->verdict),
+                x->canon ? x->canon : x->text, "", x->why);
+    }
+}
+
 void report_print(const report_t *r, FILE *out)
 {
-    char head[512], a[32], b[32], c[32], k[32];
+    char head[512];
     report_headline(r, head, sizeof head);
     fprintf(out, "lockstep report: %s\n", head);
     fprintf(out, "database %s; ratio = median / median of %s%s\n", r->db, r->baseline,
             r->baseline_present ? "" : " (not in this run: no ratios)");
     report_conditions_print(r, out);
     report_systems_print(r, out);
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        char what[512];
-        fprintf(out, "\n%s: %s\n", ph->name, s_phase_what(ph, what, sizeof what));
-        if (!ph->ngroups) {
-            fprintf(out, "  no results\n");
-            continue;
-        }
-        fprintf(out, "  %-10s %4s %10s %10s %10s %10s %10s %7s %-23s %7s\n", report_by(r), "n",
-                "mean", "stddev", "median", "min", "max", "CV", "95% CI of the mean", "ratio");
-        for (size_t j = 0; j < ph->ngroups; j++) {
-            const struct rgroup *gr = &ph->groups[j];
-            struct rowcells rc;
-            s_cells(gr, &rc);
-            fprintf(out, "  %-10s %4zu %10s %10s %10s %10s %10s %7s %-23s %7s\n", gr->platform,
-                    gr->st.n, rc.mean, rc.sd, rc.median, rc.min, rc.max, rc.cv, rc.ci, rc.ratio);
-        }
-        char miss[512];
-        s_missing(ph, miss, sizeof miss);
-        if (miss[0])
-            fprintf(out, "  without a value: %s\n", miss);
-        s_mismatch(ph, out, false);
-    }
+    for (size_t i = 0; i < r->nphases; i++)
+        s_phase(r, &r->phases[i], RFMT_TEXT, false, out);
     report_calibration_print(r, out);
-    if (r->nexpects || r->expect_note) {
-        fprintf(out, "\nexpectations (checked against the medians):\n");
-        if (r->expect_note)
-            fprintf(out, "  %s\n", r->expect_note);
-        for (size_t i = 0; i < r->nexpects; i++) {
-            const struct rexpect *x = &r->expects[i];
-            fprintf(out, "  %-10s %s\n  %10s %s\n",
-                    x->bad ? "malformed" : expect_verdict_name(x->verdict),
-                    x->canon ? x->canon : x->text, "", x->why);
-        }
-    }
-    if (r->nlvp) {
-        char sum[1024];
-        fprintf(out, "\nlocal vs public (medians):\n  %-10s %12s %12s %8s  %s\n", "platform",
-                "local", "public", "pub/loc", "bottleneck");
-        for (size_t i = 0; i < r->nlvp; i++) {
-            const struct rlvp *l = &r->lvp[i];
-            char v[256];
-            report_lvp_verdict(l, v, sizeof v);
-            fprintf(out, "  %-10s %12s %12s %8s  %s\n", l->platform,
-                    s_num(l->local.median, a, sizeof a), s_num(l->pub.median, b, sizeof b),
-                    s_ratio(l->ratio, c, sizeof c), v);
-        }
-        report_lvp_summary(r, sum, sizeof sum);
-        fprintf(out, "  %s\n", sum);
-    }
-    fprintf(out, "\nlockstep: start skew per phase (spread of the start instants of one "
-                 "repetition)\n  %-20s %-12s %5s %12s %12s %14s\n",
-            "phase", "schedule", "reps", "median µs", "max µs", "clock error µs");
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        if (ph->nskew)
-            fprintf(out, "  %-20s %-12s %5zu %12s %12s %14s\n", ph->name, ph->schedule, ph->nskew,
-                    s_num(ph->skew_median_us, a, sizeof a), s_num(ph->skew_max_us, b, sizeof b),
-                    s_num(ph->skew_err_us, k, sizeof k));
-        else
-            fprintf(out, "  %-20s %-12s %5s %s\n", ph->name, ph->schedule, "-",
-                    strcmp(ph->schedule, "lockstep") == 0 ? "no repetition measured"
-                                                          : "one worker at a time: no skew");
-    }
-    size_t nlost = 0;
-    for (size_t i = 0; i < r->nworkers; i++)
-        nlost += strcmp(r->workers[i].status, "lost") == 0;
-    fprintf(out, "lost workers:%s\n", nlost ? "" : " none");
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        if (strcmp(w->status, "lost") != 0)
-            continue;
-        char when[40];
-        report_time(w->lost_at, when, sizeof when);
-        fprintf(out, "  %s (%s) in phase %s at %s: %s\n", w->name, w->label,
-                w->lost_phase ? w->lost_phase : "-", when, w->lost_reason ? w->lost_reason : "-");
-    }    /* expected by name, never arrived: the run was short of them */
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        if (strcmp(w->status, "absent") == 0)
-            fprintf(out, "absent: %s: %s\n", w->name, w->lost_reason ? w->lost_reason : "-");
-    }
+    s_expect_print(r, out);
+    s_tail(r, RFMT_TEXT, out);
 }
 
 /* Markdown table cells: a '|' would end the cell. */
@@ -236,33 +194,20 @@ void report_esc_md(FILE *out, const char *s)
     }
 }
 
-static void s_md_workers(const report_t *r, FILE *out)
+static void s_expect_md(const report_t *r, FILE *out)
 {
-    fprintf(out, "## Workers\n\n| worker | platform | detected | host | kernel | CPU | cores | "
-                 "status |\n| --- | --- | --- | --- | --- | --- | ---: | --- |\n");
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        fputs("| ", out);
-        report_esc_md(out, w->name);
-        fputs(" | ", out);
-        report_esc_md(out, w->label);
-        fputs(" | ", out);
-        bool off = w->launched_as && strcmp(w->launched_as, w->platform) != 0;
-        fputs(off ? "**" : "", out);
-        report_esc_md(out, w->platform);
-        fputs(off ? " MISMATCH** | " : " | ", out);
-        report_esc_md(out, w->hostname);
-        fputs(" | ", out);
-        report_esc_md(out, w->kernel);
-        fputs(" | ", out);
-        report_esc_md(out, w->cpu_model);
-        fprintf(out, " | %" PRId64 " | %s |\n", w->cores, w->status);
-    }
+    if (!r->nexpects && !r->expect_note)
+        return;
+    fprintf(out, "\n## Expectations\n\nChecked against the medians.\n\n");
+    if (r->expect_note)
+        fprintf(out, "%s.\n\n", r->expect_note);
+    if (r->nexpects)
+        report_table_out(report_expect_table(r, RFMT_MD), RFMT_MD, out);
 }
 
 void report_markdown(const report_t *r, FILE *out, bool with_plots)
 {
-    char head[512], a[32], b[32], c[32];
+    char head[512];
     report_headline(r, head, sizeof head);
     fprintf(out, "# lockstep report: %s\n\n", r->experiment);
     if (r->description)
@@ -271,93 +216,12 @@ void report_markdown(const report_t *r, FILE *out, bool with_plots)
             r->db, r->baseline, r->baseline_present ? "" : " (not in this run)");
     report_conditions_markdown(r, out);
     report_systems_markdown(r, out);
-    s_md_workers(r, out);
+    fprintf(out, "## Workers\n\n");
+    report_table_out(report_workers_table(r, RFMT_MD), RFMT_MD, out);
     fprintf(out, "\n## Results\n");
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        char what[512], file[160];
-        fprintf(out, "\n### %s\n\n%s\n\n", ph->name, s_phase_what(ph, what, sizeof what));
-        if (!ph->ngroups) {
-            fprintf(out, "No results.\n");
-            continue;
-        }
-        if (with_plots) {
-            snprintf(file, sizeof file, "plot-%s.svg", ph->name);
-            fprintf(out, "![%s: %s by platform](%s)\n\n", ph->name, ph->metric, file);
-        }
-        fprintf(out, "| %s | n | mean | stddev | median | min | max | CV | 95%% CI | ", report_by(r));
-        fprintf(out, "ratio |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | "
-                     "---: |\n");
-        for (size_t j = 0; j < ph->ngroups; j++) {
-            const struct rgroup *gr = &ph->groups[j];
-            struct rowcells rc;
-            s_cells(gr, &rc);
-            fprintf(out, "| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %s |\n", gr->platform,
-                    gr->st.n, rc.mean, rc.sd, rc.median, rc.min, rc.max, rc.cv, rc.ci, rc.ratio);
-        }
-        char miss[512];
-        s_missing(ph, miss, sizeof miss);
-        if (miss[0])
-            fprintf(out, "\nWithout a value: %s.\n", miss);
-        s_mismatch(ph, out, true);
-    }
+    for (size_t i = 0; i < r->nphases; i++)
+        s_phase(r, &r->phases[i], RFMT_MD, with_plots, out);
     report_calibration_markdown(r, out);
-    if (r->nexpects || r->expect_note) {
-        fprintf(out, "\n## Expectations\n\nChecked against the medians.\n\n");
-        if (r->expect_note)
-            fprintf(out, "%s.\n\n", r->expect_note);
-        if (r->nexpects)
-            fprintf(out, "| expectation | verdict | numbers |\n| --- | --- | --- |\n");
-        for (size_t i = 0; i < r->nexpects; i++) {
-            const struct rexpect *x = &r->expects[i];
-            fputs("| ", out);
-            report_esc_md(out, x->canon ? x->canon : x->text);
-            fprintf(out, " | **%s** | ", x->bad ? "malformed" : expect_verdict_name(x->verdict));
-            report_esc_md(out, x->why);
-            fputs(" |\n", out);
-        }
-    }
-    if (r->nlvp) {
-        char sum[1024];
-        fprintf(out, "\n## Local vs public\n\n| platform | local median | public median | "
-                     "public/local | bottleneck |\n| --- | ---: | ---: | ---: | --- |\n");
-        for (size_t i = 0; i < r->nlvp; i++) {
-            const struct rlvp *l = &r->lvp[i];
-            char v[256];
-            report_lvp_verdict(l, v, sizeof v);
-            fprintf(out, "| %s | %s | %s | %s | %s |\n", l->platform,
-                    s_num(l->local.median, a, sizeof a), s_num(l->pub.median, b, sizeof b),
-                    s_ratio(l->ratio, c, sizeof c), v);
-        }
-        report_lvp_summary(r, sum, sizeof sum);
-        fprintf(out, "\n%s\n", sum);
-    }
-    fprintf(out, "\n## Lockstep\n\nStart skew: the spread of the start instants of the workers "
-                 "of one lockstep repetition, in µs (round-robin phases run one worker at a "
-                 "time).\n\n| phase | schedule | repetitions | median | max | clock error |\n"
-                 "| --- | --- | ---: | ---: | ---: | ---: |\n");
-    for (size_t i = 0; i < r->nphases; i++) {
-        const struct rphase *ph = &r->phases[i];
-        if (ph->nskew)
-            fprintf(out, "| %s | %s | %zu | %s | %s | ± %s |\n", ph->name, ph->schedule,
-                    ph->nskew, s_num(ph->skew_median_us, a, sizeof a),
-                    s_num(ph->skew_max_us, b, sizeof b), s_num(ph->skew_err_us, c, sizeof c));
-        else
-            fprintf(out, "| %s | %s | - | - | - | - |\n", ph->name, ph->schedule);
-    }
-    size_t nlost = 0;
-    for (size_t i = 0; i < r->nworkers; i++)
-        nlost += strcmp(r->workers[i].status, "lost") == 0;
-    fprintf(out, "\nLost workers: %s\n", nlost ? "" : "none.");
-    for (size_t i = 0; i < r->nworkers; i++) {
-        const struct rworker *w = &r->workers[i];
-        if (strcmp(w->status, "lost") != 0)
-            continue;
-        char when[40];
-        report_time(w->lost_at, when, sizeof when);
-        fprintf(out, "\n- %s (%s), in phase %s at %s: ", w->name, w->label,
-                w->lost_phase ? w->lost_phase : "-", when);
-        report_esc_md(out, w->lost_reason ? w->lost_reason : "-");
-        fputc('\n', out);
-    }
+    s_expect_md(r, out);
+    s_tail(r, RFMT_MD, out);
 }

@@ -13,6 +13,7 @@
 
 #include "export.h"
 #include "store.h"
+#include "store_int.h"
 
 static const char *s_query =
     "SELECT r.run, p.name, p.bench, r.rep, r.worker, " EXPORT_PLATFORM_LABEL("w") ","
@@ -85,65 +86,65 @@ static void s_value(FILE *out, sqlite3_stmt *st, int col, const char *null_text)
     s_double(out, v);
 }
 
+/* The long format's fields, in s_query's column order: i int64, n int,
+ * t text, v value; the CSV has the first ten, JSON all. */
+static const struct {
+    const char *name;
+    char type;
+} s_fields[] = {
+    { "run", 'i' },    { "phase", 't' },  { "bench", 't' },      { "rep", 'n' },
+    { "worker", 't' }, { "platform", 't' }, { "metric", 't' },   { "unit", 't' },
+    { "value", 'v' },  { "status", 't' },  { "error", 't' },      { "started_at", 'i' },
+    { "finished_at", 'i' },
+};
+#define CSV_NFIELDS 10
+#define JSON_NFIELDS (sizeof s_fields / sizeof s_fields[0])
+
+/* One row: CSV fields, or a JSON object's members. */
+static void s_row(FILE *out, sqlite3_stmt *st, export_format_t fmt)
+{
+    bool csv = fmt == EXPORT_CSV;
+    size_t n = csv ? CSV_NFIELDS : JSON_NFIELDS;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = (const char *)sqlite3_column_text(st, (int)i);
+        if (csv && i)
+            fputc(',', out);
+        else if (!csv)
+            fprintf(out, "%s\"%s\": ", i ? ", " : "{", s_fields[i].name);
+        switch (s_fields[i].type) {
+        case 'i':
+            fprintf(out, "%" PRId64, (int64_t)sqlite3_column_int64(st, (int)i));
+            break;
+        case 'n':
+            fprintf(out, "%d", sqlite3_column_int(st, (int)i));
+            break;
+        case 'v':
+            s_value(out, st, (int)i, csv ? "" : "null");
+            break;
+        default:
+            (csv ? export_csv_field : export_json_str)(out, t);
+        }
+    }
+    fputs(csv ? "\n" : "}", out);
+}
+
 int store_export(store_t *s, int64_t run, export_format_t fmt, FILE *out, char *err,
                  size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s), s_query, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = store_query(s, s_query, "i", run);
+    if (!st) {
         snprintf(err, errlen, "%s: %s", store_path(s), store_errmsg(s));
         return -1;
     }
-    sqlite3_bind_int64(st, 1, run);
-    if (fmt == EXPORT_CSV)
-        fputs("run,phase,bench,rep,worker,platform,metric,unit,value,status\n", out);
-    else
+    for (size_t i = 0; fmt == EXPORT_CSV && i < CSV_NFIELDS; i++)
+        fprintf(out, "%s%s", s_fields[i].name, i + 1 < CSV_NFIELDS ? "," : "\n");
+    if (fmt == EXPORT_JSON)
         fputs("[", out);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *t[13];
-        for (int i = 0; i < 13; i++)
-            t[i] = (const char *)sqlite3_column_text(st, i);
-        if (fmt == EXPORT_CSV) {
-            fprintf(out, "%" PRId64 ",", (int64_t)sqlite3_column_int64(st, 0));
-            export_csv_field(out, t[1]);
-            fputc(',', out);
-            export_csv_field(out, t[2]);
-            fprintf(out, ",%d,", sqlite3_column_int(st, 3));
-            export_csv_field(out, t[4]);
-            fputc(',', out);
-            export_csv_field(out, t[5]);
-            fputc(',', out);
-            export_csv_field(out, t[6]);
-            fputc(',', out);
-            export_csv_field(out, t[7]);
-            fputc(',', out);
-            s_value(out, st, 8, "");
-            fputc(',', out);
-            export_csv_field(out, t[9]);
-            fputc('\n', out);
-        } else {
-            fprintf(out, "%s\n  {\"run\": %" PRId64 ", \"phase\": ", n ? "," : "",
-                    (int64_t)sqlite3_column_int64(st, 0));
-            export_json_str(out, t[1]);
-            fputs(", \"bench\": ", out);
-            export_json_str(out, t[2]);
-            fprintf(out, ", \"rep\": %d, \"worker\": ", sqlite3_column_int(st, 3));
-            export_json_str(out, t[4]);
-            fputs(", \"platform\": ", out);
-            export_json_str(out, t[5]);
-            fputs(", \"metric\": ", out);
-            export_json_str(out, t[6]);
-            fputs(", \"unit\": ", out);
-            export_json_str(out, t[7]);
-            fputs(", \"value\": ", out);
-            s_value(out, st, 8, "null");
-            fputs(", \"status\": ", out);
-            export_json_str(out, t[9]);
-            fputs(", \"error\": ", out);
-            export_json_str(out, t[10]);
-            fprintf(out, ", \"started_at\": %" PRId64 ", \"finished_at\": %" PRId64 "}",
-                    (int64_t)sqlite3_column_int64(st, 11), (int64_t)sqlite3_column_int64(st, 12));
-        }
+        if (fmt == EXPORT_JSON)
+            fputs(n ? ",\n  " : "\n  ", out);
+        s_row(out, st, fmt);
         n++;
     }
     if (fmt == EXPORT_JSON)
@@ -160,8 +161,9 @@ int store_summary(store_t *s, int64_t run, FILE *out)
 {
     sqlite3 *db = store_handle(s);
     sqlite3_stmt *ph = NULL, *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench FROM phases WHERE run=? ORDER BY idx", -1,
-                           &ph, NULL) != SQLITE_OK ||
+    /* a phase whose headline was unknown when it ran (metric NULL) has no line */
+    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench, metric FROM phases WHERE run=?"
+                           " AND metric IS NOT NULL ORDER BY idx", -1, &ph, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT r.worker, COUNT(r.value), AVG(r.value), r.unit,"
                            " SUM(r.status != 'ok') FROM results r"
@@ -178,15 +180,13 @@ int store_summary(store_t *s, int64_t run, FILE *out)
     while (sqlite3_step(ph) == SQLITE_ROW) {
         const char *pname = (const char *)sqlite3_column_text(ph, 1);
         const char *bname = (const char *)sqlite3_column_text(ph, 2);
-        const struct bench_ops *ops = bench_find(bname ? bname : "");
-        if (!ops)
-            continue;
+        const char *metric = (const char *)sqlite3_column_text(ph, 3);
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, run);
         sqlite3_bind_int(st, 2, sqlite3_column_int(ph, 0));
-        sqlite3_bind_text(st, 3, ops->metric, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, metric, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            fprintf(out, "  %-20s %-8s %-16s %-16s %4d %14.6g %s", pname, bname, ops->metric,
+            fprintf(out, "  %-20s %-8s %-16s %-16s %4d %14.6g %s", pname, bname, metric,
                     (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
                     sqlite3_column_double(st, 2), (const char *)sqlite3_column_text(st, 3));
             int bad = sqlite3_column_int(st, 4);
@@ -217,25 +217,16 @@ int export_platform_cmp(const char *a, const char *b)
 
 int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t len)
 {
-    sqlite3 *db = store_handle(s);
-    sqlite3_stmt *st = NULL;
-    const struct bench_ops *ops = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT bench FROM phases WHERE run=? AND idx=?", -1, &st, NULL) !=
-        SQLITE_OK)
+    /* the headline as stored with the phase (schema 6; NULL: unknown when
+     * it ran), and the metrics in the order they were first stored, with
+     * how many values */
+    sqlite3_stmt *st = store_query(
+        s, "SELECT r.metric, COUNT(r.value), r.metric = p.metric FROM results r"
+           " LEFT JOIN phases p ON p.run = r.run AND p.idx = r.phase"
+           " WHERE r.run=? AND r.phase=? GROUP BY r.metric ORDER BY MIN(r.rowid)",
+        "in", run, phase);
+    if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int(st, 2, phase);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        ops = bench_find((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    /* metrics in the order they were first stored, with how many values */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT metric, COUNT(value) FROM results WHERE run=? AND phase=?"
-                           " GROUP BY metric ORDER BY MIN(rowid)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int(st, 2, phase);
     /* best first: the headline with values, another metric with values (exec's
      * own name; its failures are stored under the headline), the headline
      * without values, anything */
@@ -243,7 +234,7 @@ int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t le
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *m = (const char *)sqlite3_column_text(st, 0);
         bool values = sqlite3_column_int64(st, 1) > 0;
-        bool headline = ops && m && strcmp(m, ops->metric) == 0;
+        bool headline = sqlite3_column_int(st, 2) == 1;
         int rank = headline && values ? 1 : values && m && strcmp(m, "time_s") != 0 ? 2
                    : headline ? 3 : 4;
         if (m && rank < best) {
@@ -317,25 +308,20 @@ static void s_wide_row(FILE *out, const char *platform, int64_t first, const dou
     fputc('\n', out);
 }
 
-int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errlen)
+/* The run's phases, for choosing the columns: 0 or -1. */
+static int s_wide_phases(store_t *s, int64_t run, struct wide_phase **ph_p, size_t *n_p)
 {
-    sqlite3 *db = store_handle(s);
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = store_query(s, "SELECT idx, name, bench FROM phases WHERE run=?"
+                                      " ORDER BY idx", "i", run);
+    if (!st)
+        return -1;
     struct wide_phase *ph = NULL;
     size_t nph = 0;
-    int rc = -1;
-    fputs("platform,time", out);
-    for (size_t c = 0; c < WIDE_NCOLS; c++)
-        fprintf(out, ",%s", s_wide_cols[c].col);
-    fputc('\n', out);
-    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench FROM phases WHERE run=? ORDER BY idx", -1,
-                           &st, NULL) != SQLITE_OK)
-        goto fail;
-    sqlite3_bind_int64(st, 1, run);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct wide_phase *p = realloc(ph, (nph + 1) * sizeof *ph);
         if (!p)
-            goto fail;
+            break;
         ph = p;
         ph[nph].idx = sqlite3_column_int(st, 0);
         snprintf(ph[nph].name, sizeof ph[nph].name, "%s", sqlite3_column_text(st, 1));
@@ -343,11 +329,22 @@ int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errl
         nph++;
     }
     sqlite3_finalize(st);
-    st = NULL;
-    /* one query over every (phase, metric) that fills a column, ordered so
-     * that a worker's repetition is consecutive rows */
+    *ph_p = ph;
+    *n_p = nph;
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Which phase and metric fill each column (colphase -1: none). */
+struct wide_cols {
     int colphase[WIDE_NCOLS];
     char metric[WIDE_NCOLS][48];
+};
+
+/* One query over every (phase, metric) that fills a column, ordered so
+ * that a worker's repetition is consecutive rows. */
+static sqlite3_stmt *s_wide_query(store_t *s, int64_t run, const struct wide_phase *ph,
+                                  size_t nph, struct wide_cols *wc)
+{
     char sql[2048];
     size_t off = (size_t)snprintf(
         sql, sizeof sql,
@@ -356,22 +353,27 @@ int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errl
         " LEFT JOIN workers w ON w.run = r.run AND w.name = r.worker WHERE r.run = ?1 AND (0");
     for (size_t c = 0; c < WIDE_NCOLS; c++) {
         int i = s_wide_phase(ph, nph, c);
-        colphase[c] = -1;
-        if (i < 0 || export_phase_metric(s, run, ph[i].idx, metric[c], sizeof metric[c]) != 0)
+        wc->colphase[c] = -1;
+        if (i < 0 ||
+            export_phase_metric(s, run, ph[i].idx, wc->metric[c], sizeof wc->metric[c]) != 0)
             continue;
-        colphase[c] = ph[i].idx;
+        wc->colphase[c] = ph[i].idx;
         off += (size_t)snprintf(sql + off, sizeof sql - off,
                                 " OR (r.phase = %d AND r.metric = ?%zu)", ph[i].idx, c + 2);
     }
     snprintf(sql + off, sizeof sql - off,
              ") ORDER BY " EXPORT_PLATFORM_ORDER(EXPORT_PLATFORM_KIND("w")) ", "
              EXPORT_PLATFORM_LABEL("w") ", w.rank, r.worker, r.rep");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    sqlite3_bind_int64(st, 1, run);
-    for (size_t c = 0; c < WIDE_NCOLS; c++)
-        if (colphase[c] >= 0)
-            sqlite3_bind_text(st, (int)c + 2, metric[c], -1, SQLITE_STATIC);
+    sqlite3_stmt *st = store_query(s, sql, "i", run);
+    for (size_t c = 0; st && c < WIDE_NCOLS; c++)
+        if (wc->colphase[c] >= 0)
+            sqlite3_bind_text(st, (int)c + 2, wc->metric[c], -1, SQLITE_STATIC);
+    return st;
+}
+
+/* The rows: one per worker and repetition, a column per phase. */
+static int s_wide_rows(FILE *out, sqlite3_stmt *st, const struct wide_cols *wc)
+{
     char worker[256] = "", platform[256] = "";
     int rep = -1;
     bool open_row = false, has[WIDE_NCOLS] = { false };
@@ -396,7 +398,7 @@ int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errl
         if (started > 0 && (first == 0 || started < first))
             first = started;
         for (size_t c = 0; c < WIDE_NCOLS; c++) {
-            if (colphase[c] != phase || sqlite3_column_type(st, 4) == SQLITE_NULL)
+            if (wc->colphase[c] != phase || sqlite3_column_type(st, 4) == SQLITE_NULL)
                 continue;
             v[c] = sqlite3_column_double(st, 4);
             has[c] = isfinite(v[c]);
@@ -404,10 +406,24 @@ int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errl
     }
     if (open_row)
         s_wide_row(out, platform, first, v, has);
-    if (step != SQLITE_DONE)
-        goto fail;
-    rc = 0;
-fail:
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+int store_export_wide(store_t *s, int64_t run, FILE *out, char *err, size_t errlen)
+{
+    struct wide_phase *ph = NULL;
+    size_t nph = 0;
+    struct wide_cols wc;
+    sqlite3_stmt *st = NULL;
+    fputs("platform,time", out);
+    for (size_t c = 0; c < WIDE_NCOLS; c++)
+        fprintf(out, ",%s", s_wide_cols[c].col);
+    fputc('\n', out);
+    int rc = s_wide_phases(s, run, &ph, &nph);
+    if (rc == 0)
+        st = s_wide_query(s, run, ph, nph, &wc);
+    if (rc == 0)
+        rc = st ? s_wide_rows(out, st, &wc) : -1;
     if (rc)
         snprintf(err, errlen, "%s: %s", store_path(s), store_errmsg(s));
     sqlite3_finalize(st);

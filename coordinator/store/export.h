@@ -1,6 +1,7 @@
 /* export.h — what export.c offers beyond the long format (declared in
  * store.h): the course's wide CSV and the helpers the report shares with it
- * (which metric stands for a phase, the order platforms are shown in). */
+ * (which metric stands for a phase, the order platforms are shown in).  The
+ * SQL behind them stays in store_int.h. */
 #ifndef LOCKSTEP_EXPORT_H
 #define LOCKSTEP_EXPORT_H
 
@@ -9,26 +10,6 @@
 #include <stdio.h>
 
 #include "store.h"
-
-/* SQL ordering of a platform column: the course's Native, Docker, KVM, QEMU
- * first, then any other by name. */
-#define EXPORT_PLATFORM_ORDER(col)                                                           \
-    "CASE " col " WHEN 'native' THEN 0 WHEN 'docker' THEN 1 WHEN 'kvm' THEN 2"               \
-    " WHEN 'qemu' THEN 3 ELSE 4 END, " col
-
-/* The platform a worker's results are grouped and labelled by, as SQL over
- * a workers row w: for a worker `--platforms` launched, the platform
- * entry's name (the worker's name; launched_as holds its kind); for one
- * that joined by itself, the platform it declares.  Its own detection
- * (w.platform) never merges two launched platforms. */
-#define EXPORT_PLATFORM_LABEL(w)                                                             \
-    "(SELECT g.label FROM temp.lockstep_group g WHERE g.run = " w ".run AND g.name = " w ".name)"
-/* That label by default (--by platform); store_group_by chooses another. */
-#define EXPORT_PLATFORM_DEFAULT(w)                                                           \
-    "(CASE WHEN " w ".launched_as IS NOT NULL AND " w ".launched_as <> '' THEN " w ".name"   \
-    " ELSE " w ".platform END)"
-/* Its kind (native, docker, kvm, qemu, …): what it was launched as, else declared. */
-#define EXPORT_PLATFORM_KIND(w) "COALESCE(NULLIF(" w ".launched_as, ''), " w ".platform)"
 
 /* A CSV field (RFC 4180: quoted only when it holds a comma, quote or line
  * break; nothing for NULL) and a JSON string (null for NULL). */
@@ -39,7 +20,7 @@ void export_json_str(FILE *out, const char *v);
 int export_platform_cmp(const char *a, const char *b);
 
 /* The metric that stands for phase idx of run: its benchmark's headline
- * metric when the phase has rows of it, else (exec with its own `metric`)
+ * metric (as stored with the phase, schema 6) when the phase has rows of it, else (exec with its own `metric`)
  * the first metric other than time_s.  0 and the name in buf, or -1 when
  * the phase has no results. */
 int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t len);

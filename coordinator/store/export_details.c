@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "store_int.h"
 
 static const char *s_col(sqlite3_stmt *st, int i)
 {
@@ -19,17 +20,15 @@ static const char *s_col(sqlite3_stmt *st, int i)
 
 static int s_csv_details(store_t *s, int64_t run, FILE *out)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_handle(s),
-                           "SELECT d.run, p.name, p.bench, d.rep, d.worker, w.platform, d.key,"
-                           " d.value FROM result_details d"
-                           " JOIN phases p ON p.run = d.run AND p.idx = d.phase"
-                           " LEFT JOIN workers w ON w.run = d.run AND w.name = d.worker"
-                           " WHERE (?1 <= 0 OR d.run = ?1)"
-                           " ORDER BY d.run, d.phase, d.rep, w.rank, d.worker, d.key",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = store_query(s, "SELECT d.run, p.name, p.bench, d.rep, d.worker,"
+                                      " w.platform, d.key, d.value FROM result_details d"
+                                      " JOIN phases p ON p.run = d.run AND p.idx = d.phase"
+                                      " LEFT JOIN workers w ON w.run = d.run"
+                                      " AND w.name = d.worker WHERE (?1 <= 0 OR d.run = ?1)"
+                                      " ORDER BY d.run, d.phase, d.rep, w.rank, d.worker, d.key",
+                                   "i", run);
+    if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, run);
     fputs("run,phase,bench,rep,worker,platform,key,value\n", out);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

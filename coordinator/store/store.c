@@ -62,7 +62,14 @@
  *          detection (platform may be what it declares, --platform labA), its
  *          distribution and the disk under its spool directory.
  * worker_labels  (schema 5) --label KEY=VALUE of each worker of a run, by
- *          which reports group (--by label:KEY). */
+ *          which reports group (--by label:KEY).
+ * phases.metric, unit, paired  (schema 6) the benchmark's headline metric
+ *          and its unit, and 1 for a paired (network) benchmark, as the
+ *          coordinator that ran the phase knew them: readers (report,
+ *          export) take them from here and never ask the benchmarks, so a
+ *          build without a benchmark still reads its phases.  An older
+ *          database gets them from this build's descriptors when migrated;
+ *          NULL: the benchmark was unknown then. */
 static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "INSERT OR IGNORE INTO meta VALUES('schema_version','1');"
@@ -189,6 +196,11 @@ static const struct {
     { 5, "workers", "detected", "ALTER TABLE workers ADD COLUMN detected TEXT" },
     { 5, "workers", "distro", "ALTER TABLE workers ADD COLUMN distro TEXT" },
     { 5, "workers", "disk_model", "ALTER TABLE workers ADD COLUMN disk_model TEXT" },
+    /* 6: the headline metric, its unit and pairing per phase, so that
+     * readers need no benchmark descriptor */
+    { 6, "phases", "metric", "ALTER TABLE phases ADD COLUMN metric TEXT" },
+    { 6, "phases", "unit", "ALTER TABLE phases ADD COLUMN unit TEXT" },
+    { 6, "phases", "paired", "ALTER TABLE phases ADD COLUMN paired INTEGER" },
 };
 
 static bool s_has_column(store_t *s, const char *table, const char *column)
@@ -205,15 +217,69 @@ static bool s_has_column(store_t *s, const char *table, const char *column)
     return found;
 }
 
+/* The schema version a database says it has (1 when it does not say). */
+static int s_stored_version(store_t *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = 1;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        v = atoi((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* What a phase of benchmark `bench` stores beside it (schema 6): from its
+ * descriptor, the one place the writer asks the benchmarks; NULLs for a
+ * benchmark this build does not have. */
+static void s_bind_headline(sqlite3_stmt *st, int first, const char *bench)
+{
+    const struct bench_ops *ops = bench ? bench_find(bench) : NULL;
+    store_bind_text(st, first, ops ? ops->metric : NULL);
+    store_bind_text(st, first + 1, ops ? ops->unit : NULL);
+    if (ops)
+        sqlite3_bind_int(st, first + 2, (ops->flags & BENCH_F_PAIRED) != 0);
+    else
+        sqlite3_bind_null(st, first + 2);
+}
+
+/* Schema 6 for the phases an older coordinator stored: each benchmark's
+ * headline metric, unit and pairing from this build's descriptors. */
+static int s_fill_headlines(store_t *s)
+{
+    sqlite3_stmt *list = store_prepare(s, "SELECT DISTINCT bench FROM phases WHERE metric IS NULL");
+    sqlite3_stmt *up = store_prepare(s, "UPDATE phases SET metric=?1, unit=?2, paired=?3"
+                                        " WHERE bench=?4 AND metric IS NULL");
+    int rc = list && up ? 0 : -1;
+    while (rc == 0 && sqlite3_step(list) == SQLITE_ROW) {
+        const char *bench = (const char *)sqlite3_column_text(list, 0);
+        if (!bench || !bench_find(bench))
+            continue; /* unknown here: left NULL */
+        sqlite3_reset(up);
+        s_bind_headline(up, 1, bench);
+        store_bind_text(up, 4, bench);
+        if (sqlite3_step(up) != SQLITE_DONE) {
+            store_note_error(s);
+            rc = -1;
+        }
+    }
+    sqlite3_finalize(list);
+    sqlite3_finalize(up);
+    return rc;
+}
+
 static int s_migrate(store_t *s)
 {
-    int version = 1;
+    int version = 1, was = s_stored_version(s);
     for (size_t i = 0; i < sizeof s_migrations / sizeof s_migrations[0]; i++) {
         if (!s_has_column(s, s_migrations[i].table, s_migrations[i].column) &&
             s_exec(s, s_migrations[i].sql) != 0)
             return -1;
         version = s_migrations[i].version;
     }
+    if (was < 6 && s_fill_headlines(s) != 0)
+        return -1;
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE meta SET value='%d' WHERE key='schema_version'", version);
     return s_exec(s, sql);
@@ -450,7 +516,7 @@ const char *store_errmsg(const store_t *s)
 {
     return s->errbuf[0] ? s->errbuf : sqlite3_errmsg(s->db);
 }
-struct sqlite3 *store_handle(store_t *s) { return s->db; }
+sqlite3 *store_handle(store_t *s) { return s->db; }
 
 /* Bind helpers (store_int.h): NULL text binds SQL NULL; ints of 0 stay 0. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -538,10 +604,15 @@ int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const ch
                     const char *schedule, int reps, const char *params_json,
                     const char *reference_for)
 {
-    return store_exec(s, "INSERT OR REPLACE INTO phases(run, idx, name, bench, schedule, reps,"
-                         " params, reference_for) VALUES(?,?,?,?,?,?,?,?)",
-                      "intttntt", run, idx, name, bench, schedule, reps, params_json,
-                      reference_for);
+    sqlite3_stmt *st = store_query(s, "INSERT OR REPLACE INTO phases(run, idx, name, bench,"
+                                      " schedule, reps, params, reference_for, metric, unit,"
+                                      " paired) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                                   "intttntt", run, idx, name, bench, schedule, reps,
+                                   params_json, reference_for);
+    if (!st)
+        return -1;
+    s_bind_headline(st, 9, bench);
+    return store_step_done(s, st);
 }
 
 int store_platform_conditions(store_t *s, int64_t run, const char *name,

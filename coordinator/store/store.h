@@ -149,13 +149,11 @@ int store_run_counts(store_t *s, int64_t run, int64_t *ok, int64_t *failed, int6
 /* Per phase and worker: repetitions and the mean of the headline metric. */
 int store_summary(store_t *s, int64_t run, FILE *out);
 /* What results are grouped and labelled by in reports and exports (the
- * label EXPORT_PLATFORM_LABEL reads): "platform" (default: the platform a
+ * label EXPORT_PLATFORM_LABEL in store_int.h reads): "platform" (default: the platform a
  * worker was launched as, else the one it declares), "worker" (its name),
  * "host" (its host name) or "label:KEY" (its --label KEY=VALUE).  0, or -1
  * with a message for anything else. */
 int store_group_by(store_t *s, const char *by, char *err, size_t errlen);
-/* The SQLite handle, for export.c. */
-struct sqlite3 *store_handle(store_t *s);
 /* Most recent run id, or 0. */
 int64_t store_last_run(store_t *s);
 

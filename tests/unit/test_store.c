@@ -1,7 +1,10 @@
 /* test_store.c — the results database: idempotent inserts, failed and lost
- * rows, counts, export formats, and refusal of unusable paths. */
+ * rows, counts, export formats, refusal of unusable paths, the headline
+ * stored with each phase (schema 6) and its migration from older databases,
+ * and readers that never need a benchmark's descriptor. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,9 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/export.h"
+#include "store/store_int.h"
+#include "report/report.h"
 
 static char s_dir[64];
 static char s_db[128];
@@ -202,6 +208,143 @@ static void test_unusable_paths(void **state)
     assert_string_equal(line, "this is not an SQLite database, and it is long enough to have a header\n");
 }
 
+/* The headline metric, its unit and pairing stored with each phase. */
+static void test_phase_headline(void **state)
+{
+    (void)state;
+    int64_t run;
+    store_t *s = s_fixture(&run);
+    assert_int_equal(store_phase_put(s, run, 1, "net", "iperf", "lockstep", 1, "{}", NULL), 0);
+    assert_int_equal(store_phase_put(s, run, 2, "fut", "futurebench", "lockstep", 1, "{}", NULL),
+                     0);
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE idx=0 AND"
+                                " metric='events_per_sec' AND unit='events/s' AND paired=0"), 1);
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE idx=1 AND"
+                                " metric='received_Mbps' AND unit='Mbit/s' AND paired=1"), 1);
+    /* a benchmark this build does not know: nothing made up */
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE idx=2 AND metric IS NULL"
+                                " AND unit IS NULL AND paired IS NULL"), 1);
+    assert_int_equal(s_count(s, "SELECT value FROM meta WHERE key='schema_version'"), 6);
+    store_destroy(&s);
+}
+
+/* Turn the fixture's database into what a schema 5 coordinator wrote. */
+static void s_make_schema5(void)
+{
+    int64_t run;
+    store_t *s = s_fixture(&run);
+    assert_int_equal(store_phase_put(s, run, 1, "net", "iperf", "lockstep", 1, "{}", NULL), 0);
+    sqlite3 *db = store_handle(s);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE phases DROP COLUMN metric;"
+                                      "ALTER TABLE phases DROP COLUMN unit;"
+                                      "ALTER TABLE phases DROP COLUMN paired;"
+                                      "UPDATE meta SET value='5' WHERE key='schema_version'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    store_destroy(&s);
+}
+
+/* An older database gets the columns, filled from the descriptors, when
+ * opened for writing, and in the read-only reader's copy in memory (the
+ * file itself left at schema 5). */
+static void test_migrate_headline(void **state)
+{
+    (void)state;
+    char err[256];
+    bool foreign = true;
+    s_make_schema5();
+    store_t *s = store_open_readonly(s_db, err, sizeof err, &foreign);
+    assert_non_null(s);
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE bench='iperf' AND paired=1"
+                                " AND metric='received_Mbps' AND unit='Mbit/s'"), 1);
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE bench='cpu' AND paired=0"
+                                " AND metric='events_per_sec'"), 1);
+    store_destroy(&s);
+    s = store_open(s_db, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(s_count(s, "SELECT value FROM meta WHERE key='schema_version'"), 6);
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE metric IS NOT NULL"
+                                " AND unit IS NOT NULL AND paired IS NOT NULL"), 2);
+    store_destroy(&s);
+}
+
+/* A phase of a benchmark this build does not have (as iperf is to a build
+ * without libiperf), with its headline stored by the coordinator that ran
+ * it: the summary, the export and the report read it all the same, and the
+ * headline is the stored one even where another metric has values. */
+static void test_unknown_bench_read(void **state)
+{
+    (void)state;
+    int64_t run;
+    store_t *s = s_fixture(&run);
+    assert_int_equal(store_phase_put(s, run, 1, "fut", "futurebench", "lockstep", 1, "{}", NULL),
+                     0);
+    assert_int_equal(sqlite3_exec(store_handle(s), "UPDATE phases SET metric='widgets_per_sec',"
+                                  " unit='widgets/s', paired=0 WHERE idx=1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    struct bench_metric m[2] = { { "gadgets", "count", 3 }, { "widgets_per_sec", "widgets/s", 42 } };
+    struct store_result r = { .phase = 1, .rep = 1, .worker = "a", .status = "ok",
+                              .metrics = m, .nmetrics = 2 };
+    assert_int_equal(store_result_put(s, run, &r), 0);
+    char *buf = NULL, err[256];
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(store_summary(s, run, out), 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "fut                  futurebench widgets_per_sec  a"));
+    free(buf);
+    char metric[64];
+    assert_int_equal(export_phase_metric(s, run, 1, metric, sizeof metric), 0);
+    assert_string_equal(metric, "widgets_per_sec");
+    out = open_memstream(&buf, &len);
+    assert_int_equal(store_export(s, run, EXPORT_CSV, out, err, sizeof err), 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "1,fut,futurebench,1,a,native,widgets_per_sec,widgets/s,42,ok\n"));
+    free(buf);
+    report_t *rep = report_load(s, run, NULL, err, sizeof err);
+    assert_non_null(rep);
+    assert_int_equal(rep->nphases, 2);
+    assert_string_equal(rep->phases[1].bench, "futurebench");
+    assert_string_equal(rep->phases[1].metric, "widgets_per_sec");
+    assert_string_equal(rep->phases[1].unit, "widgets/s");
+    assert_int_equal(rep->phases[1].ngroups, 1);
+    assert_true(rep->phases[1].groups[0].st.median == 42);
+    report_destroy(&rep);
+    store_destroy(&s);
+}
+
+/* A network phase is known by its stored pairing, not by its name: its
+ * peers are read for any paired benchmark, and never for an unpaired one. */
+static void test_paired_from_store(void **state)
+{
+    (void)state;
+    int64_t run;
+    store_t *s = s_fixture(&run);
+    assert_int_equal(store_phase_put(s, run, 1, "up", "netbench", "lockstep", 1, "{}", NULL), 0);
+    assert_int_equal(store_phase_put(s, run, 2, "up2", "iperf", "lockstep", 1, "{}", NULL), 0);
+    assert_int_equal(sqlite3_exec(store_handle(s),
+                                  "UPDATE phases SET metric='mbps', unit='Mbit/s', paired=1"
+                                  " WHERE idx=1; UPDATE phases SET paired=0 WHERE idx=2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    struct bench_metric m1 = { "mbps", "Mbit/s", 900 }, m2 = { "received_Mbps", "Mbit/s", 9 };
+    struct bench_detail d = { "server.worker", "local-9" };
+    struct store_result r = { .phase = 1, .rep = 1, .worker = "a", .status = "ok",
+                              .metrics = &m1, .nmetrics = 1, .details = &d, .ndetails = 1 };
+    assert_int_equal(store_result_put(s, run, &r), 0);
+    r.phase = 2;
+    r.metrics = &m2;
+    assert_int_equal(store_result_put(s, run, &r), 0);
+    char err[256];
+    report_t *rep = report_load(s, run, NULL, err, sizeof err);
+    assert_non_null(rep);
+    assert_int_equal(rep->phases[1].net, RNET_LOCAL);
+    assert_string_equal(rep->phases[1].peers, "local-9");
+    assert_int_equal(rep->phases[2].net, RNET_NONE);
+    report_destroy(&rep);
+    store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +353,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_value_text_round_trips, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_runs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unusable_paths, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_phase_headline, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_headline, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_bench_read, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_paired_from_store, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
