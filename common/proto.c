@@ -52,7 +52,7 @@ static const s_field_t s_hello[] = {
 };
 static const s_field_t s_welcome[] = {
     REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT),
-    OPT("epoch", F_INT), OPT("boot_id", F_STR), END
+    OPT("epoch", F_INT), OPT("boot_id", F_STR), OPT("missed_beats", F_INT), END
 };
 static const s_field_t s_reject[] = { REQ("reason", F_STR), END };
 static const s_field_t s_sync[] = { REQ("run", F_INT), REQ("nonce", F_INT), END };
@@ -980,4 +980,20 @@ int proto_metrics_get(const proto_msg_t *msg, const char *key, size_t i, proto_m
         out->value = s_number(value);
     }
     return 0;
+}
+
+void proto_put_liveness(proto_builder_t *b, int hb_ms, int missed_beats)
+{
+    proto_put_int(b, "hb_ms", hb_ms);
+    proto_put_int(b, "missed_beats", missed_beats);
+}
+
+void proto_liveness(const proto_msg_t *m, struct proto_liveness *out)
+{
+    int64_t hb = m ? proto_int(m, "hb_ms", PROTO_HEARTBEAT_MS) : PROTO_HEARTBEAT_MS;
+    int64_t miss = m ? proto_int(m, "missed_beats", PROTO_MISSED_BEATS) : PROTO_MISSED_BEATS;
+    out->hb_ms = hb < 50 || hb > 60000 ? PROTO_HEARTBEAT_MS : (int)hb;
+    out->missed_beats = miss < 1 || miss > 100 ? PROTO_MISSED_BEATS : (int)miss;
+    out->silence_ns =
+        (int64_t)(out->missed_beats + PROTO_SILENCE_MARGIN) * out->hb_ms * 1000000LL;
 }
