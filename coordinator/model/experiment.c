@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "expect.h"
+#include "proto.h" /* the liveness defaults, shared with the worker */
 
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
@@ -1223,8 +1224,8 @@ int experiment_parse(const char *name, const char *text, size_t len, struct expe
     exp->reps = 1;
     exp->start_delay_ns = 200 * NS_PER_MS;
     exp->grace_ns = 10 * NS_PER_S;
-    exp->heartbeat_ns = NS_PER_S;
-    exp->missed_beats = 3;
+    exp->heartbeat_ns = PROTO_HEARTBEAT_MS * NS_PER_MS;
+    exp->missed_beats = PROTO_MISSED_BEATS;
     exp->rejoin = true;
 
     if (!yaml_parser_initialize(&parser)) {
