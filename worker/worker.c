@@ -85,7 +85,6 @@ struct wk {
     int64_t epoch;              /* from WELCOME: 1, more after we were declared lost */
     /* the coordinator's liveness settings (its WELCOME's, or the defaults) */
     struct proto_liveness live;
-    int hb_ms;                  /* live.hb_ms, read everywhere */
     ticker_t hb, resend;        /* our heartbeats, spool re-sends */
     int64_t last_heard, hello_next, hello_backoff;
     int hellos;                 /* sent since the last WELCOME */
@@ -768,9 +767,8 @@ static void s_register_again(struct wk *w, const char *why, bool reconnect)
 static void s_liveness(struct wk *w, const proto_msg_t *welcome)
 {
     proto_liveness(welcome, &w->live);
-    w->hb_ms = w->live.hb_ms;
     int64_t last = w->hb.last_ns;
-    ticker_init(&w->hb, (int64_t)w->hb_ms * NS_PER_MS);
+    ticker_init(&w->hb, (int64_t)w->live.hb_ms * NS_PER_MS);
     ticker_touch(&w->hb, last);
     if (welcome)
         log_debug("liveness: a beat every %d ms; the coordinator gives up after %d silent "
@@ -945,7 +943,7 @@ static void s_periodic(struct wk *w)
          * a name its old connection still holds is set aside, unread, for
          * as long as it lives.  Two beats, so that a new one is in place
          * well before the coordinator's patience (three) runs out. */
-        if (w->run && now - w->last_reconnect > 2LL * w->hb_ms * NS_PER_MS) {
+        if (w->run && now - w->last_reconnect > 2LL * w->live.hb_ms * NS_PER_MS) {
             log_debug("no WELCOME for %.1f s: a new connection",
                       (double)(now - w->last_reconnect) / NS_PER_SEC);
             s_reconnect(w);
@@ -990,7 +988,7 @@ static void s_periodic(struct wk *w)
             w->hello_next = now + w->hello_backoff + (int64_t)(rand_r(&w->rnd) % 100) * NS_PER_MS;
             /* once admitted to a run, a beat at most: the coordinator
              * judges our silence in beats */
-            int64_t cap = w->run ? (int64_t)w->hb_ms * NS_PER_MS : 8 * NS_PER_SEC;
+            int64_t cap = w->run ? (int64_t)w->live.hb_ms * NS_PER_MS : 8 * NS_PER_SEC;
             w->hello_backoff = w->hello_backoff * 2 > cap ? cap : w->hello_backoff * 2;
         }
         return;
@@ -1033,7 +1031,7 @@ static void s_periodic(struct wk *w)
  * refuses such a result from an epoch it has since left). */
 static void s_check_stall(struct wk *w, int timeout_ms)
 {
-    int64_t stalled = clock_stalled(&w->stall, ((int64_t)timeout_ms + w->hb_ms) * NS_PER_MS);
+    int64_t stalled = clock_stalled(&w->stall, ((int64_t)timeout_ms + w->live.hb_ms) * NS_PER_MS);
     if (!stalled)
         return;
     log_warn("this worker stood still for %.1f s (stopped, paused or asleep)%s",
