@@ -46,7 +46,7 @@
  *                   the worker itself stood still while it measured.  A
  *                   result from an older epoch is kept unless the worker
  *                   stood still meanwhile, or it overran a round-robin turn;
- *                   one from an epoch never given is refused: coord.c)
+ *                   one from an epoch never given is refused: results.c)
  *   ACK       C->W  run phase rep [refused]  (refused: why the result was not
  *                   stored and never will be; the worker drops it either way)
  *   HEARTBEAT both  t [run]             (run: the sender's run key, on PUB)

@@ -510,7 +510,7 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
             }
             err = w->offset_err_ns > err ? w->offset_err_ns : err;
         }
-        /* coord.c keeps started_at within a day of go_at and err within a
+        /* results.c keeps started_at within a day of go_at and err within a
          * day, so neither difference nor double can overflow */
         if (lo <= hi) {
             struct store_rep_cost cost = {
