@@ -52,7 +52,7 @@ static const s_field_t s_hello[] = {
 };
 static const s_field_t s_welcome[] = {
     REQ("run", F_INT), REQ("rank", F_INT), REQ("pub", F_STR), REQ("hb_ms", F_INT),
-    OPT("epoch", F_INT), OPT("boot_id", F_STR), END
+    OPT("epoch", F_INT), OPT("boot_id", F_STR), OPT("missed_beats", F_INT), END
 };
 static const s_field_t s_reject[] = { REQ("reason", F_STR), END };
 static const s_field_t s_sync[] = { REQ("run", F_INT), REQ("nonce", F_INT), END };
@@ -363,6 +363,111 @@ enum { S_SCALAR, S_STR, S_BIN, S_EXT, S_ARRAY, S_MAP };
  * bytes left (a container's count too, each element taking at least one
  * byte), nesting, element count and string sizes stay within the limits,
  * and exactly one object fills the frame. */
+/* A msgpack type byte's shape: what it is, a length in the byte itself
+ * (n) or in lenbytes big-endian bytes after it, and fixed payload bytes. */
+struct s_head {
+    int what;
+    uint64_t n;
+    unsigned lenbytes, fixed;
+};
+
+/* Classify type byte c.  0, or -1 for the one byte that is no type (0xc1). */
+static int s_head(unsigned char c, struct s_head *h)
+{
+    *h = (struct s_head){ .what = S_SCALAR };
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        ;
+    else if (c <= 0x8f)
+        h->what = S_MAP, h->n = c & 0x0f;
+    else if (c <= 0x9f)
+        h->what = S_ARRAY, h->n = c & 0x0f;
+    else if (c <= 0xbf)
+        h->what = S_STR, h->n = c & 0x1f;
+    else
+        switch (c) {
+        case 0xc4: h->what = S_BIN, h->lenbytes = 1; break;
+        case 0xc5: h->what = S_BIN, h->lenbytes = 2; break;
+        case 0xc6: h->what = S_BIN, h->lenbytes = 4; break;
+        case 0xc7: h->what = S_EXT, h->lenbytes = 1; break;
+        case 0xc8: h->what = S_EXT, h->lenbytes = 2; break;
+        case 0xc9: h->what = S_EXT, h->lenbytes = 4; break;
+        case 0xca: h->fixed = 4; break;                 /* float32 */
+        case 0xcb: h->fixed = 8; break;                 /* float64 */
+        case 0xcc: case 0xd0: h->fixed = 1; break;      /* (u)int8 */
+        case 0xcd: case 0xd1: h->fixed = 2; break;
+        case 0xce: case 0xd2: h->fixed = 4; break;
+        case 0xcf: case 0xd3: h->fixed = 8; break;
+        case 0xd4: h->fixed = 1 + 1; break;             /* fixext: type + data */
+        case 0xd5: h->fixed = 1 + 2; break;
+        case 0xd6: h->fixed = 1 + 4; break;
+        case 0xd7: h->fixed = 1 + 8; break;
+        case 0xd8: h->fixed = 1 + 16; break;
+        case 0xd9: h->what = S_STR, h->lenbytes = 1; break;
+        case 0xda: h->what = S_STR, h->lenbytes = 2; break;
+        case 0xdb: h->what = S_STR, h->lenbytes = 4; break;
+        case 0xdc: h->what = S_ARRAY, h->lenbytes = 2; break;
+        case 0xdd: h->what = S_ARRAY, h->lenbytes = 4; break;
+        case 0xde: h->what = S_MAP, h->lenbytes = 2; break;
+        case 0xdf: h->what = S_MAP, h->lenbytes = 4; break;
+        default: /* 0xc1 */
+            return -1;
+        }
+    return 0;
+}
+
+/* What follows a header with n, with left bytes left at depth: *skip bytes
+ * of a str/bin/ext payload, or *inner objects of an array/map (counted
+ * into *items).  0, or the failure. */
+static int s_payload(const struct s_head *h, uint64_t n, size_t left, int depth, uint64_t *items,
+                     uint64_t *skip, uint64_t *inner, char *err, size_t errlen)
+{
+    int what = h->what;
+    switch (what) {
+    case S_STR:
+        if (n > left)
+            return s_fail(err, errlen, PROTO_E_MALFORMED,
+                          "string of %" PRIu64 " bytes declared, %zu bytes left", n, left);
+        if (n > PROTO_MAX_STR)
+            return s_fail(err, errlen, PROTO_E_LIMIT,
+                          "string of %" PRIu64 " bytes, limit %d", n, PROTO_MAX_STR);
+        *skip = n;
+        return 0;
+    case S_BIN:
+        if (n > left)
+            return s_fail(err, errlen, PROTO_E_MALFORMED,
+                          "binary of %" PRIu64 " bytes declared, %zu bytes left", n, left);
+        *skip = n;
+        return 0;
+    case S_EXT:
+        if (n + 1 > left)
+            return s_fail(err, errlen, PROTO_E_MALFORMED,
+                          "extension of %" PRIu64 " bytes (and its type) declared, %zu bytes left",
+                          n, left);
+        *skip = n + 1;
+        return 0;
+    case S_ARRAY:
+    case S_MAP: {
+        uint64_t need = what == S_MAP ? 2 * n : n; /* objects inside, >= 1 byte each */
+        if (need > left)
+            return s_fail(err, errlen, PROTO_E_MALFORMED,
+                          "%s of %" PRIu64 " %s declared, %zu bytes left",
+                          what == S_MAP ? "map" : "array", n,
+                          what == S_MAP ? "entries" : "elements", left);
+        if (depth + 1 > PROTO_MAX_DEPTH)
+            return s_fail(err, errlen, PROTO_E_LIMIT, "nesting deeper than %d",
+                          PROTO_MAX_DEPTH);
+        *items += need;
+        if (*items > PROTO_MAX_ITEMS)
+            return s_fail(err, errlen, PROTO_E_LIMIT, "more than %d elements in one frame",
+                          PROTO_MAX_ITEMS);
+        *inner = need;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
 static int s_scan(const unsigned char *p, size_t len, char *err, size_t errlen)
 {
     uint64_t todo[PROTO_MAX_DEPTH + 1]; /* objects still to read per open container;
@@ -384,105 +489,25 @@ static int s_scan(const unsigned char *p, size_t len, char *err, size_t errlen)
                           pos, todo[depth] + 1);
         size_t at = pos;
         unsigned char c = p[pos++];
-        int what = S_SCALAR;
-        uint64_t n = 0;         /* declared length or count */
-        unsigned lenbytes = 0;  /* bytes of the big-endian length that follows */
-        unsigned fixed = 0;     /* fixed payload of scalars */
-
-        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-            ;
-        else if (c <= 0x8f)
-            what = S_MAP, n = c & 0x0f;
-        else if (c <= 0x9f)
-            what = S_ARRAY, n = c & 0x0f;
-        else if (c <= 0xbf)
-            what = S_STR, n = c & 0x1f;
-        else
-            switch (c) {
-            case 0xc4: what = S_BIN, lenbytes = 1; break;
-            case 0xc5: what = S_BIN, lenbytes = 2; break;
-            case 0xc6: what = S_BIN, lenbytes = 4; break;
-            case 0xc7: what = S_EXT, lenbytes = 1; break;
-            case 0xc8: what = S_EXT, lenbytes = 2; break;
-            case 0xc9: what = S_EXT, lenbytes = 4; break;
-            case 0xca: fixed = 4; break;                 /* float32 */
-            case 0xcb: fixed = 8; break;                 /* float64 */
-            case 0xcc: case 0xd0: fixed = 1; break;      /* (u)int8 */
-            case 0xcd: case 0xd1: fixed = 2; break;
-            case 0xce: case 0xd2: fixed = 4; break;
-            case 0xcf: case 0xd3: fixed = 8; break;
-            case 0xd4: fixed = 1 + 1; break;             /* fixext: type + data */
-            case 0xd5: fixed = 1 + 2; break;
-            case 0xd6: fixed = 1 + 4; break;
-            case 0xd7: fixed = 1 + 8; break;
-            case 0xd8: fixed = 1 + 16; break;
-            case 0xd9: what = S_STR, lenbytes = 1; break;
-            case 0xda: what = S_STR, lenbytes = 2; break;
-            case 0xdb: what = S_STR, lenbytes = 4; break;
-            case 0xdc: what = S_ARRAY, lenbytes = 2; break;
-            case 0xdd: what = S_ARRAY, lenbytes = 4; break;
-            case 0xde: what = S_MAP, lenbytes = 2; break;
-            case 0xdf: what = S_MAP, lenbytes = 4; break;
-            default: /* 0xc1 */
-                return s_fail(err, errlen, PROTO_E_MALFORMED,
-                              "byte 0x%02x at offset %zu is not a msgpack type", c, at);
-            }
-
+        struct s_head h;
+        if (s_head(c, &h) != 0)
+            return s_fail(err, errlen, PROTO_E_MALFORMED,
+                          "byte 0x%02x at offset %zu is not a msgpack type", c, at);
         size_t left = len - pos;
-        if (lenbytes > left || fixed > left)
+        if (h.lenbytes > left || h.fixed > left)
             return s_fail(err, errlen, PROTO_E_MALFORMED,
                           "message truncated at offset %zu: type 0x%02x needs %u more bytes, %zu left",
-                          at, c, lenbytes + fixed, left);
-        for (unsigned i = 0; i < lenbytes; i++)
+                          at, c, h.lenbytes + h.fixed, left);
+        uint64_t n = h.n, skip = 0, inner = 0;
+        for (unsigned i = 0; i < h.lenbytes; i++)
             n = n << 8 | p[pos + i];
-        pos += lenbytes + fixed;
-        left = len - pos;
-
-        switch (what) {
-        case S_STR:
-            if (n > left)
-                return s_fail(err, errlen, PROTO_E_MALFORMED,
-                              "string of %" PRIu64 " bytes declared, %zu bytes left", n, left);
-            if (n > PROTO_MAX_STR)
-                return s_fail(err, errlen, PROTO_E_LIMIT,
-                              "string of %" PRIu64 " bytes, limit %d", n, PROTO_MAX_STR);
-            pos += n;
-            break;
-        case S_BIN:
-            if (n > left)
-                return s_fail(err, errlen, PROTO_E_MALFORMED,
-                              "binary of %" PRIu64 " bytes declared, %zu bytes left", n, left);
-            pos += n;
-            break;
-        case S_EXT:
-            if (n + 1 > left)
-                return s_fail(err, errlen, PROTO_E_MALFORMED,
-                              "extension of %" PRIu64 " bytes (and its type) declared, %zu bytes left",
-                              n, left);
-            pos += n + 1;
-            break;
-        case S_ARRAY:
-        case S_MAP: {
-            uint64_t need = what == S_MAP ? 2 * n : n; /* objects inside, >= 1 byte each */
-            if (need > left)
-                return s_fail(err, errlen, PROTO_E_MALFORMED,
-                              "%s of %" PRIu64 " %s declared, %zu bytes left",
-                              what == S_MAP ? "map" : "array", n,
-                              what == S_MAP ? "entries" : "elements", left);
-            if (depth + 1 > PROTO_MAX_DEPTH)
-                return s_fail(err, errlen, PROTO_E_LIMIT, "nesting deeper than %d",
-                              PROTO_MAX_DEPTH);
-            items += need;
-            if (items > PROTO_MAX_ITEMS)
-                return s_fail(err, errlen, PROTO_E_LIMIT, "more than %d elements in one frame",
-                              PROTO_MAX_ITEMS);
-            if (need > 0)
-                todo[++depth] = need;
-            break;
-        }
-        default:
-            break;
-        }
+        pos += h.lenbytes + h.fixed;
+        int rc = s_payload(&h, n, len - pos, depth, &items, &skip, &inner, err, errlen);
+        if (rc != 0)
+            return rc;
+        pos += skip;
+        if (inner > 0)
+            todo[++depth] = inner;
     }
     if (pos < len)
         return s_fail(err, errlen, PROTO_E_MALFORMED, "%zu trailing byte%s after the message",
@@ -980,4 +1005,20 @@ int proto_metrics_get(const proto_msg_t *msg, const char *key, size_t i, proto_m
         out->value = s_number(value);
     }
     return 0;
+}
+
+void proto_put_liveness(proto_builder_t *b, int hb_ms, int missed_beats)
+{
+    proto_put_int(b, "hb_ms", hb_ms);
+    proto_put_int(b, "missed_beats", missed_beats);
+}
+
+void proto_liveness(const proto_msg_t *m, struct proto_liveness *out)
+{
+    int64_t hb = m ? proto_int(m, "hb_ms", PROTO_HEARTBEAT_MS) : PROTO_HEARTBEAT_MS;
+    int64_t miss = m ? proto_int(m, "missed_beats", PROTO_MISSED_BEATS) : PROTO_MISSED_BEATS;
+    out->hb_ms = hb < 50 || hb > 60000 ? PROTO_HEARTBEAT_MS : (int)hb;
+    out->missed_beats = miss < 1 || miss > 100 ? PROTO_MISSED_BEATS : (int)miss;
+    out->silence_ns =
+        (int64_t)(out->missed_beats + PROTO_SILENCE_MARGIN) * out->hb_ms * 1000000LL;
 }

@@ -19,9 +19,13 @@
  *                   the coordinator's host is given to it at that address)
  *                   (epoch: the one the worker last had in this run, 0 at
  *                   first; a lost worker that comes back gets a new one)
- *   WELCOME   C->W  run rank pub hb_ms [epoch] [boot_id]
+ *   WELCOME   C->W  run rank pub hb_ms [epoch] [boot_id] [missed_beats]
  *                   (boot_id: the coordinator's kernel; a worker on the same
- *                   kernel shares its clock and measures no offset)
+ *                   kernel shares its clock and measures no offset;
+ *                   hb_ms and missed_beats: the coordinator's liveness
+ *                   settings — it declares a worker lost after missed_beats
+ *                   silent beats; a coordinator that sends no missed_beats
+ *                   keeps PROTO_MISSED_BEATS: proto_liveness)
  *   REJECT    C->W  reason                 (decodable whatever its "v")
  *   SYNC      C=>*  run nonce              (PUB: proves the SUB is live)
  *   SYNC_OK   W->C  nonce
@@ -42,7 +46,7 @@
  *                   the worker itself stood still while it measured.  A
  *                   result from an older epoch is kept unless the worker
  *                   stood still meanwhile, or it overran a round-robin turn;
- *                   one from an epoch never given is refused: coord.c)
+ *                   one from an epoch never given is refused: results.c)
  *   ACK       C->W  run phase rep [refused]  (refused: why the result was not
  *                   stored and never will be; the worker drops it either way)
  *   HEARTBEAT both  t [run]             (run: the sender's run key, on PUB)
@@ -103,6 +107,31 @@ typedef struct proto_builder proto_builder_t; /* a message being encoded */
 
 const char *proto_type_name(proto_type_t type);     /* "HELLO", or "?" */
 proto_type_t proto_type_from_name(const char *name); /* PROTO_INVALID if unknown */
+
+/* ---- liveness ----
+ * Heartbeats go both ways every hb_ms; the coordinator declares a worker
+ * lost after missed_beats silent beats (an experiment's `heartbeat` and
+ * `missed_beats`; these are their defaults, the one place they are set).  A
+ * worker registers again after PROTO_SILENCE_MARGIN beats more of its
+ * coordinator's silence: it leaves later than the coordinator would give it
+ * up, so a coordinator that is slow, not gone, never sees it leave first
+ * (3 + 2 = the 5 beats a worker always waited). */
+#define PROTO_HEARTBEAT_MS 1000
+#define PROTO_MISSED_BEATS 3
+#define PROTO_SILENCE_MARGIN 2
+
+struct proto_liveness {
+    int hb_ms;           /* beat interval */
+    int missed_beats;    /* the coordinator's patience, in beats */
+    int64_t silence_ns;  /* the worker's: (missed_beats + margin) beats */
+};
+
+/* The liveness settings a WELCOME carries, with the defaults for those it
+ * lacks (an older coordinator's) or has out of range (hb_ms 50..60000,
+ * missed_beats 1..100, as an experiment allows). */
+void proto_liveness(const proto_msg_t *welcome, struct proto_liveness *out);
+/* Put hb_ms and missed_beats into a WELCOME being built. */
+void proto_put_liveness(proto_builder_t *b, int hb_ms, int missed_beats);
 
 /* ---- encoding ----
  * proto_begin writes "v" and "type"; the map header is patched at finish,

@@ -31,6 +31,7 @@
 #include "proto.h"
 #include "rt.h"
 #include "spool.h"
+#include "ticker.h"
 
 #define PINGS 12                 /* ping-pongs of the measurement at admission */
 #define REPINGS 4                /* ... of each later one */
@@ -82,8 +83,10 @@ struct wk {
     bool welcomed;
     int64_t run;
     int64_t epoch;              /* from WELCOME: 1, more after we were declared lost */
-    int hb_ms;
-    int64_t last_heard, last_hb, hello_next, hello_backoff, last_resend;
+    /* the coordinator's liveness settings (its WELCOME's, or the defaults) */
+    struct proto_liveness live;
+    ticker_t hb, resend;        /* our heartbeats, spool re-sends */
+    int64_t last_heard, hello_next, hello_backoff;
     int hellos;                 /* sent since the last WELCOME */
     int64_t hello_first;        /* monotonic: the first attempt since then */
     char advertise[128];        /* where other workers reach this one */
@@ -758,6 +761,21 @@ static void s_register_again(struct wk *w, const char *why, bool reconnect)
         s_reconnect(w);
 }
 
+/* The coordinator's liveness settings, from its WELCOME (NULL: the
+ * defaults, till one comes): our heartbeat follows its beat, and its
+ * silence is judged by its own patience (proto_liveness). */
+static void s_liveness(struct wk *w, const proto_msg_t *welcome)
+{
+    proto_liveness(welcome, &w->live);
+    int64_t last = w->hb.last_ns;
+    ticker_init(&w->hb, (int64_t)w->live.hb_ms * NS_PER_MS);
+    ticker_touch(&w->hb, last);
+    if (welcome)
+        log_debug("liveness: a beat every %d ms; the coordinator gives up after %d silent "
+                  "beats, this worker after %.1f s", w->live.hb_ms, w->live.missed_beats,
+                  (double)w->live.silence_ns / NS_PER_SEC);
+}
+
 static void s_on_dealer(struct wk *w, const proto_msg_t *m)
 {
     switch (proto_msg_type(m)) {
@@ -774,9 +792,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
             }
             w->epoch = ep;
             w->run = proto_int(m, "run", 0);
-            w->hb_ms = (int)proto_int(m, "hb_ms", 1000);
-            if (w->hb_ms < 50 || w->hb_ms > 60000)
-                w->hb_ms = 1000;
+            s_liveness(w, m);
             log_info("welcomed to run %" PRId64 " by %s", w->run, w->o->connect);
             clock_est_init(&w->clk);
             w->clk_n = w->clk_tries = 0;
@@ -855,7 +871,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
  * own timer, a beat after the last one, when its heartbeats do not come. */
 static void s_heartbeat(struct wk *w, int64_t now)
 {
-    w->last_hb = now;
+    ticker_touch(&w->hb, now);
     proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
     proto_put_int(b, "t", clock_wall_ns());
     s_send(w, b);
@@ -868,7 +884,7 @@ static void s_on_sub(struct wk *w, const proto_msg_t *m)
     case PROTO_HEARTBEAT:
         now = clock_mono_ns();
         if (w->welcomed && proto_int(m, "run", -1) == w->run &&
-            now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS / 2)
+            now - w->hb.last_ns >= w->hb.period_ns / 2)
             s_heartbeat(w, now);
         break;
     case PROTO_SYNC:
@@ -927,7 +943,7 @@ static void s_periodic(struct wk *w)
          * a name its old connection still holds is set aside, unread, for
          * as long as it lives.  Two beats, so that a new one is in place
          * well before the coordinator's patience (three) runs out. */
-        if (w->run && now - w->last_reconnect > 2LL * w->hb_ms * NS_PER_MS) {
+        if (w->run && now - w->last_reconnect > 2LL * w->live.hb_ms * NS_PER_MS) {
             log_debug("no WELCOME for %.1f s: a new connection",
                       (double)(now - w->last_reconnect) / NS_PER_SEC);
             s_reconnect(w);
@@ -942,7 +958,7 @@ static void s_periodic(struct wk *w)
          * and the coordinator decides whether to keep it.  A prepared job
          * waits for the WELCOME: the same epoch, its GO may still come. */
         if (w->job.state == JOB_RUNNING || w->job.state == JOB_PREPARING) {
-            if (w->run && now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS)
+            if (w->run && ticker_ready(&w->hb, now))
                 s_heartbeat(w, now);
             return;
         }
@@ -972,17 +988,15 @@ static void s_periodic(struct wk *w)
             w->hello_next = now + w->hello_backoff + (int64_t)(rand_r(&w->rnd) % 100) * NS_PER_MS;
             /* once admitted to a run, a beat at most: the coordinator
              * judges our silence in beats */
-            int64_t cap = w->run ? (int64_t)w->hb_ms * NS_PER_MS : 8 * NS_PER_SEC;
+            int64_t cap = w->run ? (int64_t)w->live.hb_ms * NS_PER_MS : 8 * NS_PER_SEC;
             w->hello_backoff = w->hello_backoff * 2 > cap ? cap : w->hello_backoff * 2;
         }
         return;
     }
-    if (now - w->last_hb >= (int64_t)w->hb_ms * NS_PER_MS)
+    if (ticker_ready(&w->hb, now))
         s_heartbeat(w, now);
-    if (now - w->last_resend >= RESEND_NS) {
-        w->last_resend = now;
+    if (ticker_due(&w->resend, now))
         spool_each(w->o->spool, w->run, s_resend_one, w);
-    }
     if (w->ping_next && now >= w->ping_next) {
         w->ping_next = 0;
         s_send_ping(w);
@@ -1002,7 +1016,7 @@ static void s_periodic(struct wk *w)
                         : w->remeasure_ns;
     if (!w->ping_want && !w->same_clock && w->job.state != JOB_RUNNING && now - w->clk_at >= every)
         s_measure_start(w, REPINGS);
-    if (now - w->last_heard > 5LL * w->hb_ms * NS_PER_MS) {
+    if (now - w->last_heard > w->live.silence_ns) {
         char why[96];
         snprintf(why, sizeof why, "coordinator silent for %.1f s",
                  (double)(now - w->last_heard) / NS_PER_SEC);
@@ -1017,7 +1031,7 @@ static void s_periodic(struct wk *w)
  * refuses such a result from an epoch it has since left). */
 static void s_check_stall(struct wk *w, int timeout_ms)
 {
-    int64_t stalled = clock_stalled(&w->stall, ((int64_t)timeout_ms + w->hb_ms) * NS_PER_MS);
+    int64_t stalled = clock_stalled(&w->stall, ((int64_t)timeout_ms + w->live.hb_ms) * NS_PER_MS);
     if (!stalled)
         return;
     log_warn("this worker stood still for %.1f s (stopped, paused or asleep)%s",
@@ -1030,7 +1044,9 @@ static void s_check_stall(struct wk *w, int timeout_ms)
 
 int worker_run(const struct worker_opts *o)
 {
-    struct wk w = { .o = o, .hb_ms = 1000, .exit_code = 0 };
+    struct wk w = { .o = o, .exit_code = 0 };
+    s_liveness(&w, NULL);
+    ticker_init(&w.resend, RESEND_NS);
     char err[512];
     host_facts_get(&w.facts);
     s_detect_advertise(&w);
@@ -1081,7 +1097,9 @@ int worker_run(const struct worker_opts *o)
         /* everything that arrives wakes the poll; the timeout only serves
          * the periodic duties: a quarter of a second when idle and welcomed
          * (heartbeats, spool re-sends), 50 ms while registering or measuring */
-        int timeout = w.welcomed && !w.ping_want ? 250 : 50;
+        const ticker_t *duties[] = { w.welcomed ? &w.hb : NULL, w.welcomed ? &w.resend : NULL };
+        int timeout = ticker_wait_ms(clock_mono_ns(), w.welcomed && !w.ping_want ? 250 : 50,
+                                     duties, 2);
         if (w.ping_next) { /* the next ping of a measurement is due sooner */
             int64_t left = (w.ping_next - clock_mono_ns()) / NS_PER_MS;
             timeout = left < 0 ? 0 : left < timeout ? (int)left : timeout;

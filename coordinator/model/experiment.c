@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "expect.h"
+#include "proto.h" /* the liveness defaults, shared with the worker */
 
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
@@ -313,20 +314,18 @@ static int s_duration(loader_t *ld, const yaml_node_t *n, const char *what, int6
     return 0;
 }
 
-/* true/false (YAML 1.1's yes/no/on/off too); reports and returns -1 otherwise. */
+/* One rule for every boolean lockstep reads, here and in benchmark options
+ * (fsync: 1 and rejoin: 1 mean the same): opt_parse_bool's — YAML 1.2's
+ * true/false, YAML 1.1's yes/no/on/off (not its y/n, which read as names),
+ * and 1/0 as fio and sysbench write them; any case.  Reports and returns -1
+ * otherwise. */
 static int s_bool(loader_t *ld, const yaml_node_t *n, const char *what, bool *out)
 {
-    static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", "On", NULL };
-    static const char *const no[] = { "false", "False", "FALSE", "no", "No", "off", "Off", NULL };
     const char *s = s_key_scalar(ld, n, what, "true or false");
     if (!s)
         return -1;
-    for (size_t i = 0; yes[i]; i++)
-        if (strcmp(s, yes[i]) == 0)
-            return *out = true, 0;
-    for (size_t i = 0; no[i]; i++)
-        if (strcmp(s, no[i]) == 0)
-            return *out = false, 0;
+    if (opt_parse_bool(s, out) == 0)
+        return 0;
     s_problem(ld, n, "%s: '%s' is not true or false", what, s);
     return -1;
 }
@@ -1225,8 +1224,8 @@ int experiment_parse(const char *name, const char *text, size_t len, struct expe
     exp->reps = 1;
     exp->start_delay_ns = 200 * NS_PER_MS;
     exp->grace_ns = 10 * NS_PER_S;
-    exp->heartbeat_ns = NS_PER_S;
-    exp->missed_beats = 3;
+    exp->heartbeat_ns = PROTO_HEARTBEAT_MS * NS_PER_MS;
+    exp->missed_beats = PROTO_MISSED_BEATS;
     exp->rejoin = true;
 
     if (!yaml_parser_initialize(&parser)) {

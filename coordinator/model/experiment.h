@@ -14,8 +14,8 @@
 #include <stdio.h>
 
 #include "bench.h"
-#include "platform/launch.h"
 #include "pairing.h"
+#include "platform_spec.h"
 
 typedef enum { SCHED_LOCKSTEP = 0, SCHED_ROUND_ROBIN = 1 } sched_kind_t;
 

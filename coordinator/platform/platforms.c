@@ -141,18 +141,18 @@ static struct inst *s_find(platforms_t *p, const char *name)
 static void s_record(platforms_t *p, struct inst *in, const char *status)
 {
     in->status = status;
-    coord_t *c = p->c;
-    if (c && c->store && c->run > 0 &&
-        store_platform_put(c->store, c->run, in->spec.name, in->spec.kind, status,
+    store_t *store = p->c ? coord_store(p->c) : NULL;
+    if (store && coord_run(p->c) > 0 &&
+        store_platform_put(store, coord_run(p->c), in->spec.name, in->spec.kind, status,
                            in->reason[0] ? in->reason : NULL, in->l.what[0] ? in->l.what : NULL))
-        log_warn("%s: cannot record platform %s: %s", store_path(c->store), in->spec.name,
-                 store_errmsg(c->store));
+        log_warn("%s: cannot record platform %s: %s", store_path(store), in->spec.name,
+                 store_errmsg(store));
 }
 
 /* What the instance runs under, as its launcher set it up. */
 static void s_record_conditions(platforms_t *p, struct inst *in)
 {
-    coord_t *c = p->c;
+    store_t *store = p->c ? coord_store(p->c) : NULL;
     const struct launch_cond *k = &in->l.cond;
     struct store_conditions sc = {
         .cpus = k->cpus,
@@ -162,10 +162,10 @@ static void s_record_conditions(platforms_t *p, struct inst *in)
         .network = k->network[0] ? k->network : NULL,
         .unenforced = k->unenforced[0] ? k->unenforced : NULL,
     };
-    if (c && c->store && c->run > 0 &&
-        store_platform_conditions(c->store, c->run, in->spec.name, &sc) != 0)
-        log_warn("%s: cannot record the conditions of platform %s: %s", store_path(c->store),
-                 in->spec.name, store_errmsg(c->store));
+    if (store && coord_run(p->c) > 0 &&
+        store_platform_conditions(store, coord_run(p->c), in->spec.name, &sc) != 0)
+        log_warn("%s: cannot record the conditions of platform %s: %s", store_path(store),
+                 in->spec.name, store_errmsg(store));
 }
 
 /* env->bind_also: once per host */
@@ -202,13 +202,13 @@ int platforms_start(platforms_t *p, coord_t *c, const char *worker_bin, bool req
 {
     p->c = c;
     launch_sweep();
-    const char *colon = strrchr(c->endpoint, ':');
-    if (strncmp(c->endpoint, "tcp://", 6) != 0 || !colon) {
+    const char *colon = strrchr(coord_endpoint(c), ':');
+    if (strncmp(coord_endpoint(c), "tcp://", 6) != 0 || !colon) {
         snprintf(err, errlen, "--platforms needs a tcp:// coordinator endpoint, not %s",
-                 c->endpoint);
+                 coord_endpoint(c));
         return -1;
     }
-    if (launch_env_init(&p->env, (uint64_t)c->run_key, err, errlen) != 0)
+    if (launch_env_init(&p->env, (uint64_t)coord_run_key(c), err, errlen) != 0)
         return -1;
     p->have_env = true;
     p->env.worker_bin = worker_bin;
@@ -240,7 +240,7 @@ int platforms_start(platforms_t *p, coord_t *c, const char *worker_bin, bool req
             log_warn("platform %s failed to start: %s", in->spec.name, in->reason);
             ops->stop(&p->env, &in->l, 0);
             s_record(p, in, "failed");
-            c->shortfall = true; /* unlike a skip, a failure leaves the run partial */
+            coord_set_shortfall(c); /* unlike a skip, a failure leaves the run partial */
             continue;
         }
         in->started = true;
@@ -264,12 +264,8 @@ int platforms_start(platforms_t *p, coord_t *c, const char *worker_bin, bool req
             }
         return -1;
     }
-    c->expect_names = p->names;
-    c->nexpect_names = p->nnames;
-    c->expect_count = (int)p->nnames;
-    c->launch_gone = s_gone;
-    c->launched_as = s_launched_as;
-    c->launch_ctx = p;
+    coord_expect_names(c, p->names, p->nnames);
+    coord_set_launcher(c, s_gone, s_launched_as, p);
     return (int)p->nnames;
 }
 
@@ -280,8 +276,8 @@ size_t platforms_admitted(platforms_t *p, coord_t *c)
         struct inst *in = &p->v[i];
         if (!in->started)
             continue;
-        struct cworker *w = coord_worker(c, in->spec.name);
-        if (!w) {
+        const char *wp = coord_worker_platform(c, in->spec.name);
+        if (!wp) {
             char tail[256];
             launch_log_tail(in->l.log, tail, sizeof tail);
             char how[64] = "";
@@ -297,10 +293,10 @@ size_t platforms_admitted(platforms_t *p, coord_t *c)
             missing++;
             continue;
         }
-        if (w->platform && strcmp(w->platform, in->spec.kind) != 0) {
+        if (wp && strcmp(wp, in->spec.kind) != 0) {
             snprintf(in->reason, sizeof in->reason,
                      "launched as %s, but the worker detects itself as %s", in->spec.kind,
-                     w->platform);
+                     wp);
             log_warn("platform %s: %s", in->spec.name, in->reason);
         }
         s_record(p, in, "ran");
@@ -371,14 +367,14 @@ void platforms_summary(const platforms_t *p, const coord_t *c, FILE *out)
     fprintf(out, "platforms:\n");
     for (size_t i = 0; i < p->n; i++) {
         const struct inst *in = &p->v[i];
-        struct cworker *w = coord_worker((coord_t *)c, in->spec.name);
+        const char *wp = coord_worker_platform(c, in->spec.name);
         const char *st = in->status ? in->status : "pending";
-        if (w && strcmp(st, "ran") == 0)
+        if (wp && strcmp(st, "ran") == 0)
             fprintf(out, "  %-12s %-8s detected %s%s%s\n", in->spec.name, st,
-                    w->platform ? w->platform : "?",
-                    w->platform && strcmp(w->platform, in->spec.kind) ? " — MISMATCH: launched as "
+                    wp ? wp : "?",
+                    wp && strcmp(wp, in->spec.kind) ? " — MISMATCH: launched as "
                                                                        : "",
-                    w->platform && strcmp(w->platform, in->spec.kind) ? in->spec.kind : "");
+                    wp && strcmp(wp, in->spec.kind) ? in->spec.kind : "");
         else
             fprintf(out, "  %-12s %-8s %s\n", in->spec.name, st, in->reason);
     }

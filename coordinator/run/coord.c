@@ -1,14 +1,16 @@
 /* coord.c — the coordinator's sockets.  Every frame from a worker arrives on
  * the ROUTER as [identity][payload]; the payload is decoded with the bounded
- * decoder and turned into a state change of that worker.  A malformed or
- * hostile frame is dropped and logged (rate-limited), never fatal.
+ * decoder and handed to the file that owns its kind (admit.c: HELLO;
+ * results.c: READY and RESULT).  A malformed or hostile frame is dropped and
+ * logged (rate-limited), never fatal.  The periodic duties (heartbeats, SYNC,
+ * liveness) run between polls on tickers.
  */
-#include "coord.h"
+#include "coord_int.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@
 #include "monitor.h"
 #include "proto.h"
 #include "rt.h"
-#include "spawn.h"
+#include "ticker.h"
 
 #define COORD_RCVHWM 100000 /* a barrier of 1024 workers must not be dropped */
 /* A PUB receives only subscriptions and handshake commands (a CURVE
@@ -31,7 +33,7 @@
  * subscription as a tree of about 120 bytes per byte of it: a 1 MiB
  * subscription would cost 100 MiB, so a frame above this drops the peer. */
 #define COORD_PUB_MAXMSG 1024
-#define COORD_MAX_CLOCK_NS (86400 * NS_PER_SEC)
+#define COORD_SYNC_MS 100 /* SYNC while a subscription is not proved */
 
 static int s_setopt_int(void *sock, int opt, int v) { return zmq_setsockopt(sock, opt, &v, sizeof v); }
 
@@ -145,27 +147,38 @@ static void s_monitor(coord_t *c)
     }
 }
 
-coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t errlen)
+/* The configuration's part that is not about sockets. */
+static void s_configure(coord_t *c, const struct coord_config *cfg)
 {
-    s_raise_nofile();
-    coord_t *c = calloc(1, sizeof *c);
-    c->zctx = zmq_ctx_new();
-    if (rt_raise_self())
-        rt_zmq_ctx(c->zctx);
-    c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
-    c->pub = zmq_socket(c->zctx, ZMQ_PUB);
-    c->byname = zhash_new();
-    clock_boot_id(c->boot_id, sizeof c->boot_id);
-    c->hb_ms = 1000;
-    c->miss_beats = 3;
+    c->store = cfg->store;
+    c->exp = cfg->exp;
+    c->interrupted = cfg->interrupted;
+    c->expect_count = cfg->expect_count;
+    c->expect_names = cfg->expect_names;
+    c->nexpect_names = cfg->nexpect_names;
+    c->hb_ms = PROTO_HEARTBEAT_MS;
+    c->miss_beats = PROTO_MISSED_BEATS;
+    c->rejoin = true;
+    if (cfg->exp) {
+        c->hb_ms = (int)(cfg->exp->heartbeat_ns / NS_PER_MS);
+        c->miss_beats = cfg->exp->missed_beats;
+        c->rejoin = cfg->exp->rejoin;
+    }
+    ticker_init(&c->hb_tick, (int64_t)c->hb_ms * NS_PER_MS);
+    ticker_init(&c->sync_tick, COORD_SYNC_MS * NS_PER_MS);
+    ticker_init(&c->live_tick, (int64_t)c->hb_ms * NS_PER_MS / 4);
     c->cur_phase = c->cur_rep = -1;
     c->resume_phase = -1;
-    c->rejoin = true;
     const char *gm = getenv("LOCKSTEP_GO_MODE");
     c->go_mode = !gm                         ? GO_PUB
                  : strcmp(gm, "naive") == 0  ? GO_NAIVE
                  : strcmp(gm, "router") == 0 ? GO_ROUTER
                                              : GO_PUB;
+}
+
+/* Limits and keepalives of both sockets (why each: below). */
+static void s_sockopts(coord_t *c, const char *endpoint)
+{
     int64_t maxmsg = PROTO_MAX_FRAME, pubmax = COORD_PUB_MAXMSG;
     zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(c->pub, ZMQ_MAXMSGSIZE, &pubmax, sizeof pubmax);
@@ -208,6 +221,22 @@ coord_t *coord_new(const char *endpoint, const char *keys_dir, char *err, size_t
     s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_INTVL, 1);
     s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_CNT, 3);
     s_setopt_int(c->pub, ZMQ_TCP_MAXRT, 5000);
+}
+
+coord_t *coord_new(const struct coord_config *cfg, char *err, size_t errlen)
+{
+    s_raise_nofile();
+    coord_t *c = calloc(1, sizeof *c);
+    const char *endpoint = cfg->endpoint, *keys_dir = cfg->keys_dir;
+    s_configure(c, cfg);
+    c->zctx = zmq_ctx_new();
+    if (rt_raise_self())
+        rt_zmq_ctx(c->zctx);
+    c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
+    c->pub = zmq_socket(c->zctx, ZMQ_PUB);
+    c->byname = zhash_new();
+    clock_boot_id(c->boot_id, sizeof c->boot_id);
+    s_sockopts(c, endpoint);
     char pubep[256];
     if (keys_dir && (!(c->peers = calloc(COORD_PEERS, sizeof *c->peers)) ||
                      s_secure(c, keys_dir, err, errlen) != 0))
@@ -295,7 +324,7 @@ void coord_destroy(coord_t **c_p)
     for (size_t i = 0; c->own_expect_names && i < c->nexpect_names; i++)
         free(c->expect_names[i]);
     if (c->own_expect_names)
-        free(c->expect_names);
+        free((char **)c->expect_names);
     if (c->router)
         zmq_close(c->router);
     if (c->pub)
@@ -331,7 +360,7 @@ int coord_publish(coord_t *c, void *data, size_t len)
     return rc;
 }
 
-static void s_send_msg(coord_t *c, const char *to, proto_builder_t *b)
+void coord_send_msg(coord_t *c, const char *to, proto_builder_t *b)
 {
     void *data;
     size_t len;
@@ -339,95 +368,12 @@ static void s_send_msg(coord_t *c, const char *to, proto_builder_t *b)
         coord_send(c, to, data, len);
 }
 
-static void s_reject(coord_t *c, const char *to, const char *reason)
+void coord_reject(coord_t *c, const char *to, const char *reason)
 {
     log_warn("rejected %s: %s", to, reason);
     proto_builder_t *b = proto_begin(PROTO_REJECT);
     proto_put_str(b, "reason", reason);
-    s_send_msg(c, to, b);
-}
-
-static char *s_dup(const char *s) { return strdup(s ? s : ""); }
-
-/* HELLO's optional host facts and labels (an older worker sends none). */
-static void s_host_facts(struct cworker *w, const proto_msg_t *m)
-{
-    const char *d = proto_str(m, "detected"), *o = proto_str(m, "distro"),
-               *k = proto_str(m, "disk_model");
-    w->detected = d ? strdup(d) : NULL;
-    w->distro = o ? strdup(o) : NULL;
-    w->disk_model = k ? strdup(k) : NULL;
-    size_t n = proto_strarray_count(m, "labels");
-    if (n > 16)
-        n = 16; /* what a worker may send; more is not ours to keep */
-    w->labels = n ? calloc(n, sizeof *w->labels) : NULL;
-    for (size_t i = 0; w->labels && i < n; i++) {
-        const char *l = proto_strarray_get(m, "labels", i);
-        if (l && strchr(l, '=') && strlen(l) <= 128)
-            w->labels[w->nlabels++] = strdup(l);
-    }
-}
-
-/* Is name acceptable as a new worker now?  NULL, or the reason it is not. */
-static const char *s_admissible(coord_t *c, const char *name, char *buf, size_t len)
-{
-    if (!c->admitting)
-        return "the run has already started";
-    if (c->nexpect_names) {
-        if (!c->expect_set) { /* a lookup per HELLO, not a scan of the list */
-            c->expect_set = zhash_new();
-            for (size_t i = 0; i < c->nexpect_names; i++)
-                zhash_insert(c->expect_set, c->expect_names[i], c->expect_names[i]);
-        }
-        if (zhash_lookup(c->expect_set, name))
-            return NULL;
-        snprintf(buf, len, "worker '%s' is not in this experiment's worker list", name);
-        return buf;
-    }
-    if (c->expect_count > 0 && (int)c->nworkers >= c->expect_count) {
-        snprintf(buf, len, "the run already has its %d workers", c->expect_count);
-        return buf;
-    }
-    return NULL;
-}
-
-/* Tell a worker this coordinator does not know it as it is (declared lost,
- * or never registered here: the coordinator restarted) and that it should
- * register again.  At most once per heartbeat per worker. */
-static void s_tell_rejoin(coord_t *c, struct cworker *w, const char *to, const char *reason)
-{
-    int64_t now = clock_mono_ns();
-    if (w) {
-        if (now - w->told_rejoin < (int64_t)c->hb_ms * NS_PER_MS)
-            return;
-        w->told_rejoin = now;
-    }
-    proto_builder_t *b = proto_begin(PROTO_QUIT);
-    proto_put_str(b, "reason", reason);
-    proto_put_bool(b, "rejoin", true);
-    s_send_msg(c, to, b);
-}
-
-/* A lost worker is back: admit it again with the next epoch. */
-static void s_rejoin(coord_t *c, struct cworker *w, const proto_msg_t *m)
-{
-    w->lost = false;
-    w->rejoined = true;
-    w->epoch++;
-    w->step = STEP_NONE;
-    /* its SUB may be a new connection (it reconnects after a silence):
-     * SYNC until it proves it receives, GO goes to it directly till then */
-    w->synced = false;
-    w->pid = proto_int(m, "pid", w->pid);
-    w->last_seen = clock_mono_ns();
-    c->nlive++;
-    log_warn("worker %s is back: admitted again with epoch %" PRId64 "%s", w->name, w->epoch,
-             c->rejoin ? "; it takes part in the repetitions still to run"
-                       : "; it sits out the rest of the run (rejoin: false)");
-    if (w->rank >= 0 &&
-        store_worker_rejoined(c->store, c->run, w->name, w->epoch, clock_wall_ns()) != 0)
-        log_warn("%s: cannot record that %s rejoined: %s", store_path(c->store), w->name,
-                 store_errmsg(c->store));
+    coord_send_msg(c, to, b);
 }
 
 void coord_send_go(coord_t *c, struct cworker *w)
@@ -437,402 +383,7 @@ void coord_send_go(coord_t *c, struct cworker *w)
     proto_put_int(b, "phase", w->phase);
     proto_put_int(b, "rep", w->rep);
     proto_put_int(b, "start_at", c->go_mode == GO_NAIVE ? 0 : w->go_at);
-    s_send_msg(c, w->name, b);
-}
-
-/* A live worker registered again in the middle of its repetition: it
- * replaced its connection after a silence, and what went out on the old
- * one may be lost.  Its PREPARE goes again (a worker answers a PREPARE it
- * already has with READY, and ignores one it is running), or its GO, if it
- * had one (it starts late, or ignores it when it has started); its SUB may
- * be new too, so it proves its subscription again. */
-static void s_resume_step(coord_t *c, struct cworker *w)
-{
-    w->synced = false;
-    if (w->step == STEP_PREPARED && w->prepare) {
-        void *copy = malloc(w->prepare_len);
-        if (copy) {
-            memcpy(copy, w->prepare, w->prepare_len);
-            coord_send(c, w->name, copy, w->prepare_len);
-        }
-    } else if (w->step == STEP_GO) {
-        coord_send_go(c, w);
-    }
-}
-
-static void s_on_hello(coord_t *c, const char *id, const proto_msg_t *m)
-{
-    const char *name = proto_str(m, "name");
-    char why[256];
-    bool again = false;
-    if (strcmp(name, id) != 0) {
-        snprintf(why, sizeof why, "name '%s' differs from socket identity '%s'", name, id);
-        s_reject(c, id, why);
-        return;
-    }
-    struct cworker *w = coord_worker(c, name);
-    if (w) {
-        if (w->lost) {
-            s_rejoin(c, w, m);
-            goto welcome;
-        }
-        /* Another process under a live worker's name (a cloned VM; the
-         * transport let it in because the first connection dropped for a
-         * moment): refuse it rather than let two processes share a slot. */
-        int64_t pid = proto_int(m, "pid", 0);
-        const char *host = proto_str(m, "hostname");
-        bool same = pid == w->pid && host && strcmp(host, w->hostname) == 0;
-        bool live = clock_mono_ns() - w->last_seen < (int64_t)c->miss_beats * c->hb_ms * NS_PER_MS;
-        if (!same && live) {
-            snprintf(why, sizeof why, "name '%s' is in use by pid %" PRId64 " on %s", name,
-                     w->pid, w->hostname);
-            s_reject(c, id, why);
-            return;
-        }
-        /* a repeated HELLO (the WELCOME was lost, the worker replaced its
-         * connection after a silence, or it restarted after its old
-         * connection closed): welcome again, keep its place */
-        w->last_seen = clock_mono_ns();
-        w->pid = proto_int(m, "pid", w->pid);
-        again = true;
-    } else {
-        const char *reason = s_admissible(c, name, why, sizeof why);
-        if (reason) {
-            s_reject(c, id, reason);
-            return;
-        }
-        w = calloc(1, sizeof *w);
-        w->name = s_dup(name);
-        w->platform = s_dup(proto_str(m, "platform"));
-        w->hostname = s_dup(proto_str(m, "hostname"));
-        w->kernel = s_dup(proto_str(m, "kernel"));
-        w->cpu_model = s_dup(proto_str(m, "cpu_model"));
-        w->advertise = proto_str(m, "advertise") ? s_dup(proto_str(m, "advertise")) : NULL;
-        s_host_facts(w, m);
-        w->coord_host = proto_str(m, "coord_host") ? s_dup(proto_str(m, "coord_host")) : NULL;
-        w->cores = proto_int(m, "cores", 0);
-        w->mem_bytes = proto_int(m, "mem_bytes", 0);
-        w->pid = proto_int(m, "pid", 0);
-        w->joined_at = clock_wall_ns();
-        w->last_seen = clock_mono_ns();
-        w->rank = -1;
-        w->phase = w->rep = -1;
-        w->epoch = 1;
-        /* a worker of the run being resumed keeps its epoch, or gets the
-         * next one if that run had lost it */
-        const struct coord_prior *pw = c->prior ? zhash_lookup(c->prior, name) : NULL;
-        if (pw) {
-            w->epoch = pw->epoch + (pw->lost ? 1 : 0);
-            w->rejoined = pw->lost;
-        }
-        if (c->nworkers == c->capworkers) {
-            c->capworkers = c->capworkers ? c->capworkers * 2 : 16;
-            c->workers = realloc(c->workers, c->capworkers * sizeof *c->workers);
-        }
-        c->workers[c->nworkers++] = w;
-        zhash_insert(c->byname, w->name, w);
-        c->nlive++;
-        log_info("admitted %s (%s, %s, %" PRId64 " cores)", w->name, w->platform, w->hostname,
-                 w->cores);
-    }
-welcome:;
-    proto_builder_t *b = proto_begin(PROTO_WELCOME);
-    proto_put_int(b, "run", c->run_key);
-    proto_put_int(b, "rank", w->rank);
-    proto_put_str(b, "pub", c->pub_endpoint);
-    proto_put_int(b, "hb_ms", c->hb_ms);
-    proto_put_int(b, "epoch", w->epoch);
-    if (c->boot_id[0])
-        proto_put_str(b, "boot_id", c->boot_id);
-    s_send_msg(c, id, b);
-    if (again)
-        s_resume_step(c, w);
-}
-
-static void s_on_ready(coord_t *c, struct cworker *w, const proto_msg_t *m)
-{
-    if (proto_int(m, "epoch", 1) != w->epoch || proto_int(m, "run", -1) != c->run_key ||
-        proto_int(m, "phase", -1) != w->phase || proto_int(m, "rep", -1) != w->rep ||
-        w->step != STEP_PREPARED) {
-        log_debug("%s: stale READY ignored", w->name);
-        return;
-    }
-    int64_t off = proto_int(m, "offset_ns", 0), err = proto_int(m, "offset_err_ns", 0);
-    /* a clock more than a day off, or an error bound outside a day, is
-     * nonsense (or hostile): treat the offset as unknown */
-    if (off < -COORD_MAX_CLOCK_NS || off > COORD_MAX_CLOCK_NS || err < 0 ||
-        err > COORD_MAX_CLOCK_NS)
-        off = err = 0;
-    int n = (int)proto_int(m, "offset_n", 0);
-    if (off != w->offset_ns || err != w->offset_err_ns || n != w->clock_n) {
-        /* stored after the barrier, with everyone else's (coord_flush_clocks) */
-        w->offset_ns = off;
-        w->offset_err_ns = err;
-        w->clock_n = n;
-        w->clock_dirty = true;
-    }
-    free(w->endpoint);
-    w->endpoint = proto_str(m, "endpoint") ? s_dup(proto_str(m, "endpoint")) : NULL;
-    if (proto_bool(m, "ok", false)) {
-        w->step = STEP_READY;
-    } else {
-        w->step = STEP_NOTREADY;
-        free(w->step_error);
-        w->step_error = s_dup(proto_str(m, "error") ? proto_str(m, "error") : "not ready");
-    }
-}
-
-static void s_ack(coord_t *c, const char *to, int64_t run, int64_t phase, int64_t rep,
-                  const char *refused)
-{
-    proto_builder_t *b = proto_begin(PROTO_ACK);
-    proto_put_int(b, "run", run);
-    proto_put_int(b, "phase", phase);
-    proto_put_int(b, "rep", rep);
-    if (refused)
-        proto_put_str(b, "refused", refused);
-    s_send_msg(c, to, b);
-}
-
-/* A result that must not be stored (see s_stale_reason); the ACK tells the
- * worker to drop it from its spool. */
-static void s_refuse_stale(coord_t *c, struct cworker *w, const proto_msg_t *m, const char *why)
-{
-    int64_t phase = proto_int(m, "phase", -1);
-    log_warn("%s: refused its result of phase %s rep %" PRId64 ": %s", w->name,
-             phase >= 0 && (size_t)phase < c->exp->nphases ? c->exp->phases[phase].name : "?",
-             proto_int(m, "rep", -1), why);
-    s_ack(c, w->name, proto_int(m, "run", -1), phase, proto_int(m, "rep", -1), why);
-}
-
-/* Epochs exist to refuse stale re-runs, not finished work.  A result from
- * an earlier epoch than the worker's (it finished after being declared
- * lost, or waited in its spool), or from a worker that is lost now, is kept
- * when it measured what it was asked to measure, undisturbed; it is refused
- * when
- *   - its epoch is one this coordinator never gave (newer than the worker's);
- *   - the worker itself stood still during the measurement for more than a
- *     heartbeat (SIGSTOP, a paused VM: its figure counts the freeze);
- *   - in a round-robin phase, it finished after the coordinator declared
- *     the worker lost and let the next one take its turn (the two
- *     measurements overlapped on what they share).
- * True, with the reason in why, when it is refused. */
-static bool s_stale_reason(coord_t *c, struct cworker *w, const proto_msg_t *m, char *why,
-                           size_t len)
-{
-    int64_t ep = proto_int(m, "epoch", 1), phase = proto_int(m, "phase", -1);
-    if (ep > w->epoch) {
-        snprintf(why, len, "from epoch %" PRId64 ", which %s was never given (it is in epoch %"
-                 PRId64 ")", ep, w->name, w->epoch);
-        return true;
-    }
-    if (ep == w->epoch && !w->lost)
-        return false;
-    int64_t stalled = proto_int(m, "stalled_ns", 0);
-    if (stalled > (int64_t)c->hb_ms * NS_PER_MS) {
-        snprintf(why, len, "from epoch %" PRId64 ", measured while %s was frozen for %.1f s", ep,
-                 w->name, (double)stalled / NS_PER_SEC);
-        return true;
-    }
-    if (phase >= 0 && (size_t)phase < c->exp->nphases &&
-        c->exp->phases[phase].schedule == SCHED_ROUND_ROBIN && w->lost_wall &&
-        proto_int(m, "finished_at", 0) > w->lost_wall) {
-        snprintf(why, len, "from epoch %" PRId64 ", finished after %s was declared lost and the "
-                 "next worker took its turn", ep, w->name);
-        return true;
-    }
-    return false;
-}
-
-/* A result in the open batch: ACKed after the commit.  current: it ended
- * w's repetition in progress (undone if the commit fails). */
-struct pending_ack {
-    struct cworker *w;
-    int64_t run, phase, rep;
-    bool current;
-};
-
-/* Open the batch for this pump's results.  0, or the store's error. */
-static int s_batch_open(coord_t *c)
-{
-    if (c->batch_open)
-        return 0;
-    int rc = store_batch_begin(c->store);
-    c->batch_open = rc == 0;
-    return rc;
-}
-
-/* Commit what this pump stored, then acknowledge it.  A busy database
- * acknowledges nothing: the workers send again, and the repetitions they
- * ended are waited for again. */
-static void s_batch_close(coord_t *c)
-{
-    if (!c->batch_open)
-        return;
-    c->batch_open = false;
-    int rc = store_batch_commit(c->store);
-    for (size_t i = 0; i < c->nacks; i++) {
-        struct pending_ack *a = &c->acks[i];
-        if (rc == 0) {
-            s_ack(c, a->w->name, a->run, a->phase, a->rep, NULL);
-        } else if (a->current && a->w->step == STEP_DONE) {
-            a->w->step = STEP_GO;
-            a->w->started_at = 0;
-        }
-    }
-    if (rc == STORE_BUSY)
-        log_warn("database busy: %zu results not stored yet (their workers send them again)",
-                 c->nacks);
-    else if (rc != 0) {
-        c->store_failed = true;
-        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store results: %s",
-                 store_path(c->store), store_errmsg(c->store));
-    }
-    c->nacks = 0;
-}
-
-/* Is w one of ph's servers (by name or platform)? */
-static bool s_serves(const struct exp_phase *ph, const struct cworker *w)
-{
-    for (size_t i = 0; i < ph->nservers; i++)
-        if (strcmp(ph->servers[i], w->name) == 0 || strcmp(ph->servers[i], w->platform) == 0)
-            return true;
-    return false;
-}
-
-static void s_on_result(coord_t *c, struct cworker *w, const proto_msg_t *m)
-{
-    int64_t run = proto_int(m, "run", -1), phase = proto_int(m, "phase", -1),
-            rep = proto_int(m, "rep", -1);
-    const char *status = proto_str(m, "status");
-    if (run != c->run_key || phase < 0 || (size_t)phase >= c->exp->nphases || rep < 1 ||
-        rep > c->exp->phases[phase].reps || (strcmp(status, "ok") && strcmp(status, "failed"))) {
-        c->dropped++;
-        log_warn("%s: RESULT for run %" PRId64 " phase %" PRId64 " rep %" PRId64
-                 " does not belong to this run; dropped",
-                 w->name, run, phase, rep);
-        return;
-    }
-    char why[256];
-    if (s_stale_reason(c, w, m, why, sizeof why)) {
-        s_refuse_stale(c, w, m, why);
-        return;
-    }
-    /* the repetition in progress, or one this worker finished before (a
-     * re-send after a lost ACK, or from its spool to the coordinator that
-     * resumed the run); never one it has not been told to run */
-    bool current = phase == w->phase && rep == w->rep && w->step == STEP_GO;
-    bool earlier = phase < w->phase || (phase == w->phase && rep < w->rep) ||
-                   (phase == w->phase && rep == w->rep &&
-                    (w->step == STEP_DONE || w->step == STEP_NONE /* admitted again since */)) ||
-                   phase <= c->resume_phase;
-    if (!current && !earlier) {
-        c->dropped++;
-        log_warn("%s: RESULT for phase %" PRId64 " rep %" PRId64 " it was not asked to run; dropped",
-                 w->name, phase, rep);
-        return;
-    }
-    const struct exp_phase *ph = &c->exp->phases[phase];
-    if (!current && ph->nservers && s_serves(ph, w)) {
-        /* a server's report that came after its client's result was
-         * stored and the server released: nothing to keep it under */
-        log_debug("%s: late server report of %s rep %" PRId64 " dropped", w->name, ph->name, rep);
-        s_ack(c, w->name, run, phase, rep, NULL);
-        return;
-    }
-    struct bench_metric metrics[BENCH_MAX_METRICS];
-    struct bench_detail details[BENCH_MAX_DETAILS];
-    size_t nm = 0, nd = 0;
-    for (size_t i = 0; i < proto_metrics_count(m, "metrics") && nm < BENCH_MAX_METRICS; i++) {
-        proto_metric_t pm;
-        if (proto_metrics_get(m, "metrics", i, &pm) == 0 && isfinite(pm.value)) {
-            snprintf(metrics[nm].name, sizeof metrics[nm].name, "%s", pm.name);
-            snprintf(metrics[nm].unit, sizeof metrics[nm].unit, "%s", pm.unit);
-            metrics[nm++].value = pm.value;
-        }
-    }
-    /* a server's view of a network test is stored as details of its
-     * client's result ("server.received_Mbps", ...), not as rows of its own */
-    bool as_server = w->serving && current;
-    const char *prefix = as_server ? "server." : "";
-    if (!as_server && (nm == 0 || strcmp(status, "ok") != 0)) {
-        /* a failed repetition is one row for the headline metric */
-        snprintf(metrics[0].name, sizeof metrics[0].name, "%s", ph->bench->metric);
-        snprintf(metrics[0].unit, sizeof metrics[0].unit, "%s", ph->bench->unit);
-        metrics[0].value = 0;
-        nm = 1;
-        if (strcmp(status, "ok") == 0)
-            status = "failed";
-    }
-    for (size_t i = 0; i < proto_strmap_count(m, "details") && nd < BENCH_MAX_DETAILS; i++) {
-        const char *k, *v;
-        if (proto_strmap_get(m, "details", i, &k, &v) == 0) {
-            snprintf(details[nd].key, sizeof details[nd].key, "%s%.40s", prefix, k);
-            snprintf(details[nd].value, sizeof details[nd].value, "%s", v);
-            nd++;
-        }
-    }
-    /* times far from the GO instant are a broken clock: keep them unknown */
-    int64_t started = proto_int(m, "started_at", 0), finished = proto_int(m, "finished_at", 0);
-    if (w->go_at && (started < w->go_at - COORD_MAX_CLOCK_NS ||
-                     started > w->go_at + COORD_MAX_CLOCK_NS || finished < started ||
-                     finished > started + COORD_MAX_CLOCK_NS))
-        started = finished = 0;
-    if (as_server) {
-        const char *extra_k[] = { "server.worker", "server.status", "server.error" };
-        const char *extra_v[] = { w->name, status, proto_str(m, "error") };
-        for (size_t i = 0; i < nm && nd < BENCH_MAX_DETAILS; i++, nd++) {
-            snprintf(details[nd].key, sizeof details[nd].key, "server.%.40s", metrics[i].name);
-            snprintf(details[nd].value, sizeof details[nd].value, "%.17g", metrics[i].value);
-        }
-        for (size_t i = 0; i < 3 && nd < BENCH_MAX_DETAILS; i++) {
-            if (!extra_v[i])
-                continue;
-            snprintf(details[nd].key, sizeof details[nd].key, "%s", extra_k[i]);
-            snprintf(details[nd].value, sizeof details[nd].value, "%s", extra_v[i]);
-            nd++;
-        }
-        nm = 0;
-    }
-    struct store_result r = {
-        .phase = (int)phase,
-        .rep = (int)rep,
-        .worker = as_server ? w->serving : w->name,
-        .status = status,
-        .error = as_server ? NULL : proto_str(m, "error"),
-        .scheduled_at = current ? w->go_at : 0,
-        .started_at = started,
-        .finished_at = finished,
-        .metrics = metrics,
-        .nmetrics = nm,
-        .details = details,
-        .ndetails = nd,
-    };
-    int src = s_batch_open(c);
-    if (src == 0)
-        src = store_result_put(c->store, c->run, &r);
-    if (src == STORE_BUSY) {
-        /* another writer holds the database: no ACK, the worker re-sends */
-        log_warn("%s: database busy, result of %s rep %" PRId64 " not stored yet", w->name,
-                 ph->name, rep);
-        return;
-    }
-    if (src != 0) {
-        /* not acknowledged: the worker keeps it in its spool */
-        c->store_failed = true;
-        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store result: %s",
-                 store_path(c->store), store_errmsg(c->store));
-        return;
-    }
-    if (c->nacks == c->capacks) {
-        c->capacks = c->capacks ? 2 * c->capacks : 64;
-        c->acks = realloc(c->acks, c->capacks * sizeof *c->acks);
-    }
-    c->acks[c->nacks++] = (struct pending_ack){ w, run, phase, rep, current };
-    if (current) {
-        w->step = STEP_DONE;
-        w->started_at = r.started_at;
-    }
+    coord_send_msg(c, w->name, b);
 }
 
 static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
@@ -844,7 +395,7 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
         char why[256];
         snprintf(why, sizeof why, "protocol version %" PRId64 " not supported (coordinator speaks %d)",
                  proto_msg_version(m), PROTO_VERSION);
-        s_reject(c, id, why);
+        coord_reject(c, id, why);
         proto_msg_destroy(&m);
         return;
     }
@@ -857,7 +408,7 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
     proto_type_t t = proto_msg_type(m);
     struct cworker *w = coord_worker(c, id);
     if (t == PROTO_HELLO) {
-        s_on_hello(c, id, m);
+        admit_hello(c, id, m);
     } else if (!w) {
         c->dropped++;
         log_debug("%s from unknown peer '%s' dropped", proto_type_name(t), id);
@@ -866,13 +417,13 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
          * register, rather than leave it waiting for a silence that the
          * new coordinator's heartbeats never let it hear */
         if (t == PROTO_HEARTBEAT || t == PROTO_RESULT || t == PROTO_READY)
-            s_tell_rejoin(c, NULL, id, "not registered with this coordinator");
+            admit_tell_rejoin(c, NULL, id, "not registered with this coordinator");
     } else if (w->lost) {
         /* finished work is kept even from a worker declared lost meanwhile
-         * (s_on_result says which results are refused) */
+         * (results_result says which results are refused) */
         if (t == PROTO_RESULT)
-            s_on_result(c, w, m);
-        s_tell_rejoin(c, w, id, "declared lost in this run");
+            results_result(c, w, m);
+        admit_tell_rejoin(c, w, id, "declared lost in this run");
     } else {
         w->last_seen = clock_mono_ns();
         switch (t) {
@@ -885,14 +436,14 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
             proto_put_int(b, "seq", proto_int(m, "seq", 0));
             proto_put_int(b, "t0", proto_int(m, "t0", 0));
             proto_put_int(b, "tc", clock_wall_ns());
-            s_send_msg(c, id, b);
+            coord_send_msg(c, id, b);
             break;
         }
         case PROTO_READY:
-            s_on_ready(c, w, m);
+            results_ready(c, w, m);
             break;
         case PROTO_RESULT:
-            s_on_result(c, w, m);
+            results_result(c, w, m);
             break;
         case PROTO_HEARTBEAT:
             break;
@@ -902,34 +453,6 @@ static void s_on_frame(coord_t *c, const char *id, const void *data, size_t len)
         }
     }
     proto_msg_destroy(&m);
-}
-
-/* With --keys a key is an identity: the ZAP handler named the key's owner
- * (User-Id, the name keygen wrote into the certificate), and a worker may
- * speak only under that name.  True when it does not: the message is
- * dropped and the peer told why (once per name and minute in the log). */
-static bool s_key_mismatch(coord_t *c, const char *name, zmq_msg_t *body)
-{
-    if (!c->auth)
-        return false;
-    const char *owner = zmq_msg_gets(body, "User-Id");
-    if (owner && strcmp(owner, name) == 0)
-        return false;
-    char why[512];
-    snprintf(why, sizeof why, "the CURVE key this worker uses is %s%s%s's, not %s's: a key "
-             "works only under the name it was made for (lockstep keygen DIR --workers %s "
-             "makes %s's, to be passed with --cert)", owner ? "" : "(nobody", owner ? owner : "",
-             owner ? "" : ")", name, name, name);
-    int64_t now = clock_mono_ns();
-    if (now - c->mismatch_logged_at > 60 * NS_PER_SEC || strcmp(c->mismatch_name, name) != 0) {
-        log_warn("refused %s: %s", name, why);
-        c->mismatch_logged_at = now;
-        snprintf(c->mismatch_name, sizeof c->mismatch_name, "%s", name);
-    }
-    proto_builder_t *b = proto_begin(PROTO_REJECT);
-    proto_put_str(b, "reason", why);
-    s_send_msg(c, name, b);
-    return true;
 }
 
 /* Read one [identity][payload] message; extra frames are drained and
@@ -966,7 +489,8 @@ static bool s_recv_one(coord_t *c)
         idlen = sizeof name - 1;
     memcpy(name, zmq_msg_data(&id), idlen);
     name[idlen] = '\0';
-    if (ok && idlen > 0 && strlen(name) == idlen && !s_key_mismatch(c, name, &body))
+    if (ok && idlen > 0 && strlen(name) == idlen &&
+        !admit_key_mismatch(c, name, c->auth ? zmq_msg_gets(&body, "User-Id") : NULL))
         s_on_frame(c, name, zmq_msg_data(&body), zmq_msg_size(&body));
     else if (ok && idlen > 0 && strlen(name) == idlen) {
         c->dropped++;
@@ -1018,74 +542,60 @@ void coord_mark_lost(coord_t *c, struct cworker *w, const char *reason)
     if (w->phase >= 0 && (w->step == STEP_PREPARED || w->step == STEP_READY || w->step == STEP_GO))
         coord_store_unfinished(c, w, "lost", reason);
     w->told_rejoin = 0;
-    s_tell_rejoin(c, w, w->name, "declared lost in this run");
+    admit_tell_rejoin(c, w, w->name, "declared lost in this run");
 }
 
-int coord_store_unfinished(coord_t *c, struct cworker *w, const char *status, const char *error)
+static void s_publish_msg(coord_t *c, proto_builder_t *b)
 {
-    const struct exp_phase *ph = &c->exp->phases[w->phase];
-    struct bench_metric m = { .value = 0 };
-    snprintf(m.name, sizeof m.name, "%s", ph->bench->metric);
-    snprintf(m.unit, sizeof m.unit, "%s", ph->bench->unit);
-    struct store_result r = {
-        .phase = w->phase, .rep = w->rep, .worker = w->name, .status = status,
-        .error = error, .metrics = &m, .nmetrics = 1,
-    };
-    w->step = STEP_DONE;
-    int rc;
-    /* nobody will re-send this row: wait out a concurrent writer (bounded) */
-    for (int i = 0; (rc = store_result_put(c->store, c->run, &r)) == STORE_BUSY && i < 20; i++)
-        ;
-    if (rc != 0) {
-        c->store_failed = true;
-        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store result: %s",
-                 store_path(c->store), store_errmsg(c->store));
-        return -1;
+    void *data;
+    size_t len;
+    if (proto_finish(&b, &data, &len) == 0)
+        coord_publish(c, data, len);
+}
+
+/* Has an admitted worker not proved its SUB receives yet? */
+static bool s_need_sync(const coord_t *c)
+{
+    for (size_t i = 0; i < c->nworkers; i++)
+        if (!c->workers[i]->lost && !c->workers[i]->synced)
+            return true;
+    return false;
+}
+
+/* Declare lost every worker silent for longer than missed beats. */
+static void s_check_liveness(coord_t *c, int64_t now)
+{
+    int64_t limit = (int64_t)c->miss_beats * c->hb_ms * NS_PER_MS;
+    for (size_t i = 0; i < c->nworkers; i++) {
+        struct cworker *w = c->workers[i];
+        if (!w->lost && now - w->last_seen > limit) {
+            char why[128];
+            snprintf(why, sizeof why, "no message for %.1f s (%d missed heartbeats)",
+                     (double)(now - w->last_seen) / NS_PER_SEC, c->miss_beats);
+            coord_mark_lost(c, w, why);
+        }
     }
-    return 0;
 }
 
 static void s_periodic(coord_t *c)
 {
     int64_t now = clock_mono_ns();
-    if (now - c->last_hb_pub >= c->hb_ms * NS_PER_MS) {
-        c->last_hb_pub = now;
+    if (ticker_due(&c->hb_tick, now)) {
         proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
         proto_put_int(b, "t", clock_wall_ns());
         proto_put_int(b, "run", c->run_key);
-        void *data;
-        size_t len;
-        if (proto_finish(&b, &data, &len) == 0)
-            coord_publish(c, data, len);
+        s_publish_msg(c, b);
     }
     /* SYNC until every admitted worker has proved its SUB receives */
-    if (now - c->last_sync_pub >= 100 * NS_PER_MS) {
-        bool need = false;
-        for (size_t i = 0; i < c->nworkers && !need; i++)
-            need = !c->workers[i]->lost && !c->workers[i]->synced;
-        if (need) {
-            c->last_sync_pub = now;
-            proto_builder_t *b = proto_begin(PROTO_SYNC);
-            proto_put_int(b, "run", c->run_key);
-            proto_put_int(b, "nonce", c->sync_nonce);
-            void *data;
-            size_t len;
-            if (proto_finish(&b, &data, &len) == 0)
-                coord_publish(c, data, len);
-        }
+    if (ticker_ready(&c->sync_tick, now) && s_need_sync(c)) {
+        ticker_touch(&c->sync_tick, now);
+        proto_builder_t *b = proto_begin(PROTO_SYNC);
+        proto_put_int(b, "run", c->run_key);
+        proto_put_int(b, "nonce", c->sync_nonce);
+        s_publish_msg(c, b);
     }
-    if (now - c->last_liveness >= c->hb_ms * NS_PER_MS / 4) {
-        c->last_liveness = now;
-        int64_t limit = (int64_t)c->miss_beats * c->hb_ms * NS_PER_MS;
-        for (size_t i = 0; i < c->nworkers; i++) {
-            struct cworker *w = c->workers[i];
-            if (!w->lost && now - w->last_seen > limit) {
-                char why[128];
-                snprintf(why, sizeof why, "no message for %.1f s (%d missed heartbeats)",
-                         (double)(now - w->last_seen) / NS_PER_SEC, c->miss_beats);
-                coord_mark_lost(c, w, why);
-            }
-        }
+    if (ticker_due(&c->live_tick, now)) {
+        s_check_liveness(c, now);
         if (c->spawn)
             spawn_reap(c->spawn);
     }
@@ -1095,17 +605,9 @@ static void s_periodic(coord_t *c)
  * long at most, and no longer wakes 20 times a second for nothing. */
 static int s_ms_to_duty(const coord_t *c)
 {
-    int64_t next = c->last_hb_pub + c->hb_ms * NS_PER_MS;
-    int64_t live = c->last_liveness + c->hb_ms * NS_PER_MS / 4;
-    next = live < next ? live : next;
-    for (size_t i = 0; i < c->nworkers; i++) {
-        if (!c->workers[i]->lost && !c->workers[i]->synced) {
-            int64_t sync = c->last_sync_pub + 100 * NS_PER_MS;
-            next = sync < next ? sync : next;
-            break;
-        }
-    }
-    return clock_ms_until(next);
+    const ticker_t *duties[] = { &c->hb_tick, &c->live_tick,
+                                 s_need_sync(c) ? &c->sync_tick : NULL };
+    return ticker_wait_ms(clock_mono_ns(), INT_MAX, duties, 3);
 }
 
 /* Did the coordinator stand still since the last look (gap_ns: the longest
@@ -1128,13 +630,13 @@ static void s_check_stall(coord_t *c, int64_t gap_ns)
     for (int i = 0; i < 16 && zmq_poll(&item, 1, i ? 0 : 50) > 0; i++) {
         for (int k = 0; k < 4096 && s_recv_one(c); k++)
             ;
-        s_batch_close(c);
+        results_batch_close(c);
     }
     int64_t now = clock_mono_ns();
     for (size_t i = 0; i < c->nworkers; i++)
         if (!c->workers[i]->lost)
             c->workers[i]->last_seen = now;
-    c->last_liveness = now;
+    ticker_touch(&c->live_tick, now);
     clock_stalled(&c->stall, gap_ns); /* the drain is not a stall */
 }
 
@@ -1161,7 +663,92 @@ void coord_pump(coord_t *c, int timeout_ms)
          * checks its command mailbox), a non-blocking receive costs none */
         for (int i = 0; i < 4096 && s_recv_one(c); i++)
             ;
-        s_batch_close(c);
+        results_batch_close(c);
     }
     s_periodic(c);
+}
+
+
+/* ---- configuring and reading (coord.h) ---- */
+
+void coord_set_run(coord_t *c, int64_t run, int64_t run_key)
+{
+    c->run = run;
+    c->run_key = run_key;
+}
+
+void coord_resume(coord_t *c, int64_t run, int64_t run_key, int last_phase)
+{
+    coord_set_run(c, run, run_key);
+    c->resume_phase = last_phase;
+    if (!c->prior)
+        c->prior = zhash_new();
+}
+
+void coord_resume_worker(coord_t *c, const char *name, int64_t epoch, bool lost)
+{
+    struct coord_prior *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    if (!c->prior)
+        c->prior = zhash_new();
+    p->epoch = epoch > 0 ? epoch : 1;
+    p->lost = lost;
+    zhash_insert(c->prior, name, p);
+    zhash_freefn(c->prior, name, free);
+    /* expected again, unless the command line says whom to expect */
+    if (c->expect_count || (c->nexpect_names && !c->own_expect_names))
+        return;
+    char **names = realloc((char **)c->expect_names, (c->nexpect_names + 1) * sizeof *names);
+    if (!names)
+        return;
+    names[c->nexpect_names++] = strdup(name);
+    c->expect_names = names;
+    c->own_expect_names = true;
+}
+
+void coord_expect_names(coord_t *c, char *const *names, size_t n)
+{
+    c->expect_names = names;
+    c->nexpect_names = n;
+    c->expect_count = (int)n;
+}
+
+void coord_set_launcher(coord_t *c, coord_gone_fn gone, coord_launched_as_fn as, void *ctx)
+{
+    c->launch_gone = gone;
+    c->launched_as = as;
+    c->launch_ctx = ctx;
+}
+
+void coord_set_spawn(coord_t *c, struct spawn *spawn) { c->spawn = spawn; }
+void coord_set_shortfall(coord_t *c) { c->shortfall = true; }
+const char *coord_endpoint(const coord_t *c) { return c->endpoint; }
+const char *coord_pub_endpoint(const coord_t *c) { return c->pub_endpoint; }
+int64_t coord_run(const coord_t *c) { return c->run; }
+int64_t coord_run_key(const coord_t *c) { return c->run_key; }
+store_t *coord_store(const coord_t *c) { return c->store; }
+bool coord_expects_someone(const coord_t *c) { return c->expect_count || c->nexpect_names; }
+const char *coord_store_error(const coord_t *c) { return c->store_failed ? c->store_err : NULL; }
+
+void coord_store_failed(coord_t *c, const char *what)
+{
+    c->store_failed = true;
+    snprintf(c->store_err, sizeof c->store_err, "%s: %s: %s", store_path(c->store), what,
+             store_errmsg(c->store));
+}
+
+void coord_tally(const coord_t *c, struct coord_tally *t)
+{
+    *t = (struct coord_tally){ .workers = c->nworkers };
+    for (size_t i = 0; i < c->nworkers; i++) {
+        t->lost += c->workers[i]->lost;
+        t->back += c->workers[i]->rejoined;
+    }
+}
+
+const char *coord_worker_platform(const coord_t *c, const char *name)
+{
+    const struct cworker *w = zhash_lookup(c->byname, name);
+    return !w ? NULL : w->platform ? w->platform : "";
 }

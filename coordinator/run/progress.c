@@ -4,6 +4,8 @@
  * printed meanwhile overwrites it and the next redraw appears below. */
 #include "progress.h"
 
+#include "coord_int.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,6 +10,8 @@
 
 #include "coord.h"
 
+struct cworker; /* coord_int.h */
+
 typedef enum {
     PROGRESS_NORMAL,  /* live line on a terminal, a log line per phase elsewhere */
     PROGRESS_QUIET,   /* nothing (errors and the summary only) */

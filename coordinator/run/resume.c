@@ -9,14 +9,12 @@
  * accepted, and sched.c skips every repetition already stored. */
 #include "resume.h"
 
-#include <czmq.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cmd.h"
 #include "platform/launch.h"
 #include "log.h"
 
@@ -43,14 +41,15 @@ static int s_owner_alive(const char *owner, int *pid_p)
     return start != 0 && launch_proc_start(pid) == start ? 1 : 0;
 }
 
-static int s_load(struct store_run_info *ri, struct experiment **exp_p)
+static int s_load(struct store_run_info *ri, struct experiment **exp_p, FILE *diag, char *err,
+                  size_t errlen)
 {
     char name[64];
     snprintf(name, sizeof name, "run %" PRId64 " (stored experiment)", ri->id);
     struct experiment *exp = NULL;
-    if (experiment_parse(name, ri->source, strlen(ri->source), &exp, stderr) != 0) {
-        fprintf(stderr, "lockstep run: run %" PRId64 ": its stored experiment no longer "
-                        "loads; it cannot be resumed\n", ri->id);
+    if (experiment_parse(name, ri->source, strlen(ri->source), &exp, diag) != 0) {
+        snprintf(err, errlen, "run %" PRId64 ": its stored experiment no longer loads; it "
+                 "cannot be resumed", ri->id);
         return -1;
     }
     experiment_destroy(exp_p);
@@ -58,40 +57,46 @@ static int s_load(struct store_run_info *ri, struct experiment **exp_p)
     return 0;
 }
 
-int resume_find(store_t *store, int64_t resume_id, bool fresh, struct experiment **exp_p,
-                struct store_run_info *ri)
+/* --resume RUN: that run, unless it is complete or its coordinator lives. */
+static resume_t s_find_id(store_t *store, int64_t id, struct experiment **exp_p,
+                          struct store_run_info *ri, FILE *diag, char *err, size_t errlen)
 {
-    int pid = 0, alive;
-    if (resume_id > 0) {
-        int rc = store_run_get(store, resume_id, ri);
-        if (rc != 0) {
-            fprintf(stderr, "lockstep run: --resume %" PRId64 ": %s\n", resume_id,
-                    rc > 0 ? "no such run in the database" : store_errmsg(store));
-            return rc > 0 ? -EXIT_INVALID : -EXIT_FAIL;
-        }
-        if (strcmp(ri->status, "complete") == 0) {
-            fprintf(stderr, "lockstep run: --resume %" PRId64 ": the run is complete; "
-                            "nothing to resume\n", resume_id);
-            store_run_info_free(ri);
-            return -EXIT_INVALID;
-        }
-        if (strcmp(ri->status, "running") == 0 && s_owner_alive(ri->coordinator, &pid) == 1) {
-            fprintf(stderr, "lockstep run: --resume %" PRId64 ": the run is in progress "
-                            "(coordinator pid %d)\n", resume_id, pid);
-            store_run_info_free(ri);
-            return -EXIT_FAIL;
-        }
+    int pid = 0;
+    int rc = store_run_get(store, id, ri);
+    if (rc != 0) {
+        snprintf(err, errlen, "--resume %" PRId64 ": %s", id,
+                 rc > 0 ? "no such run in the database" : store_errmsg(store));
+        return rc > 0 ? RESUME_E_INVALID : RESUME_E_FAIL;
+    }
+    resume_t bad = RESUME_RUN;
+    if (strcmp(ri->status, "complete") == 0) {
+        snprintf(err, errlen, "--resume %" PRId64 ": the run is complete; nothing to resume", id);
+        bad = RESUME_E_INVALID;
+    } else if (strcmp(ri->status, "running") == 0 &&
+               s_owner_alive(ri->coordinator, &pid) == 1) {
+        snprintf(err, errlen, "--resume %" PRId64 ": the run is in progress (coordinator pid "
+                 "%d)", id, pid);
+        bad = RESUME_E_FAIL;
+    } else {
         if (*exp_p && strcmp((*exp_p)->source, ri->source) != 0)
             log_warn("run %" PRId64 " goes on with the experiment it began with, not with the "
                      "file given now", ri->id);
-        if (s_load(ri, exp_p) != 0) {
-            store_run_info_free(ri);
-            return -EXIT_FAIL;
-        }
-        return 1;
+        if (s_load(ri, exp_p, diag, err, errlen) != 0)
+            bad = RESUME_E_FAIL;
     }
+    if (bad != RESUME_RUN)
+        store_run_info_free(ri);
+    return bad;
+}
+
+resume_t resume_find(store_t *store, int64_t resume_id, bool fresh, struct experiment **exp_p,
+                     struct store_run_info *ri, FILE *diag, char *err, size_t errlen)
+{
+    int pid = 0, alive;
+    if (resume_id > 0)
+        return s_find_id(store, resume_id, exp_p, ri, diag, err, errlen);
     if (fresh || store_run_unfinished(store, (*exp_p)->name, ri) != 0)
-        return 0;
+        return RESUME_NEW;
     alive = s_owner_alive(ri->coordinator, &pid);
     if (alive != 0) {
         if (alive > 0)
@@ -103,62 +108,44 @@ int resume_find(store_t *store, int64_t resume_id, bool fresh, struct experiment
                      ri->coordinator[0] ? "a coordinator on another host: " : "a coordinator "
                      "this lockstep cannot identify", ri->coordinator, ri->id);
         store_run_info_free(ri);
-        return 0;
+        return RESUME_NEW;
     }
     if (strcmp((*exp_p)->source, ri->source) != 0) {
         log_warn("run %" PRId64 " of %s was cut short, but %s has changed since; starting a "
                  "new run (--resume %" PRId64 " finishes the old one as it began)",
                  ri->id, ri->experiment, (*exp_p)->path, ri->id);
         store_run_info_free(ri);
-        return 0;
+        return RESUME_NEW;
     }
     log_warn("run %" PRId64 " of %s was cut short (its coordinator is gone): resuming it; "
              "--new starts a new run instead", ri->id, ri->experiment);
-    if (s_load(ri, exp_p) != 0) {
+    if (s_load(ri, exp_p, diag, err, errlen) != 0) {
         store_run_info_free(ri);
-        return -EXIT_FAIL;
+        return RESUME_E_FAIL;
     }
-    return 1;
+    return RESUME_RUN;
 }
 
 static void s_prior(const char *name, int64_t epoch, bool lost, void *arg)
 {
-    zhash_t *prior = arg;
-    struct coord_prior *p = calloc(1, sizeof *p);
-    if (!p)
-        return;
-    p->epoch = epoch > 0 ? epoch : 1;
-    p->lost = lost;
-    zhash_insert(prior, name, p);
-    zhash_freefn(prior, name, free);
+    coord_resume_worker(arg, name, epoch, lost);
 }
 
 int resume_apply(coord_t *c, const struct store_run_info *ri, char *err, size_t errlen)
 {
     char owner[320];
     resume_owner(owner, sizeof owner);
-    c->run = ri->id;
-    c->run_key = ri->key;
-    c->resume_phase = store_run_last_phase(c->store, ri->id);
-    c->prior = zhash_new();
-    if (c->resume_phase < -1 || store_run_workers(c->store, ri->id, s_prior, c->prior) < 0 ||
-        store_run_resume(c->store, ri->id, owner) != 0) {
-        snprintf(err, errlen, "%s: cannot resume run %" PRId64 ": %s", store_path(c->store),
-                 ri->id, store_errmsg(c->store));
+    store_t *store = coord_store(c);
+    int last = store_run_last_phase(store, ri->id);
+    coord_resume(c, ri->id, ri->key, last);
+    int n;
+    if (last < -1 || (n = store_run_workers(store, ri->id, s_prior, c)) < 0 ||
+        store_run_resume(store, ri->id, owner) != 0) {
+        snprintf(err, errlen, "%s: cannot resume run %" PRId64 ": %s", store_path(store),
+                 ri->id, store_errmsg(store));
         return -1;
     }
-    /* whom to wait for: the command line's choice stands; otherwise the
-     * workers the run had (names owned by c from here on) */
-    size_t n = zhash_size(c->prior);
-    if (!c->expect_count && !c->nexpect_names && n) {
-        zlist_t *keys = zhash_keys(c->prior);
-        c->expect_names = calloc(n, sizeof *c->expect_names);
-        for (const char *k = zlist_first(keys); k && c->expect_names; k = zlist_next(keys))
-            c->expect_names[c->nexpect_names++] = strdup(k);
-        c->own_expect_names = true;
-        zlist_destroy(&keys);
-    }
-    log_info("run %" PRId64 ": resumed (phases 1..%d were started before; %zu workers)", ri->id,
-             c->resume_phase + 1, n);
+    log_info("run %" PRId64 ": resumed (phases 1..%d were started before; %d workers)", ri->id,
+             last + 1, n);
     return 0;
 }

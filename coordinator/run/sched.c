@@ -7,6 +7,9 @@
  * on without it. */
 #include "schedule.h"
 
+#include "coord_int.h"
+#include "decide.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,6 @@
 
 #include "clock.h"
 #include "log.h"
-#include "platform/launch.h"
 #include "model/pairing.h"
 #include "progress.h"
 #include "proto.h"
@@ -154,9 +156,7 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
         if (store_worker_put(c->store, c->run, &sw) != 0) {
             if (batch)
                 store_batch_commit(c->store);
-            c->store_failed = true;
-            snprintf(c->store_err, sizeof c->store_err, "%s: cannot store worker: %s",
-                     store_path(c->store), store_errmsg(c->store));
+            coord_store_failed(c, "cannot store worker");
             return 0;
         }
         if (w->lost)
@@ -177,9 +177,7 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
         zlist_destroy(&names);
     }
     if (batch && store_batch_commit(c->store) != 0) {
-        c->store_failed = true;
-        snprintf(c->store_err, sizeof c->store_err, "%s: cannot store workers: %s",
-                 store_path(c->store), store_errmsg(c->store));
+        coord_store_failed(c, "cannot store workers");
         return 0;
     }
     size_t cursor = 0;
@@ -192,36 +190,17 @@ int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
     return (int)c->nworkers;
 }
 
-/* Is w named in list, by name or by platform? */
-static bool s_in_list(char *const *list, size_t n, const struct cworker *w)
+static struct decide_worker s_dw(const struct cworker *w)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], w->name) == 0 || strcmp(list[i], w->platform) == 0)
-            return true;
-    return false;
+    return (struct decide_worker){ .name = w->name, .platform = w->platform, .lost = w->lost,
+                                   .rejoined = w->rejoined };
 }
 
-/* Was w launched from a `platforms:` entry with role: server (one that
- * only serves network phases and is never measured)? */
-static bool s_serve_only(const struct experiment *exp, const struct cworker *w)
-{
-    for (size_t i = 0; i < exp->nplatforms; i++)
-        if (exp->platforms[i].role == LAUNCH_ROLE_SERVER && !strcmp(exp->platforms[i].name, w->name))
-            return true;
-    return false;
-}
-
-/* A worker takes part in a phase when the phase names it (or its platform),
- * or names nobody; a network phase's servers are not its clients, and a
- * serve-only platform measures nothing. */
+/* Is w to measure in phase ph (decide_selected)? */
 static bool s_selected(const struct experiment *exp, const struct exp_phase *ph,
                        const struct cworker *w)
 {
-    if (ph->nservers && s_in_list(ph->servers, ph->nservers, w))
-        return false;
-    if (s_serve_only(exp, w))
-        return false;
-    return !ph->workers || s_in_list(ph->workers, ph->nworkers, w);
+    return decide_selected(exp, ph, w->name, w->platform);
 }
 
 struct stepset {
@@ -531,7 +510,7 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
             }
             err = w->offset_err_ns > err ? w->offset_err_ns : err;
         }
-        /* coord.c keeps started_at within a day of go_at and err within a
+        /* results.c keeps started_at within a day of go_at and err within a
          * day, so neither difference nor double can overflow */
         if (lo <= hi) {
             struct store_rep_cost cost = {
@@ -738,7 +717,7 @@ static void s_net_rep(coord_t *c, int pidx, int rep, struct cworker **clients, s
     if (ph->nservers) {
         servers = calloc(c->nworkers + 1, sizeof *servers);
         for (size_t i = 0; i < c->nworkers; i++)
-            if (!c->workers[i]->lost && s_in_list(ph->servers, ph->nservers, c->workers[i]))
+            if (!c->workers[i]->lost && decide_serves(ph, c->workers[i]->name, c->workers[i]->platform))
                 servers[nsrv++] = c->workers[i];
         if (nsrv == 0) {
             log_warn("phase %s: none of its servers is alive", ph->name);
@@ -873,21 +852,28 @@ static bool s_resume_done(coord_t *c, const struct exp_phase *ph, int p, int rep
     if (store_rep_workers(c->store, c->run, p, rep, s_mark_done, done) < 0)
         log_warn("%s: cannot read what phase %s rep %d stored: %s", store_path(c->store),
                  ph->name, rep, store_errmsg(c->store));
-    size_t k = 0, measurers = 0;
-    for (size_t i = 0; i < *n; i++) {
-        if (zhash_lookup(done, set[i]->name))
-            continue;
-        set[k++] = set[i];
-        /* a network phase's servers have no rows of their own */
-        measurers += !(ph->nservers && s_in_list(ph->servers, ph->nservers, set[i]));
+    struct decide_worker *dw = calloc(*n ? *n : 1, sizeof *dw);
+    bool *isdone = calloc(*n ? *n : 1, sizeof *isdone);
+    size_t *keep = calloc(*n ? *n : 1, sizeof *keep);
+    struct resume_plan plan = { .nkeep = *n };
+    if (dw && isdone && keep) {
+        for (size_t i = 0; i < *n; i++) {
+            dw[i] = s_dw(set[i]);
+            isdone[i] = zhash_lookup(done, set[i]->name) != NULL;
+        }
+        plan = decide_resume(ph, dw, isdone, *n, zhash_size(done), keep);
+        for (size_t k = 0; k < plan.nkeep; k++)
+            set[k] = set[keep[k]]; /* keep[k] >= k: an in-place compaction */
     }
-    bool skip = zhash_size(done) > 0 && measurers == 0;
-    if (zhash_size(done) && !skip)
+    if (zhash_size(done) && !plan.skip)
         log_info("resumed: phase %s rep %d runs again for the %zu workers without a result",
-                 ph->name, rep, measurers);
+                 ph->name, rep, plan.measurers);
     zhash_destroy(&done);
-    *n = k;
-    return skip;
+    free(dw);
+    free(isdone);
+    free(keep);
+    *n = plan.nkeep;
+    return plan.skip;
 }
 
 /* Store phase p as run; false (and the run is abandoned) when that fails. */
@@ -899,9 +885,7 @@ static bool s_phase_put(coord_t *c, size_t p)
     if (store_phase_put(c->store, c->run, (int)p, ph->name, ph->bench->name,
                         sched_name(ph->schedule), ph->reps, params, ph->reference_for) == 0)
         return true;
-    c->store_failed = true;
-    snprintf(c->store_err, sizeof c->store_err, "%s: cannot store phase: %s",
-             store_path(c->store), store_errmsg(c->store));
+    coord_store_failed(c, "cannot store phase");
     return false;
 }
 
@@ -944,7 +928,8 @@ static bool s_rep(coord_t *c, size_t p, int rep, struct cworker **set, bool resu
     size_t n = 0;
     for (size_t i = 0; i < c->nworkers; i++) {
         struct cworker *w = c->workers[i];
-        if (!w->lost && !(w->rejoined && !c->rejoin) && s_selected(c->exp, ph, w))
+        struct decide_worker dw = s_dw(w);
+        if (decide_takes_part(c->exp, ph, &dw, c->rejoin))
             set[n++] = w;
     }
     if (resumable && s_resume_done(c, ph, (int)p, rep, set, &n))
@@ -1035,15 +1020,12 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
     coord_flush_clocks(c);
     c->cur_phase = c->cur_rep = -1;
     free(set);
-    if (s_stopping(c))
-        return RUN_FAILED;
-    int64_t ok, failed, lost;
-    store_run_counts(c->store, c->run, &ok, &failed, &lost);
-    if (ok == 0)
-        return RUN_FAILED;
-    /* what happened, not what was feared: a worker lost for a while whose
-     * every repetition has its result leaves the run complete */
-    return (failed || lost || c->shortfall || !s_all_covered(c)) ? RUN_PARTIAL : RUN_COMPLETE;
+    struct run_counts k = { .stopped = s_stopping(c), .shortfall = c->shortfall };
+    if (!k.stopped) {
+        store_run_counts(c->store, c->run, &k.ok, &k.failed, &k.lost);
+        k.uncovered = k.ok && !k.failed && !k.lost && !k.shortfall && !s_all_covered(c);
+    }
+    return decide_run_status(&k);
 }
 
 void sched_quit(coord_t *c, const char *reason)

@@ -6,15 +6,14 @@
 #include <stdio.h>
 
 #include "coord.h"
-
-typedef enum { RUN_COMPLETE = 0, RUN_PARTIAL = 3, RUN_FAILED = 1 } run_status_t;
+#include "decide.h"
 
 /* Wait for the expected workers until admit_deadline (monotonic ns), close
  * admission, assign ranks by name, confirm subscriptions.  Returns the number
  * of workers admitted (0: nobody came). */
 int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns);
 /* Run every phase x repetition.  barrier_timeout_ns bounds every wait for
- * READY.  Returns the run's status. */
+ * READY.  Returns the run's status (decide_run_status). */
 run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns);
 /* Per phase with lockstep repetitions: the start skew's median and max,
  * its error bound, and whether it kept to skew_tolerance.  Nothing when no

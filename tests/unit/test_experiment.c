@@ -186,6 +186,44 @@ static void test_liveness(void **state)
              "t.yaml:4:9: rejoin: 'maybe' is not true or false\n");
 }
 
+/* One rule for booleans: an experiment's keys (rejoin, interleave) and a
+ * benchmark's boolean option (disk_seq's fsync) take and refuse the same
+ * words — `rejoin: 1` once was an error while `fsync: 1` was true. */
+static void test_bool_rule(void **state)
+{
+    (void)state;
+    static const struct { const char *text; int value; } in[] = {
+        { "true", 1 }, { "yes", 1 }, { "on", 1 }, { "1", 1 }, { "TRUE", 1 }, { "Yes", 1 },
+        { "false", 0 }, { "no", 0 }, { "off", 0 }, { "0", 0 }, { "False", 0 }, { "OFF", 0 },
+        { "maybe", -1 }, { "2", -1 }, { "y", -1 }, { "truee", -1 },
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "name: t\nrejoin: %s\ninterleave: %s\nphases:\n  - name: a\n"
+                 "    bench: disk_seq\n    params: {fsync: %s}\n",
+                 in[i].text, in[i].text, in[i].text);
+        struct experiment *exp = NULL;
+        int rc = experiment_parse("t.yaml", text, strlen(text), &exp, NULL);
+        if (in[i].value < 0) {
+            /* refused by all three keys alike */
+            if (rc != 3)
+                fail_msg("'%s': %d problems, want 3 (rejoin, interleave, fsync)", in[i].text, rc);
+            continue;
+        }
+        if (rc != 0)
+            fail_msg("'%s' refused (%d problems)", in[i].text, rc);
+        const struct exp_phase *ph = &exp->phases[0];
+        const struct opt_def *def = opt_find(ph->bench->options, "fsync");
+        assert_non_null(def);
+        bool fsync = *(const bool *)((const char *)ph->opts + def->offset);
+        assert_int_equal(exp->rejoin, in[i].value);
+        assert_int_equal(exp->interleave, in[i].value);
+        assert_int_equal(fsync, in[i].value);
+        experiment_destroy(&exp);
+    }
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -935,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_skew_tolerance),
         cmocka_unit_test(test_liveness),
+        cmocka_unit_test(test_bool_rule),
         cmocka_unit_test(test_fields_and_overrides),
         cmocka_unit_test(test_sched_name),
         cmocka_unit_test(test_workers_count_and_list),

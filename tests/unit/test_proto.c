@@ -46,7 +46,7 @@ static const struct ttype s_spec[] = {
         { "caps", K_STRARRAY, false }, { "epoch", K_INT, false } } },
     { PROTO_WELCOME, "WELCOME",
       { { "run", K_INT, true }, { "rank", K_INT, true }, { "pub", K_STR, true },
-        { "hb_ms", K_INT, true } } },
+        { "hb_ms", K_INT, true }, { "missed_beats", K_INT, false } } },
     { PROTO_REJECT, "REJECT", { { "reason", K_STR, true } } },
     { PROTO_SYNC, "SYNC", { { "run", K_INT, true }, { "nonce", K_INT, true } } },
     { PROTO_SYNC_OK, "SYNC_OK", { { "nonce", K_INT, true } } },
@@ -365,6 +365,66 @@ static void test_roundtrip_required_only(void **state)
         proto_msg_destroy(&msg);
         free(data);
     }
+}
+
+/* WELCOME carries the coordinator's liveness settings, and the worker's
+ * silence limit follows them: missed_beats plus the margin, in the
+ * coordinator's beats.  A WELCOME without them (an older coordinator)
+ * leaves today's defaults: a beat a second, 5 s of silence. */
+static void test_welcome_liveness(void **state)
+{
+    (void)state;
+    struct proto_liveness lv;
+    proto_builder_t *b = proto_begin(PROTO_WELCOME);
+    proto_put_int(b, "run", 7);
+    proto_put_int(b, "rank", 0);
+    proto_put_str(b, "pub", "tcp://127.0.0.1:5556");
+    proto_put_liveness(b, 250, 8);
+    void *data;
+    size_t len;
+    assert_int_equal(proto_finish(&b, &data, &len), 0);
+    proto_msg_t *m = NULL;
+    assert_int_equal(s_decode(data, len, &m, NULL, 0), 0);
+    assert_int_equal(proto_int(m, "hb_ms", 0), 250);
+    assert_int_equal(proto_int(m, "missed_beats", 0), 8);
+    proto_liveness(m, &lv);
+    assert_int_equal(lv.hb_ms, 250);
+    assert_int_equal(lv.missed_beats, 8);
+    assert_int_equal(lv.silence_ns, (8 + PROTO_SILENCE_MARGIN) * 250 * 1000000LL);
+    proto_msg_destroy(&m);
+    free(data);
+
+    /* an older coordinator's WELCOME: hb_ms only */
+    b = proto_begin(PROTO_WELCOME);
+    proto_put_int(b, "run", 7);
+    proto_put_int(b, "rank", 0);
+    proto_put_str(b, "pub", "tcp://127.0.0.1:5556");
+    proto_put_int(b, "hb_ms", 1000);
+    assert_int_equal(proto_finish(&b, &data, &len), 0);
+    assert_int_equal(s_decode(data, len, &m, NULL, 0), 0);
+    proto_liveness(m, &lv);
+    assert_int_equal(lv.hb_ms, 1000);
+    assert_int_equal(lv.missed_beats, PROTO_MISSED_BEATS);
+    assert_int_equal(lv.silence_ns, 5 * 1000000000LL); /* the 5 beats a worker always waited */
+    proto_msg_destroy(&m);
+    free(data);
+
+    /* before any WELCOME, and nonsense values: the defaults */
+    proto_liveness(NULL, &lv);
+    assert_int_equal(lv.hb_ms, PROTO_HEARTBEAT_MS);
+    assert_int_equal(lv.silence_ns, 5 * 1000000000LL);
+    b = proto_begin(PROTO_WELCOME);
+    proto_put_int(b, "run", 7);
+    proto_put_int(b, "rank", 0);
+    proto_put_str(b, "pub", "tcp://127.0.0.1:5556");
+    proto_put_liveness(b, 5, 100000);
+    assert_int_equal(proto_finish(&b, &data, &len), 0);
+    assert_int_equal(s_decode(data, len, &m, NULL, 0), 0);
+    proto_liveness(m, &lv);
+    assert_int_equal(lv.hb_ms, PROTO_HEARTBEAT_MS);
+    assert_int_equal(lv.missed_beats, PROTO_MISSED_BEATS);
+    proto_msg_destroy(&m);
+    free(data);
 }
 
 static void test_values_and_accessor_defaults(void **state)
@@ -1330,6 +1390,7 @@ int main(void)
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_roundtrip_all_types),
         cmocka_unit_test(test_roundtrip_required_only),
+        cmocka_unit_test(test_welcome_liveness),
         cmocka_unit_test(test_values_and_accessor_defaults),
         cmocka_unit_test(test_missing_required_fields),
         cmocka_unit_test(test_wrong_field_types),

@@ -1,0 +1,68 @@
+/* decide.h — the scheduler's decisions, as pure functions: who takes part
+ * in a repetition, what a resumed run skips, and the run's status.  sched.c
+ * gathers the facts (the workers' states, the database's rows) and asks
+ * here; nothing here touches a socket or the store, so each rule is
+ * unit-tested on its own (tests/unit/test_decide.c). */
+#ifndef LOCKSTEP_DECIDE_H
+#define LOCKSTEP_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/experiment.h"
+
+/* How a run ended.  Not exit codes: the command line maps them. */
+typedef enum { RUN_COMPLETE, RUN_PARTIAL, RUN_FAILED } run_status_t;
+
+/* "complete", "partial", "failed" (as stored in runs.status) */
+const char *run_status_name(run_status_t st);
+
+/* A worker as the decisions see it. */
+struct decide_worker {
+    const char *name, *platform;
+    bool lost;      /* lost now */
+    bool rejoined;  /* lost once, admitted again */
+};
+
+/* Is the worker one of ph's servers (named, or its platform named)? */
+bool decide_serves(const struct exp_phase *ph, const char *name, const char *platform);
+/* Is it to measure in phase ph?  When the phase names it (or its
+ * platform) or names nobody; a network phase's servers are not its clients,
+ * and a platform started with role: server measures nothing. */
+bool decide_selected(const struct experiment *exp, const struct exp_phase *ph, const char *name,
+                     const char *platform);
+/* Does it take part in ph's next repetition?  Selected, not lost, and not
+ * back after a loss when the experiment says rejoin: false. */
+bool decide_takes_part(const struct experiment *exp, const struct exp_phase *ph,
+                       const struct decide_worker *w, bool rejoin);
+
+/* Resuming: of the n workers about to run a repetition, done[i] says the
+ * database already has worker i's row; stored: how many rows of the
+ * repetition it has in all (a worker not here now may have left one).
+ * keep[] receives the indexes of those still to run; skip: some row exists
+ * and nobody who measures is left (servers have no rows of their own), so
+ * the repetition was done. */
+struct resume_plan {
+    size_t nkeep;      /* entries of keep[] */
+    size_t measurers;  /* of them, those who measure */
+    bool skip;
+};
+struct resume_plan decide_resume(const struct exp_phase *ph, const struct decide_worker *w,
+                                 const bool *done, size_t n, size_t stored, size_t *keep);
+
+/* What a finished run's status rests on. */
+struct run_counts {
+    int64_t ok, failed, lost;  /* result rows by status */
+    bool shortfall;            /* fewer workers came than expected, a platform
+                                  failed, or a phase found nobody to run it */
+    bool uncovered;            /* a worker lacks a row of a repetition it was to run */
+    bool stopped;              /* interrupted, or a commit failed */
+};
+/* Complete: every repetition of everyone measured ok.  Partial: some
+ * results, but something failed, was lost or is missing.  Failed: stopped,
+ * or not one result ok.  What happened, not what was feared: a worker lost
+ * for a while whose every repetition has its result leaves the run complete. */
+run_status_t decide_run_status(const struct run_counts *k);
+
+#endif
