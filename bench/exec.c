@@ -25,11 +25,10 @@
 #include <sys/wait.h>
 
 #include "clock.h"
+#include "json.h"
 #include "proc.h"
 
 #define JSON_MAX_DEPTH 512
-#define JPTR_MAX_BYTES 1024
-#define JPTR_MAX_TOKENS 64
 #define NUM_MAX_BYTES 127 /* the number extracted, as text */
 
 /* vsnprintf behind a format check: messages are cut to their buffer on
@@ -78,58 +77,6 @@ static const struct opt_def s_options[] = {
     {.name = NULL},
 };
 
-/* ---- JSON pointers (RFC 6901) ---- */
-
-struct jptr {
-    size_t n;
-    const char *tok[JPTR_MAX_TOKENS]; /* unescaped, NUL-terminated, in buf */
-    size_t len[JPTR_MAX_TOKENS];
-    long long idx[JPTR_MAX_TOKENS]; /* as an array index; -1 when it is none */
-    char buf[JPTR_MAX_BYTES + 1];
-};
-
-/* "" or "/a/b~1c/0": split and unescape (~1 is '/', ~0 is '~').  0 or -1. */
-static int s_jptr_parse(const char *s, struct jptr *p)
-{
-    size_t len = strlen(s);
-    p->n = 0;
-    if (len == 0)
-        return 0;
-    if (s[0] != '/' || len > JPTR_MAX_BYTES)
-        return -1;
-    char *w = p->buf;
-    for (const char *c = s; *c;) {
-        if (p->n == JPTR_MAX_TOKENS)
-            return -1;
-        c++; /* the '/' */
-        char *start = w;
-        for (; *c && *c != '/'; c++) {
-            if (*c != '~') {
-                *w++ = *c;
-                continue;
-            }
-            c++;
-            if (*c == '0')
-                *w++ = '~';
-            else if (*c == '1')
-                *w++ = '/';
-            else
-                return -1;
-        }
-        *w++ = '\0';
-        size_t n = (size_t)(w - 1 - start);
-        long long idx = -1;
-        /* an index is "0" or digits without a leading zero ("-" is past the end) */
-        if (n > 0 && n <= 18 && strspn(start, "0123456789") == n && (n == 1 || start[0] != '0'))
-            idx = strtoll(start, NULL, 10);
-        p->tok[p->n] = start;
-        p->len[p->n] = n;
-        p->idx[p->n] = idx;
-        p->n++;
-    }
-    return 0;
-}
-
 /* ---- a bounded JSON reader: finds the value at a pointer ----
  *
  * One pass over the text, no recursion: an explicit stack of at most
@@ -167,11 +114,11 @@ struct jfind {
 
 struct jreader {
     const char *s, *p, *end;
-    const struct jptr *ptr;
+    const struct ljson_ptr *ptr;
     struct jfind *f;
     struct jframe *stack; /* JSON_MAX_DEPTH */
     size_t depth;
-    char key[JPTR_MAX_BYTES + 1];
+    char key[LJSON_PTR_MAX_BYTES + 1];
 };
 
 static int s_jfail(struct jreader *r, const char *why, const char *at)
@@ -232,7 +179,7 @@ static void s_jkey_put(char *key, size_t *n, bool *over, unsigned cp)
         u[3] = (char)(0x80 | (cp & 0x3F));
         k = 4;
     }
-    if (*n + k > JPTR_MAX_BYTES) {
+    if (*n + k > LJSON_PTR_MAX_BYTES) {
         *over = true;
         return;
     }
@@ -257,7 +204,7 @@ static int s_jstring(struct jreader *r, bool want_key, size_t *keylen, bool *ove
             return s_jfail(r, "a control character inside a string", r->p);
         if (c != '\\') {
             /* bytes as they are: output need not be UTF-8 to be read */
-            if (want_key && n < JPTR_MAX_BYTES)
+            if (want_key && n < LJSON_PTR_MAX_BYTES)
                 r->key[n++] = (char)c;
             else if (want_key)
                 *over = true;
@@ -405,7 +352,7 @@ static int s_jmember(struct jreader *r, bool *on_path)
 
 /* Read the JSON text and find the pointer's value.  0 (f says whether and
  * what was found), or -1 when the text is not JSON (f->why, f->at). */
-static int s_json_find(const char *text, size_t len, const struct jptr *ptr,
+static int s_json_find(const char *text, size_t len, const struct ljson_ptr *ptr,
                        struct jframe *stack, struct jfind *f)
 {
     struct jreader r = {.s = text, .p = text, .end = text + len, .ptr = ptr, .f = f,
@@ -589,18 +536,18 @@ static int s_validate(const void *opts, char *err, size_t errlen)
         regfree(&re);
     }
     if (o->json) {
-        struct jptr *p = malloc(sizeof *p);
+        struct ljson_ptr *p = malloc(sizeof *p);
         if (!p) {
             snprintf(err, errlen, "json: out of memory");
             return -1;
         }
-        int rc = s_jptr_parse(o->json, p);
+        int rc = ljson_ptr_parse(o->json, p);
         free(p);
         if (rc < 0) {
             snprintf(err, errlen, "json: '%.80s' is not a JSON pointer (RFC 6901: empty for the "
                                   "whole document, or /key/0/... with ~0 for ~ and ~1 for /, at "
                                   "most %d bytes and %d steps)",
-                     o->json, JPTR_MAX_BYTES, JPTR_MAX_TOKENS);
+                     o->json, LJSON_PTR_MAX_BYTES, LJSON_PTR_MAX_TOKENS);
             return -1;
         }
     }
@@ -618,7 +565,7 @@ static int64_t s_expected_ns(const void *opts)
 struct exec_state {
     regex_t re;
     bool have_re;
-    struct jptr ptr;
+    struct ljson_ptr ptr;
     char **cands; /* paths to try with execve, NULL-terminated, one block */
     struct jframe stack[JSON_MAX_DEPTH];
 };
@@ -652,7 +599,7 @@ static int s_prepare(struct bench_ctx *ctx)
         }
         st->have_re = true;
     }
-    if (o->json && s_jptr_parse(o->json, &st->ptr) < 0) {
+    if (o->json && ljson_ptr_parse(o->json, &st->ptr) < 0) {
         s_fail(ctx, "exec: json: '%.80s' is not a JSON pointer", o->json);
         s_cleanup(ctx);
         return -1;
@@ -771,7 +718,7 @@ static int s_extract_json(struct bench_ctx *ctx, struct exec_state *st, struct p
         return -1;
     }
     if (!f.found) {
-        const struct jptr *p = &st->ptr;
+        const struct ljson_ptr *p = &st->ptr;
         char why[160];
         s_jptr_prefix(o->json, f.got, where, sizeof where);
         if (f.got_type == J_OBJECT)

@@ -1,0 +1,51 @@
+/* json.h — JSON documents through jansson, and JSON pointers (RFC 6901).
+ *
+ * One place for the two things every JSON reader in lockstep needs: a
+ * document loaded with a message that says what is wrong and where, and the
+ * value at a pointer such as "/end/sum_sent/bits_per_second".  The pointer
+ * parser is also what the exec benchmark's streaming reader follows, so a
+ * pointer means the same everywhere.
+ */
+#ifndef LOCKSTEP_JSON_H
+#define LOCKSTEP_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LJSON_PTR_MAX_BYTES 1024
+#define LJSON_PTR_MAX_TOKENS 64
+
+/* A parsed pointer: its reference tokens, unescaped (~1 is '/', ~0 is '~'). */
+struct ljson_ptr {
+    size_t n;
+    const char *tok[LJSON_PTR_MAX_TOKENS]; /* NUL-terminated, in buf */
+    size_t len[LJSON_PTR_MAX_TOKENS];
+    long long idx[LJSON_PTR_MAX_TOKENS]; /* as an array index; -1 when it is none */
+    char buf[LJSON_PTR_MAX_BYTES + 1];
+};
+
+/* "" (the whole document) or "/a/b~1c/0".  0, or -1 when s is not a pointer
+ * or is longer than LJSON_PTR_MAX_BYTES bytes or LJSON_PTR_MAX_TOKENS steps.
+ * An index is "0" or digits without a leading zero ("-", past the end,
+ * names no element). */
+int ljson_ptr_parse(const char *s, struct ljson_ptr *p);
+
+/* The document in text[0..len): any JSON value, blanks around it, nothing
+ * after it, no NUL inside strings.  The caller owns the result
+ * (json_decref).  NULL when it is not JSON, with a message in err naming
+ * what is wrong and where: "']' expected near '}' at line 1, column 3
+ * (byte 3)". */
+json_t *ljson_load(const char *text, size_t len, char *err, size_t errlen);
+
+/* The value at a pointer (borrowed from root), or NULL when the pointer is
+ * malformed or nothing is there. */
+json_t *ljson_get(const json_t *root, const char *ptr);
+json_t *ljson_get_parsed(const json_t *root, const struct ljson_ptr *p);
+
+/* The number (integer or real) at ptr; false when there is none. */
+bool ljson_number(const json_t *root, const char *ptr, double *out);
+/* The string at ptr (borrowed from root), or NULL when there is none. */
+const char *ljson_string(const json_t *root, const char *ptr);
+
+#endif
