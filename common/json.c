@@ -50,6 +50,26 @@ int ljson_ptr_parse(const char *s, struct ljson_ptr *p)
 
 json_t *ljson_load(const char *text, size_t len, char *err, size_t errlen)
 {
+    /* jansson says "unexpected token near end of file" of a blank text: a
+     * program that printed nothing deserves plainer words */
+    size_t blank = 0;
+    while (blank < len && (text[blank] == ' ' || text[blank] == '\t' || text[blank] == '\n' ||
+                           text[blank] == '\r'))
+        blank++;
+    if (blank == len) {
+        if (errlen)
+            snprintf(err, errlen, "there is no JSON value (%zu bytes, all blank)", len);
+        return NULL;
+    }
+    /* jansson stops at a NUL byte as at the end ("4\0x" would read as 4) or
+     * calls it the end of the file: JSON text never holds one, say so */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        if (errlen)
+            snprintf(err, errlen, "a NUL byte, which JSON text never holds, at byte %zu",
+                     (size_t)(nul - text) + 1);
+        return NULL;
+    }
     json_error_t e;
     /* JSON_DECODE_ANY: a bare number is a document too (a tool that prints
      * only its figure).  Duplicate keys are left to jansson (the last one
