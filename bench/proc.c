@@ -169,6 +169,24 @@ static int s_above_stdio(int *fd)
     return 0;
 }
 
+/* One read from a non-blocking *fd: the bytes read, or 0 when there is
+ * nothing now (EAGAIN) or ever again (EOF or an error: *fd is closed). */
+static size_t s_read_some(int *fd, void *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = read(*fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n <= 0) {
+            s_close(fd);
+            return 0;
+        }
+        return (size_t)n;
+    }
+}
+
 static void s_read_out(struct proc *pr)
 {
     for (int i = 0; i < 16 && pr->out_fd >= 0; i++) {
@@ -191,57 +209,42 @@ static void s_read_out(struct proc *pr)
                 room = pr->out_cap - pr->out_len;
             }
         }
-        ssize_t n = read(pr->out_fd, dst, room);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
+        size_t n = s_read_some(&pr->out_fd, dst, room);
+        if (!n)
             return;
-        if (n <= 0) {
-            s_close(&pr->out_fd);
-            return;
-        }
         if (dst != pr->scratch)
-            pr->out_len += (size_t)n;
-        pr->out_total += (unsigned long long)n;
+            pr->out_len += n;
+        pr->out_total += n;
     }
 }
 
 static void s_read_err(struct proc *pr)
 {
     for (int i = 0; i < 16 && pr->err_fd >= 0; i++) {
-        ssize_t n = read(pr->err_fd, pr->scratch, sizeof pr->scratch);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
+        size_t n = s_read_some(&pr->err_fd, pr->scratch, sizeof pr->scratch);
+        if (!n)
             return;
-        if (n <= 0) {
-            s_close(&pr->err_fd);
-            return;
-        }
         const char *src = pr->scratch;
-        if ((size_t)n > PROC_ERR_TAIL) {
-            pr->err_total += (unsigned long long)n - PROC_ERR_TAIL;
+        if (n > PROC_ERR_TAIL) {
+            pr->err_total += n - PROC_ERR_TAIL;
             src += n - PROC_ERR_TAIL;
             n = PROC_ERR_TAIL;
         }
-        for (ssize_t k = 0; k < n; k++)
-            pr->err_ring[(pr->err_total + (unsigned long long)k) % PROC_ERR_TAIL] = src[k];
-        pr->err_total += (unsigned long long)n;
+        for (size_t k = 0; k < n; k++)
+            pr->err_ring[(pr->err_total + k) % PROC_ERR_TAIL] = src[k];
+        pr->err_total += n;
     }
 }
 
 static void s_read_rep(struct proc *pr)
 {
-    for (;;) {
-        ssize_t n = read(pr->rep_fd, (char *)&pr->rep + pr->rep_len, sizeof pr->rep - pr->rep_len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
+    while (pr->rep_fd >= 0) {
+        size_t n = s_read_some(&pr->rep_fd, (char *)&pr->rep + pr->rep_len,
+                               sizeof pr->rep - pr->rep_len);
+        if (!n)
             return;
-        if (n <= 0 || (pr->rep_len += (size_t)n) == sizeof pr->rep) {
+        if ((pr->rep_len += n) == sizeof pr->rep)
             s_close(&pr->rep_fd);
-            return;
-        }
     }
 }
 

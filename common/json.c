@@ -81,6 +81,22 @@ json_t *ljson_load(const char *text, size_t len, char *err, size_t errlen)
     return root;
 }
 
+bool ljson_error_token(const json_error_t *e, const char *text, size_t len, size_t *start,
+                       size_t *toklen)
+{
+    const char *near = strstr(e->text, " near '");
+    size_t n = near ? strlen(near + 7) : 0;
+    if (!n || near[7 + n - 1] != '\'' || e->position < 0)
+        return false;
+    n--; /* the closing quote */
+    size_t end = (size_t)e->position;
+    if (end > len || end < n || memcmp(text + end - n, near + 7, n) != 0)
+        return false;
+    *start = end - n;
+    *toklen = n;
+    return true;
+}
+
 json_t *ljson_get_parsed(const json_t *root, const struct ljson_ptr *p)
 {
     const json_t *v = root;

@@ -38,6 +38,15 @@ int ljson_ptr_parse(const char *s, struct ljson_ptr *p);
  * (byte 3)". */
 json_t *ljson_load(const char *text, size_t len, char *err, size_t errlen);
 
+/* The token jansson was reading when it refused a text: its error says
+ * "... near '<token>'" for tokens of at most 20 bytes.  When it names one
+ * and the token is found where jansson stopped, *start is its offset in
+ * text and *toklen its length; false otherwise (the caller falls back on
+ * e->position).  For callers that word jansson's refusals in their own
+ * terms. */
+bool ljson_error_token(const json_error_t *e, const char *text, size_t len, size_t *start,
+                       size_t *toklen);
+
 /* The value at a pointer (borrowed from root), or NULL when the pointer is
  * malformed or nothing is there. */
 json_t *ljson_get(const json_t *root, const char *ptr);

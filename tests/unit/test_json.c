@@ -133,20 +133,29 @@ static void test_load_refuses(void **state)
 {
     (void)state;
     /* what is wrong and where: jansson's reason, line, column and byte */
-    s_refused("{\"a\": 1]", 8, "'}' expected near ']' at line 1, column 8 (byte 8)");
-    s_refused("[1, 2", 5, "']' expected near end of file at line 1, column 5 (byte 5)");
-    s_refused("{\"end\": {\n  \"sum_sent\": {\"bits_per_second\": 1e999}}}", 52,
-              "real number overflow near '1e999' at line 2, column 39 (byte 49)");
-    s_refused("[1] x", 5, "end of file expected near 'x' at line 1, column 5 (byte 5)");
-    s_refused("", 0, "there is no JSON value (0 bytes, all blank)");
-    s_refused(" \r\n\t", 4, "there is no JSON value (4 bytes, all blank)");
-    /* a report cut short, as a killed iperf leaves it */
-    s_refused("{\"start\": {\"connected\": [{\"remote_host\": \"10.0", 46,
-              "premature end of input near '\"10.0' at line 1, column 46 (byte 46)");
-    /* bytes that are not text, and a NUL inside the document */
-    s_refused("[\"\xff\"]", 5, "unable to decode byte 0xff near '\"' at line 1, column 2 (byte 2)");
-    s_refused("[1,\0 2]", 7, "a NUL byte, which JSON text never holds, at byte 4");
-    s_refused("4\0", 2, "a NUL byte, which JSON text never holds, at byte 2"); /* not 4 */
+    static const struct {
+        const char *text;
+        size_t len;
+        const char *want;
+    } bad[] = {
+        {"{\"a\": 1]", 8, "'}' expected near ']' at line 1, column 8 (byte 8)"},
+        {"[1, 2", 5, "']' expected near end of file at line 1, column 5 (byte 5)"},
+        {"{\"end\": {\n  \"sum_sent\": {\"bits_per_second\": 1e999}}}", 52,
+         "real number overflow near '1e999' at line 2, column 39 (byte 49)"},
+        {"[1] x", 5, "end of file expected near 'x' at line 1, column 5 (byte 5)"},
+        {"", 0, "there is no JSON value (0 bytes, all blank)"},
+        {" \r\n\t", 4, "there is no JSON value (4 bytes, all blank)"},
+        /* a report cut short, as a killed iperf leaves it */
+        {"{\"start\": {\"connected\": [{\"remote_host\": \"10.0", 46,
+         "premature end of input near '\"10.0' at line 1, column 46 (byte 46)"},
+        /* bytes that are not text, and a NUL inside the document (jansson alone
+         * would read "4\0" as 4) */
+        {"[\"\xff\"]", 5, "unable to decode byte 0xff near '\"' at line 1, column 2 (byte 2)"},
+        {"[1,\0 2]", 7, "a NUL byte, which JSON text never holds, at byte 4"},
+        {"4\0", 2, "a NUL byte, which JSON text never holds, at byte 2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        s_refused(bad[i].text, bad[i].len, bad[i].want);
     /* the message fits a small buffer, cut rather than overflowing */
     char err[16];
     assert_null(ljson_load("[", 1, err, sizeof err));
