@@ -5,7 +5,8 @@
  *
  * How the command is run and watched (its own session, timeout, stop, no
  * leftovers, bounded output) is proc.c's; this file decides what the output
- * means.  The output is read by a JSON reader that never recurses.
+ * means.  JSON output is read by common/json_scan.c, which never recurses
+ * (json.h says why it is not jansson).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sigabbrev_np */
