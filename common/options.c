@@ -533,16 +533,11 @@ const struct opt_def *opt_find(const struct opt_def *defs, const char *name)
     return NULL;
 }
 
-int opt_parse(const struct opt_def *def, void *opts, const char *value, char *err, size_t errlen)
+/* The numeric types: the value in its unit, then its range. */
+static int s_parse_number(const struct opt_def *def, void *field, const char *value, char *err,
+                          size_t errlen)
 {
-    assert(def && def->name && opts);
-    if (!value) {
-        snprintf(err, errlen, "%s: no value given", def->name);
-        return -1;
-    }
-    void *field = s_field(opts, def);
     char shown[64];
-
     switch (def->type) {
     case OPT_INT: {
         int64_t v;
@@ -603,6 +598,28 @@ int opt_parse(const struct opt_def *def, void *opts, const char *value, char *er
         *(double *)field = v;
         return 0;
     }
+    default:
+        break;
+    }
+    assert(!"not a numeric option");
+    return -1;
+}
+
+int opt_parse(const struct opt_def *def, void *opts, const char *value, char *err, size_t errlen)
+{
+    assert(def && def->name && opts);
+    if (!value) {
+        snprintf(err, errlen, "%s: no value given", def->name);
+        return -1;
+    }
+    void *field = s_field(opts, def);
+
+    switch (def->type) {
+    case OPT_INT:
+    case OPT_SIZE:
+    case OPT_DURATION:
+    case OPT_DOUBLE:
+        return s_parse_number(def, field, value, err, errlen);
     case OPT_BOOL:
         if (opt_parse_bool(value, (bool *)field) < 0) {
             snprintf(err, errlen, "%s: '%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
