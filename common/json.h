@@ -32,7 +32,7 @@ struct ljson_ptr {
 int ljson_ptr_parse(const char *s, struct ljson_ptr *p);
 
 /* The document in text[0..len): any JSON value, blanks around it, nothing
- * after it, no NUL inside strings.  The caller owns the result
+ * after it, no NUL byte anywhere.  The caller owns the result
  * (json_decref).  NULL when it is not JSON, with a message in err naming
  * what is wrong and where: "']' expected near '}' at line 1, column 3
  * (byte 3)". */
@@ -48,7 +48,8 @@ bool ljson_error_token(const json_error_t *e, const char *text, size_t len, size
                        size_t *toklen);
 
 /* The value at a pointer (borrowed from root), or NULL when the pointer is
- * malformed or nothing is there. */
+ * malformed or nothing is there.  root may be NULL (a report that did not
+ * parse): nothing is there. */
 json_t *ljson_get(const json_t *root, const char *ptr);
 json_t *ljson_get_parsed(const json_t *root, const struct ljson_ptr *p);
 
