@@ -272,7 +272,7 @@ static void s_choices(const struct opt_def *def, char *buf, size_t len)
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR(x)
 
-/* Where a list's text went wrong: what, and its offset (0: not known). */
+/* Where a list's text went wrong: what, and the offset it was found at. */
 struct s_jerr {
     const char *why;
     size_t at;
@@ -377,10 +377,7 @@ static void s_list_why(const char *value, const json_error_t *je, struct s_jerr 
 static int s_list_items(const json_t *root, struct s_jerr *e, size_t *nbytes)
 {
     size_t n = json_array_size(root);
-    if (!json_is_array(root)) {
-        e->why = "expected a list, found an object";
-        return -1;
-    }
+    assert(json_is_array(root)); /* the text starts with '[' */
     if (n > OPT_LIST_MAX_ITEMS) {
         e->why = "more than " S_XSTR(OPT_LIST_MAX_ITEMS) " items";
         return -1;
