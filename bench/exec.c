@@ -3,22 +3,18 @@
  * metric is the number a regex captures, the number at a JSON pointer, or,
  * with neither, the command's wall time.
  *
- * The command runs in a session of its own, so that a timeout or a stop can
- * kill everything it started, and whatever it leaves running when it exits is
- * killed too: nothing outlives a repetition.  The worker is multithreaded, so
- * between fork() and execve() the child makes only async-signal-safe calls;
- * PATH is searched beforehand, in the parent.  Output is kept in bounded
- * buffers and read by a JSON reader that never recurses.
+ * How the command is run and watched (its own session, timeout, stop, no
+ * leftovers, bounded output) is proc.c's; this file decides what the output
+ * means.  JSON output is read by common/json_scan.c, which never recurses
+ * (json.h says why it is not jansson).
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* pipe2, F_DUPFD_CLOEXEC, sigabbrev_np */
+#define _GNU_SOURCE /* sigabbrev_np */
 #endif
 #include "plugins.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,23 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/types.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "clock.h"
+#include "json.h"
+#include "proc.h"
 
-extern char **environ;
-
-#define EXEC_OUT_MAX (1024 * 1024)          /* stdout kept for the metric */
-#define EXEC_ERR_TAIL 4096                  /* stderr: the last bytes kept */
-#define EXEC_KILL_GRACE_NS (2 * NS_PER_SEC) /* SIGTERM, then SIGKILL this much later */
-#define EXEC_DRAIN_NS (NS_PER_SEC)          /* output still read after the command ended */
-#define EXEC_SWEEP_NS (200 * 1000000LL)     /* waiting for adopted leftovers to die */
-#define JSON_MAX_DEPTH 512
-#define JPTR_MAX_BYTES 1024
-#define JPTR_MAX_TOKENS 64
 #define NUM_MAX_BYTES 127 /* the number extracted, as text */
 
 /* vsnprintf behind a format check: messages are cut to their buffer on
@@ -57,10 +42,6 @@ __attribute__((format(printf, 3, 4))) static void s_fmt(char *buf, size_t len, c
     va_end(ap);
 }
 #define s_fail(ctx, ...) s_fmt((ctx)->err, sizeof (ctx)->err, __VA_ARGS__)
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 struct exec_opts {
     char **command;
@@ -95,416 +76,6 @@ static const struct opt_def s_options[] = {
              "= MiB/s)"},
     {.name = NULL},
 };
-
-/* ---- JSON pointers (RFC 6901) ---- */
-
-struct jptr {
-    size_t n;
-    const char *tok[JPTR_MAX_TOKENS]; /* unescaped, NUL-terminated, in buf */
-    size_t len[JPTR_MAX_TOKENS];
-    long long idx[JPTR_MAX_TOKENS]; /* as an array index; -1 when it is none */
-    char buf[JPTR_MAX_BYTES + 1];
-};
-
-/* "" or "/a/b~1c/0": split and unescape (~1 is '/', ~0 is '~').  0 or -1. */
-static int s_jptr_parse(const char *s, struct jptr *p)
-{
-    size_t len = strlen(s);
-    p->n = 0;
-    if (len == 0)
-        return 0;
-    if (s[0] != '/' || len > JPTR_MAX_BYTES)
-        return -1;
-    char *w = p->buf;
-    for (const char *c = s; *c;) {
-        if (p->n == JPTR_MAX_TOKENS)
-            return -1;
-        c++; /* the '/' */
-        char *start = w;
-        for (; *c && *c != '/'; c++) {
-            if (*c != '~') {
-                *w++ = *c;
-                continue;
-            }
-            c++;
-            if (*c == '0')
-                *w++ = '~';
-            else if (*c == '1')
-                *w++ = '/';
-            else
-                return -1;
-        }
-        *w++ = '\0';
-        size_t n = (size_t)(w - 1 - start);
-        long long idx = -1;
-        /* an index is "0" or digits without a leading zero ("-" is past the end) */
-        if (n > 0 && n <= 18 && strspn(start, "0123456789") == n && (n == 1 || start[0] != '0'))
-            idx = strtoll(start, NULL, 10);
-        p->tok[p->n] = start;
-        p->len[p->n] = n;
-        p->idx[p->n] = idx;
-        p->n++;
-    }
-    return 0;
-}
-
-/* ---- a bounded JSON reader: finds the value at a pointer ----
- *
- * One pass over the text, no recursion: an explicit stack of at most
- * JSON_MAX_DEPTH open containers.  The whole document is checked (one value,
- * blanks around it), so that garbage is not read as a number by luck.
- * Strings may hold any bytes but NUL and control characters; a lone
- * surrogate in a \u escape reads as U+FFFD. */
-
-enum jtype { J_NONE, J_OBJECT, J_ARRAY, J_STRING, J_NUMBER, J_TRUE, J_FALSE, J_NULL };
-
-static const char *s_jtype_name(int t)
-{
-    static const char *const names[] = {"nothing", "an object", "an array", "a string",
-                                        "a number", "true",      "false",    "null"};
-    return t >= 0 && t <= J_NULL ? names[t] : "?";
-}
-
-struct jframe {
-    unsigned char type;  /* J_OBJECT or J_ARRAY */
-    bool on_path;        /* this container is the pointer's prefix of its depth */
-    bool taken;          /* a member already matched (duplicate keys: the first wins) */
-    long long count;     /* members or elements so far */
-};
-
-struct jfind {
-    bool found;
-    int type;                /* of the value found */
-    const char *num;         /* its text when a number */
-    size_t numlen;
-    size_t got;              /* tokens matched by the deepest prefix found */
-    int got_type;            /* the type of that prefix's value */
-    const char *why;         /* when the text is not JSON */
-    size_t at;               /* and where (offset) */
-};
-
-struct jreader {
-    const char *s, *p, *end;
-    const struct jptr *ptr;
-    struct jfind *f;
-    struct jframe *stack; /* JSON_MAX_DEPTH */
-    size_t depth;
-    char key[JPTR_MAX_BYTES + 1];
-};
-
-static int s_jfail(struct jreader *r, const char *why, const char *at)
-{
-    r->f->why = why;
-    r->f->at = (size_t)(at - r->s);
-    return -1;
-}
-
-static void s_jblank(struct jreader *r)
-{
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-        r->p++;
-}
-
-static int s_jhex(const char *p, const char *end, unsigned *out)
-{
-    unsigned v = 0;
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Append a code point as UTF-8 to the key buffer, noting overflow. */
-static void s_jkey_put(char *key, size_t *n, bool *over, unsigned cp)
-{
-    char u[4];
-    size_t k;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
-    if (*n + k > JPTR_MAX_BYTES) {
-        *over = true;
-        return;
-    }
-    memcpy(key + *n, u, k);
-    *n += k;
-}
-
-/* A string at r->p (its opening quote).  With want_key, its decoded bytes go
- * to r->key (*keylen; *over when longer than any pointer token). */
-static int s_jstring(struct jreader *r, bool want_key, size_t *keylen, bool *over)
-{
-    const char *start = r->p;
-    size_t n = 0;
-    r->p++;
-    for (;;) {
-        if (r->p >= r->end)
-            return s_jfail(r, "a string is not closed", start);
-        unsigned char c = (unsigned char)*r->p;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return s_jfail(r, "a control character inside a string", r->p);
-        if (c != '\\') {
-            /* bytes as they are: output need not be UTF-8 to be read */
-            if (want_key && n < JPTR_MAX_BYTES)
-                r->key[n++] = (char)c;
-            else if (want_key)
-                *over = true;
-            r->p++;
-            continue;
-        }
-        const char *esc = r->p;
-        if (r->p + 1 >= r->end)
-            return s_jfail(r, "a string is not closed", start);
-        unsigned cp;
-        switch (r->p[1]) {
-        case '"': cp = '"'; break;
-        case '\\': cp = '\\'; break;
-        case '/': cp = '/'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
-        case 'u':
-            if (s_jhex(r->p + 2, r->end, &cp) < 0)
-                return s_jfail(r, "\\u without four hex digits", esc);
-            r->p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                if (r->end - r->p >= 8 && r->p[2] == '\\' && r->p[3] == 'u' &&
-                    s_jhex(r->p + 4, r->end, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    r->p += 6;
-                } else {
-                    cp = 0xFFFD;
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD;
-            }
-            break;
-        default:
-            return s_jfail(r, "an unknown escape in a string", esc);
-        }
-        r->p += 2;
-        if (want_key)
-            s_jkey_put(r->key, &n, over, cp);
-    }
-    r->p++;
-    if (want_key) {
-        r->key[n] = '\0';
-        *keylen = n;
-    }
-    return 0;
-}
-
-/* A number at r->p, by RFC 8259's grammar. */
-static int s_jnumber(struct jreader *r)
-{
-    const char *p = r->p, *e = r->end;
-#define DIGITS(p) ((p) < e && *(p) >= '0' && *(p) <= '9')
-    if (p < e && *p == '-')
-        p++;
-    if (!DIGITS(p))
-        return s_jfail(r, "a number without digits", r->p);
-    if (*p == '0')
-        p++;
-    else
-        while (DIGITS(p))
-            p++;
-    if (p < e && *p == '.') {
-        p++;
-        if (!DIGITS(p))
-            return s_jfail(r, "a number without digits after '.'", p);
-        while (DIGITS(p))
-            p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-'))
-            p++;
-        if (!DIGITS(p))
-            return s_jfail(r, "a number without digits in its exponent", p);
-        while (DIGITS(p))
-            p++;
-    }
-#undef DIGITS
-    r->p = p;
-    return 0;
-}
-
-static int s_jliteral(struct jreader *r, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
-        return s_jfail(r, "expected a value", r->p);
-    r->p += n;
-    return 0;
-}
-
-/* The value about to be read, at depth `level`: keep the deepest prefix of
- * the pointer seen and, at full depth, the target.  Each depth has at most
- * one value on the path (the first matching member), so plain stores do. */
-static void s_jnote(struct jreader *r, bool on_path, size_t level, int type)
-{
-    struct jfind *f = r->f;
-    if (!on_path)
-        return;
-    f->got = level;
-    f->got_type = type;
-    if (level == r->ptr->n) {
-        f->found = true;
-        f->type = type;
-        f->num = r->p;
-    }
-}
-
-/* After '{' / '[' or ',': read up to the next member's value (an object's
- * key and ':'), and say whether that value is on the pointer's path. */
-static int s_jmember(struct jreader *r, bool *on_path)
-{
-    struct jframe *fr = &r->stack[r->depth - 1];
-    size_t d = r->depth - 1; /* this container is at depth d; its members match tok[d] */
-    bool looking = fr->on_path && !fr->taken;
-    bool match = false;
-    if (fr->type == J_OBJECT) {
-        if (r->p >= r->end || *r->p != '"')
-            return s_jfail(r, r->p >= r->end ? "the text ends early" : "expected a string key",
-                           r->p);
-        size_t klen = 0;
-        bool over = false;
-        if (s_jstring(r, looking, &klen, &over) < 0)
-            return -1;
-        match = looking && !over && klen == r->ptr->len[d] &&
-                memcmp(r->key, r->ptr->tok[d], klen) == 0;
-        s_jblank(r);
-        if (r->p >= r->end || *r->p != ':')
-            return s_jfail(r, r->p >= r->end ? "the text ends early" : "expected ':'", r->p);
-        r->p++;
-        s_jblank(r);
-    } else {
-        match = looking && fr->count == r->ptr->idx[d];
-    }
-    fr->count++;
-    if (match)
-        fr->taken = true;
-    *on_path = match;
-    return 0;
-}
-
-/* Read the JSON text and find the pointer's value.  0 (f says whether and
- * what was found), or -1 when the text is not JSON (f->why, f->at). */
-static int s_json_find(const char *text, size_t len, const struct jptr *ptr,
-                       struct jframe *stack, struct jfind *f)
-{
-    struct jreader r = {.s = text, .p = text, .end = text + len, .ptr = ptr, .f = f,
-                        .stack = stack};
-    memset(f, 0, sizeof *f);
-    bool on_path = true; /* the root is every pointer's prefix */
-    s_jblank(&r);
-    if (r.p == r.end)
-        return s_jfail(&r, "there is no JSON value", r.p);
-    for (;;) {
-        /* one value */
-        size_t level = r.depth;
-        if (r.p >= r.end)
-            return s_jfail(&r, "the text ends early", r.p);
-        char c = *r.p;
-        bool opened = false;
-        if (c == '{' || c == '[') {
-            int type = c == '{' ? J_OBJECT : J_ARRAY;
-            s_jnote(&r, on_path, level, type);
-            if (r.depth == JSON_MAX_DEPTH)
-                return s_jfail(&r, "containers nested too deeply", r.p);
-            r.stack[r.depth++] = (struct jframe){.type = (unsigned char)type,
-                                                 .on_path = on_path && level < ptr->n};
-            r.p++;
-            s_jblank(&r);
-            if (r.p < r.end && *r.p == (c == '{' ? '}' : ']')) {
-                r.p++;
-                r.depth--;
-            } else {
-                if (s_jmember(&r, &on_path) < 0)
-                    return -1;
-                opened = true;
-            }
-        } else if (c == '"') {
-            s_jnote(&r, on_path, level, J_STRING);
-            if (s_jstring(&r, false, NULL, NULL) < 0)
-                return -1;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            s_jnote(&r, on_path, level, J_NUMBER);
-            const char *start = r.p;
-            if (s_jnumber(&r) < 0)
-                return -1;
-            if (on_path && level == ptr->n)
-                f->numlen = (size_t)(r.p - start);
-        } else if (c == 't' || c == 'f' || c == 'n') {
-            s_jnote(&r, on_path, level, c == 't' ? J_TRUE : c == 'f' ? J_FALSE : J_NULL);
-            if (s_jliteral(&r, c == 't' ? "true" : c == 'f' ? "false" : "null") < 0)
-                return -1;
-        } else {
-            return s_jfail(&r, "expected a value", r.p);
-        }
-        if (opened)
-            continue;
-        /* after a value: close what ends here, then the next member or the end */
-        for (;;) {
-            s_jblank(&r);
-            if (r.depth == 0) {
-                if (r.p < r.end)
-                    return s_jfail(&r, "more text after the JSON value", r.p);
-                return 0;
-            }
-            struct jframe *fr = &r.stack[r.depth - 1];
-            char close = fr->type == J_OBJECT ? '}' : ']';
-            if (r.p >= r.end)
-                return s_jfail(&r, "the text ends early", r.p);
-            if (*r.p == close) {
-                r.p++;
-                r.depth--;
-                continue;
-            }
-            if (*r.p != ',')
-                return s_jfail(&r, fr->type == J_OBJECT ? "expected ',' or '}'"
-                                                         : "expected ',' or ']'", r.p);
-            r.p++;
-            s_jblank(&r);
-            if (s_jmember(&r, &on_path) < 0)
-                return -1;
-            break;
-        }
-    }
-}
 
 /* A decimal number filling text[0..len) (blanks around allowed); 0 or -1. */
 static int s_decimal(const char *text, size_t len, double *out)
@@ -607,18 +178,18 @@ static int s_validate(const void *opts, char *err, size_t errlen)
         regfree(&re);
     }
     if (o->json) {
-        struct jptr *p = malloc(sizeof *p);
+        struct ljson_ptr *p = malloc(sizeof *p);
         if (!p) {
             snprintf(err, errlen, "json: out of memory");
             return -1;
         }
-        int rc = s_jptr_parse(o->json, p);
+        int rc = ljson_ptr_parse(o->json, p);
         free(p);
         if (rc < 0) {
             snprintf(err, errlen, "json: '%.80s' is not a JSON pointer (RFC 6901: empty for the "
                                   "whole document, or /key/0/... with ~0 for ~ and ~1 for /, at "
                                   "most %d bytes and %d steps)",
-                     o->json, JPTR_MAX_BYTES, JPTR_MAX_TOKENS);
+                     o->json, LJSON_PTR_MAX_BYTES, LJSON_PTR_MAX_TOKENS);
             return -1;
         }
     }
@@ -636,53 +207,10 @@ static int64_t s_expected_ns(const void *opts)
 struct exec_state {
     regex_t re;
     bool have_re;
-    struct jptr ptr;
+    struct ljson_ptr ptr;
     char **cands; /* paths to try with execve, NULL-terminated, one block */
-    struct jframe stack[JSON_MAX_DEPTH];
+    struct ljson_frame stack[LJSON_SCAN_DEPTH];
 };
-
-/* execvp's search, done here because the child may not allocate: a name
- * with a '/' is tried as it is, any other in each PATH directory in turn
- * (an empty entry is the current directory, which will be the workdir). */
-static char **s_candidates(const char *prog)
-{
-    bool direct = strchr(prog, '/') != NULL;
-    const char *path = direct ? "" : getenv("PATH");
-    if (!path)
-        path = "/bin:/usr/bin"; /* glibc's default */
-    size_t n = 1, plen = strlen(prog);
-    for (const char *c = path; *c; c++)
-        n += *c == ':';
-    char **cands = malloc((n + 1) * sizeof *cands + strlen(path) + n * (plen + 3));
-    if (!cands)
-        return NULL;
-    char *w = (char *)(cands + n + 1);
-    if (direct) {
-        cands[0] = memcpy(w, prog, plen + 1);
-        cands[1] = NULL;
-        return cands;
-    }
-    size_t k = 0;
-    for (const char *e = path;;) {
-        const char *colon = strchr(e, ':');
-        size_t elen = colon ? (size_t)(colon - e) : strlen(e);
-        cands[k++] = w;
-        if (elen == 0) {
-            *w++ = '.';
-        } else {
-            memcpy(w, e, elen);
-            w += elen;
-        }
-        *w++ = '/';
-        memcpy(w, prog, plen + 1);
-        w += plen + 1;
-        if (!colon)
-            break;
-        e = colon + 1;
-    }
-    cands[k] = NULL;
-    return cands;
-}
 
 static void s_cleanup(struct bench_ctx *ctx)
 {
@@ -700,7 +228,7 @@ static int s_prepare(struct bench_ctx *ctx)
 {
     const struct exec_opts *o = ctx->opts;
     struct exec_state *st = calloc(1, sizeof *st);
-    if (!st || !(st->cands = s_candidates(o->command[0]))) {
+    if (!st || !(st->cands = proc_candidates(o->command[0]))) {
         free(st);
         s_fail(ctx, "exec: out of memory");
         return -1;
@@ -713,7 +241,7 @@ static int s_prepare(struct bench_ctx *ctx)
         }
         st->have_re = true;
     }
-    if (o->json && s_jptr_parse(o->json, &st->ptr) < 0) {
+    if (o->json && ljson_ptr_parse(o->json, &st->ptr) < 0) {
         s_fail(ctx, "exec: json: '%.80s' is not a JSON pointer", o->json);
         s_cleanup(ctx);
         return -1;
@@ -721,429 +249,7 @@ static int s_prepare(struct bench_ctx *ctx)
     return 0;
 }
 
-/* ---- the child ---- */
-
-enum { ST_OK, ST_SETSID, ST_CHDIR, ST_DUP, ST_EXEC };
-
-/* What the child writes on its report pipe when it cannot exec: one write
- * of 8 bytes, so it arrives whole.  Nothing arrives when exec succeeds: the
- * pipe is close-on-exec and the parent reads EOF. */
-struct child_report {
-    int32_t stage;
-    int32_t errnum;
-};
-
-/* Everything the child needs, made ready by the parent. */
-struct spawn {
-    char *const *argv;
-    char *const *cands;
-    const char *dir;
-    int in, out, err, report;
-    struct sigaction dfl;
-    sigset_t empty;
-};
-
-/* Between fork and exec: async-signal-safe calls only. */
-__attribute__((noreturn)) static void s_child(const struct spawn *sp)
-{
-    struct child_report rep = {ST_SETSID, 0};
-    /* its own session and process group, so that one kill(-pid) reaches all
-     * it starts, and no terminal signal meant for the worker reaches it */
-    if (setsid() < 0)
-        goto fail;
-    /* exec keeps ignored signals ignored (the worker ignores SIGPIPE) and
-     * the signal mask: start the command as a shell would */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            (void)sigaction(sig, &sp->dfl, NULL);
-    (void)sigprocmask(SIG_SETMASK, &sp->empty, NULL);
-    rep.stage = ST_CHDIR;
-    if (sp->dir && chdir(sp->dir) < 0)
-        goto fail;
-    rep.stage = ST_DUP;
-    if (dup2(sp->in, 0) < 0 || dup2(sp->out, 1) < 0 || dup2(sp->err, 2) < 0)
-        goto fail;
-#ifdef SYS_close_range
-    /* descriptors some library opened without O_CLOEXEC stay with us */
-    (void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-#endif
-    rep.stage = ST_EXEC;
-    bool eacces = false;
-    errno = ENOENT;
-    for (size_t i = 0; sp->cands[i]; i++) {
-        execve(sp->cands[i], sp->argv, environ);
-        /* as execvp: go on past directories where it is not (or not allowed) */
-        if (errno == EACCES)
-            eacces = true;
-        else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV &&
-                 errno != ETIMEDOUT)
-            break;
-    }
-    if (eacces && (errno == ENOENT || errno == ENOTDIR || errno == ESTALE || errno == ENODEV ||
-                   errno == ETIMEDOUT))
-        errno = EACCES;
-fail:
-    rep.errnum = errno;
-    (void)!write(sp->report, &rep, sizeof rep);
-    _exit(127);
-}
-
-/* ---- the parent: watching the command ---- */
-
-enum { END_EXIT, END_TIMEOUT, END_STOP };
-
-struct proc {
-    pid_t pid;
-    int pidfd;                 /* -1 when the kernel has no pidfd_open */
-    int out_fd, err_fd, rep_fd; /* -1 once at EOF */
-    char *out;                 /* the first EXEC_OUT_MAX bytes, NUL-terminated */
-    size_t out_len, out_cap;
-    unsigned long long out_total;
-    char err_ring[EXEC_ERR_TAIL]; /* the last bytes of stderr */
-    unsigned long long err_total;
-    struct child_report rep;
-    size_t rep_len;
-    int64_t t0, t_end;
-    int ended_by;  /* END_* */
-    bool hard;     /* SIGKILL was sent */
-    bool exited;   /* seen with WNOWAIT: a zombie, its pid still reserved */
-    bool lost;     /* reaped by someone else: status unknown */
-    int status;
-    char scratch[65536];
-    char tail[3 * EXEC_ERR_TAIL + 1];
-    char shown[256];
-};
-
-static void s_close(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-/* The group, or the child alone if it has not made its group yet.  The
- * child is not reaped before the end, so its pid cannot have been reused. */
-static void s_signal(struct proc *pr, int sig)
-{
-    if (kill(-pr->pid, sig) < 0 && errno == ESRCH)
-        (void)kill(pr->pid, sig);
-}
-
-/* Keep fd off 0..2, where a dup2 in the child could overwrite it. */
-static int s_above_stdio(int *fd)
-{
-    if (*fd > 2)
-        return 0;
-    int nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
-    if (nfd < 0)
-        return -1;
-    close(*fd);
-    *fd = nfd;
-    return 0;
-}
-
-static void s_read_out(struct proc *pr)
-{
-    for (int i = 0; i < 16 && pr->out_fd >= 0; i++) {
-        char *dst = pr->scratch;
-        size_t room = sizeof pr->scratch;
-        if (pr->out_len < EXEC_OUT_MAX && pr->out_len == pr->out_total) {
-            if (pr->out_len == pr->out_cap) {
-                size_t cap = pr->out_cap ? pr->out_cap * 2 : 65536;
-                if (cap > EXEC_OUT_MAX)
-                    cap = EXEC_OUT_MAX;
-                char *b = realloc(pr->out, cap + 1);
-                if (b) {
-                    pr->out = b;
-                    pr->out_cap = cap;
-                }
-            }
-            /* out of memory: keep what we have, as when the limit is reached */
-            if (pr->out_len < pr->out_cap) {
-                dst = pr->out + pr->out_len;
-                room = pr->out_cap - pr->out_len;
-            }
-        }
-        ssize_t n = read(pr->out_fd, dst, room);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (n <= 0) {
-            s_close(&pr->out_fd);
-            return;
-        }
-        if (dst != pr->scratch)
-            pr->out_len += (size_t)n;
-        pr->out_total += (unsigned long long)n;
-    }
-}
-
-static void s_read_err(struct proc *pr)
-{
-    for (int i = 0; i < 16 && pr->err_fd >= 0; i++) {
-        ssize_t n = read(pr->err_fd, pr->scratch, sizeof pr->scratch);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (n <= 0) {
-            s_close(&pr->err_fd);
-            return;
-        }
-        const char *src = pr->scratch;
-        if ((size_t)n > EXEC_ERR_TAIL) {
-            pr->err_total += (unsigned long long)n - EXEC_ERR_TAIL;
-            src += n - EXEC_ERR_TAIL;
-            n = EXEC_ERR_TAIL;
-        }
-        for (ssize_t k = 0; k < n; k++)
-            pr->err_ring[(pr->err_total + (unsigned long long)k) % EXEC_ERR_TAIL] = src[k];
-        pr->err_total += (unsigned long long)n;
-    }
-}
-
-static void s_read_rep(struct proc *pr)
-{
-    for (;;) {
-        ssize_t n = read(pr->rep_fd, (char *)&pr->rep + pr->rep_len, sizeof pr->rep - pr->rep_len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (n <= 0 || (pr->rep_len += (size_t)n) == sizeof pr->rep) {
-            s_close(&pr->rep_fd);
-            return;
-        }
-    }
-}
-
-/* Wait up to wait_ns for output or the end of the child; read what came. */
-static void s_poll(struct proc *pr, int64_t wait_ns)
-{
-    struct pollfd fds[4];
-    int *which[4];
-    nfds_t n = 0;
-    int *all[] = {&pr->out_fd, &pr->err_fd, &pr->rep_fd, &pr->pidfd};
-    for (size_t i = 0; i < 4; i++) {
-        if (*all[i] < 0 || (i == 3 && pr->exited))
-            continue;
-        fds[n] = (struct pollfd){.fd = *all[i], .events = POLLIN};
-        which[n++] = all[i];
-    }
-    int ms = wait_ns <= 0 ? 0 : (int)((wait_ns + 999999) / 1000000);
-    if (poll(fds, n, ms) <= 0)
-        return;
-    for (nfds_t i = 0; i < n; i++) {
-        if (!fds[i].revents)
-            continue;
-        if (which[i] == &pr->out_fd)
-            s_read_out(pr);
-        else if (which[i] == &pr->err_fd)
-            s_read_err(pr);
-        else if (which[i] == &pr->rep_fd)
-            s_read_rep(pr);
-    }
-}
-
-/* Has the child ended?  Seen without reaping it (WNOWAIT), so that its pid,
- * which is also its group's id, stays reserved until the group is killed. */
-static bool s_exited(struct proc *pr)
-{
-    if (pr->exited)
-        return true;
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)pr->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
-        if (si.si_pid == pr->pid)
-            pr->exited = true;
-    } else if (errno == ECHILD) {
-        pr->exited = pr->lost = true;
-    }
-    return pr->exited;
-}
-
-static int s_pidfd_open(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    long fd = syscall(SYS_pidfd_open, pid, 0);
-    return fd < 0 ? -1 : (int)fd;
-#else
-    (void)pid;
-    return -1;
-#endif
-}
-
-/* Pipes and fork.  0, or -1 with ctx->err. */
-static int s_start(struct bench_ctx *ctx, const struct exec_state *st, struct proc *pr)
-{
-    const struct exec_opts *o = ctx->opts;
-    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, repp[2] = {-1, -1};
-    int devnull = -1;
-    int rc = -1;
-    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(repp, O_CLOEXEC) < 0 ||
-        (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || s_above_stdio(&outp[1]) < 0 ||
-        s_above_stdio(&errp[1]) < 0 || s_above_stdio(&repp[1]) < 0 ||
-        s_above_stdio(&devnull) < 0 || fcntl(outp[0], F_SETFL, O_NONBLOCK) < 0 ||
-        fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(repp[0], F_SETFL, O_NONBLOCK) < 0) {
-        s_fail(ctx, "exec: cannot make pipes for the command: %s", strerror(errno));
-        goto out;
-    }
-    struct spawn sp = {.argv = o->command, .cands = st->cands, .dir = ctx->workdir,
-                       .in = devnull, .out = outp[1], .err = errp[1], .report = repp[1]};
-    sp.dfl.sa_handler = SIG_DFL;
-    sigemptyset(&sp.dfl.sa_mask);
-    sigemptyset(&sp.empty);
-
-    pr->t0 = clock_mono_ns();
-    pid_t pid = fork();
-    if (pid < 0) {
-        s_fail(ctx, "exec: fork failed: %s (process limit? see ulimit -u)", strerror(errno));
-        goto out;
-    }
-    if (pid == 0)
-        s_child(&sp);
-    pr->pid = pid;
-    pr->pidfd = s_pidfd_open(pid);
-    pr->out_fd = outp[0];
-    pr->err_fd = errp[0];
-    pr->rep_fd = repp[0];
-    outp[0] = errp[0] = repp[0] = -1;
-    rc = 0;
-out:
-    s_close(&outp[0]);
-    s_close(&outp[1]);
-    s_close(&errp[0]);
-    s_close(&errp[1]);
-    s_close(&repp[0]);
-    s_close(&repp[1]);
-    s_close(&devnull);
-    return rc;
-}
-
-/* Until the child ends: read its output, and on timeout or stop kill its
- * group (timeout: SIGTERM, then SIGKILL after EXEC_KILL_GRACE_NS). */
-static void s_watch(struct bench_ctx *ctx, struct proc *pr)
-{
-    const struct exec_opts *o = ctx->opts;
-    int64_t deadline = pr->t0 + o->timeout_ns, term_at = 0;
-    for (;;) {
-        if (s_exited(pr)) {
-            pr->t_end = clock_mono_ns();
-            return;
-        }
-        int64_t now = clock_mono_ns();
-        if (pr->ended_by == END_EXIT && ctx->stop && *ctx->stop) {
-            pr->ended_by = END_STOP;
-            s_signal(pr, SIGKILL);
-            pr->hard = true;
-        }
-        if (pr->ended_by == END_EXIT && now >= deadline) {
-            pr->ended_by = END_TIMEOUT;
-            s_signal(pr, SIGTERM);
-            s_signal(pr, SIGCONT); /* a stopped process acts on SIGTERM only when resumed */
-            term_at = now;
-        }
-        if (pr->ended_by == END_TIMEOUT && !pr->hard && now >= term_at + EXEC_KILL_GRACE_NS) {
-            s_signal(pr, SIGKILL);
-            pr->hard = true;
-        }
-        /* without a pidfd the end is seen by asking; with one, poll wakes up */
-        bool pipes = pr->out_fd >= 0 || pr->err_fd >= 0 || pr->rep_fd >= 0;
-        int64_t wait = pr->pidfd >= 0 ? 50000000 : pipes ? 5000000 : 1000000;
-        if (pr->ended_by == END_EXIT && deadline - now < wait)
-            wait = deadline - now;
-        else if (pr->ended_by == END_TIMEOUT && !pr->hard &&
-                 term_at + EXEC_KILL_GRACE_NS - now < wait)
-            wait = term_at + EXEC_KILL_GRACE_NS - now;
-        s_poll(pr, wait);
-    }
-}
-
-/* The command has ended: kill what it left in its group, read the output
- * still buffered, reap it, and reap leftovers that were handed to us. */
-static void s_finish(struct proc *pr)
-{
-    if (!pr->lost)
-        s_signal(pr, SIGKILL);
-    /* bounded: a process that left the group (setsid) may hold a pipe forever */
-    int64_t until = clock_mono_ns() + EXEC_DRAIN_NS;
-    while (pr->out_fd >= 0 || pr->err_fd >= 0 || pr->rep_fd >= 0) {
-        int64_t left = until - clock_mono_ns();
-        if (left <= 0)
-            break;
-        s_poll(pr, left);
-    }
-    s_close(&pr->out_fd);
-    s_close(&pr->err_fd);
-    s_close(&pr->rep_fd);
-    if (!pr->lost) {
-        pid_t w;
-        while ((w = waitpid(pr->pid, &pr->status, 0)) < 0 && errno == EINTR)
-            ;
-        if (w != pr->pid)
-            pr->lost = true;
-    }
-    /* When the worker is PID 1 (a container) or a subreaper, orphans of the
-     * group became our children: reap those the SIGKILL above ended. */
-    int64_t sweep_until = clock_mono_ns() + EXEC_SWEEP_NS;
-    for (;;) {
-        pid_t w = waitpid(-pr->pid, NULL, WNOHANG);
-        if (w > 0)
-            continue;
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 || clock_mono_ns() >= sweep_until)
-            break;
-        (void)poll(NULL, 0, 1);
-    }
-    s_close(&pr->pidfd);
-}
-
 /* ---- the result ---- */
-
-/* The end of stderr as one line that fits in len bytes: blanks at the end
- * dropped, line breaks shown as " | ", cut at a character boundary, "..."
- * in front when cut. */
-static const char *s_err_tail(struct proc *pr, size_t len)
-{
-    char lin[EXEC_ERR_TAIL];
-    size_t n = pr->err_total < EXEC_ERR_TAIL ? (size_t)pr->err_total : EXEC_ERR_TAIL;
-    size_t first = pr->err_total < EXEC_ERR_TAIL ? 0 : (size_t)(pr->err_total % EXEC_ERR_TAIL);
-    for (size_t i = 0; i < n; i++)
-        lin[i] = pr->err_ring[(first + i) % EXEC_ERR_TAIL];
-    while (n && (lin[n - 1] == '\n' || lin[n - 1] == '\r' || lin[n - 1] == ' ' ||
-                 lin[n - 1] == '\t'))
-        n--;
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)lin[i];
-        if (c == '\n') {
-            memcpy(pr->tail + w, " | ", 3);
-            w += 3;
-        } else if (c == '\r') {
-            continue;
-        } else {
-            pr->tail[w++] = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
-        }
-    }
-    pr->tail[w] = '\0';
-    if (len > sizeof pr->shown)
-        len = sizeof pr->shown;
-    if (len < 8)
-        return "";
-    if (w + 1 <= len && pr->err_total <= EXEC_ERR_TAIL)
-        return pr->tail;
-    /* keep the end, the part nearest the failure, and say it was cut */
-    size_t keep = w < len - 4 ? w : len - 4;
-    const char *src = pr->tail + w - keep;
-    while (keep && ((unsigned char)*src & 0xC0) == 0x80)
-        src++, keep--;
-    memcpy(pr->shown, "...", 3);
-    memcpy(pr->shown + 3, src, keep);
-    pr->shown[3 + keep] = '\0';
-    return pr->shown;
-}
 
 /* "; stderr: <tail>" or "; nothing on stderr", to fill err after msg. */
 static void s_fail_with_stderr(struct bench_ctx *ctx, struct proc *pr, const char *msg)
@@ -1157,7 +263,7 @@ static void s_fail_with_stderr(struct bench_ctx *ctx, struct proc *pr, const cha
     const char *head = "; stderr: ";
     size_t room = sizeof ctx->err - used - strlen(head);
     if (used + strlen(head) + 8 < sizeof ctx->err)
-        s_fmt(ctx->err + used, sizeof ctx->err - used, "%s%s", head, s_err_tail(pr, room));
+        s_fmt(ctx->err + used, sizeof ctx->err - used, "%s%s", head, proc_err_tail(pr, room));
 }
 
 /* "2s", "0.5s", "1.25s". */
@@ -1244,33 +350,33 @@ static int s_extract_json(struct bench_ctx *ctx, struct exec_state *st, struct p
                           double *value)
 {
     const struct exec_opts *o = ctx->opts;
-    struct jfind f;
+    struct ljson_found f;
     char seen[96], where[96];
     s_seen(pr, seen, sizeof seen);
-    if (s_json_find(pr->out, pr->out_len, &st->ptr, st->stack, &f) < 0) {
+    if (ljson_scan(pr->out, pr->out_len, &st->ptr, st->stack, &f) < 0) {
         bool cut = pr->out_total > pr->out_len;
         s_fail(ctx, "exec: stdout is not JSON: %s at byte %zu of %s%s", f.why, f.at + 1, seen,
                cut ? " (output beyond 1 MiB is not kept)" : "");
         return -1;
     }
     if (!f.found) {
-        const struct jptr *p = &st->ptr;
+        const struct ljson_ptr *p = &st->ptr;
         char why[160];
         s_jptr_prefix(o->json, f.got, where, sizeof where);
-        if (f.got_type == J_OBJECT)
+        if (f.got_type == LJSON_OBJECT)
             s_fmt(why, sizeof why, "%s has no member '%.40s'", where, p->tok[f.got]);
-        else if (f.got_type == J_ARRAY)
+        else if (f.got_type == LJSON_ARRAY)
             s_fmt(why, sizeof why, "%s is an array without an element '%.40s'", where,
                      p->tok[f.got]);
         else
             s_fmt(why, sizeof why, "%s is %s, not an object or array", where,
-                     s_jtype_name(f.got_type));
+                     ljson_type_name(f.got_type));
         s_fail(ctx, "exec: json pointer '%.60s' found nothing in %s: %s", o->json, seen, why);
         return -1;
     }
-    if (f.type != J_NUMBER) {
+    if (f.type != LJSON_NUMBER) {
         s_fail(ctx, "exec: json pointer '%.60s' points at %s, not a number", o->json,
-               s_jtype_name(f.type));
+               ljson_type_name(f.type));
         return -1;
     }
     bench_result_detail(ctx->res, "extracted", "%.*s", (int)(f.numlen > 200 ? 200 : f.numlen),
@@ -1305,7 +411,7 @@ static void s_record(struct bench_ctx *ctx, struct proc *pr)
     bench_result_detail(res, "stderr_bytes", "%llu", pr->err_total);
     if (pr->err_total)
         bench_result_detail(res, "stderr_tail", "%s",
-                            s_err_tail(pr, sizeof res->details[0].value));
+                            proc_err_tail(pr, sizeof res->details[0].value));
     if (!pr->lost && WIFEXITED(pr->status))
         bench_result_detail(res, "exit_status", "%d", WEXITSTATUS(pr->status));
     else if (!pr->lost && WIFSIGNALED(pr->status))
@@ -1317,23 +423,23 @@ static int s_verdict(struct bench_ctx *ctx, struct proc *pr, double secs)
 {
     const struct exec_opts *o = ctx->opts;
     char msg[192];
-    if (pr->rep_len == sizeof pr->rep && pr->rep.stage != ST_OK) {
+    if (pr->rep_len == sizeof pr->rep && pr->rep.stage != PROC_ST_OK) {
         const char *e = strerror(pr->rep.errnum);
-        if (pr->rep.stage == ST_EXEC)
+        if (pr->rep.stage == PROC_ST_EXEC)
             s_fail(ctx, "exec: '%.100s': %s", o->command[0], e);
-        else if (pr->rep.stage == ST_CHDIR)
+        else if (pr->rep.stage == PROC_ST_CHDIR)
             s_fail(ctx, "exec: cannot enter the work directory '%.100s': %s", ctx->workdir, e);
         else
             s_fail(ctx, "exec: cannot set up the command's process (%s): %s",
-                   pr->rep.stage == ST_SETSID ? "setsid" : "dup2", e);
+                   pr->rep.stage == PROC_ST_SETSID ? "setsid" : "dup2", e);
         return -1;
     }
-    if (pr->ended_by == END_STOP) {
+    if (pr->ended_by == PROC_END_STOP) {
         s_fail(ctx, "exec: stopped after %.3fs; the command and all it started were killed",
                secs);
         return -1;
     }
-    if (pr->ended_by == END_TIMEOUT) {
+    if (pr->ended_by == PROC_END_TIMEOUT) {
         char t[32];
         s_secs(o->timeout_ns, t, sizeof t);
         s_fmt(msg, sizeof msg, "exec: timed out after %s%s", t,
@@ -1369,15 +475,14 @@ static int s_run(struct bench_ctx *ctx)
         s_fail(ctx, st ? "exec: out of memory" : "exec: run without prepare");
         return -1;
     }
-    pr->pidfd = pr->out_fd = pr->err_fd = pr->rep_fd = -1;
-    if (s_start(ctx, st, pr) < 0) {
+    struct proc_spec spec = {.argv = o->command, .cands = st->cands, .dir = ctx->workdir,
+                             .timeout_ns = o->timeout_ns, .stop = ctx->stop};
+    char why[160];
+    if (proc_run(pr, &spec, why, sizeof why) < 0) {
+        s_fail(ctx, "exec: %s", why);
         free(pr);
         return -1;
     }
-    s_watch(ctx, pr);
-    s_finish(pr);
-    if (pr->out)
-        pr->out[pr->out_len] = '\0';
 
     double secs = (double)(pr->t_end - pr->t0) / NS_PER_SEC, value = secs;
     bench_result_metric(ctx->res, "time_s", "s", secs);

@@ -37,6 +37,7 @@
 #include <iperf_api.h>
 
 #include "clock.h"
+#include "json.h"
 
 enum { ROLE_CLIENT, ROLE_SERVER };
 enum { PROTO_TCP, PROTO_UDP };
@@ -302,238 +303,24 @@ static int64_t s_bound_ns(const void *opts, size_t n)
     return (int64_t)(tries ? tries : 1) * s_candidate_ns(o) + NS_PER_SEC;
 }
 
-/* ---- a bounded JSON reader for iperf's output ---- */
+/* ---- iperf's JSON report ----
+ *
+ * libiperf carries cJSON and this build exports its symbols, but no header
+ * declares them and iperf's own cjson.h is not installed, so its report is
+ * read back as text, through jansson (common/json.h).  JSON output is how
+ * libiperf says what happened (iperf_run_client returns 0 even on failure),
+ * so a report that does not parse is said as such, never taken for one that
+ * lacks a figure. */
 
-/* libiperf carries cJSON and this build exports its symbols, but no header
- * declares them and iperf's own cjson.h is not installed; declaring them
- * ourselves would tie us to one private ABI (upstream can build with a
- * system cJSON or hide the copy).  iperf3 -J output is small with -i 0 (no
- * interval reports: a few KB per stream), so a reader that finds one scalar
- * per pass is enough.  It is iterative with an explicit stack of
- * IPERF_JSON_DEPTH frames, so no input can make it recurse or allocate. */
-#define IPERF_JSON_DEPTH 32
-
-enum { J_NONE, J_NUM, J_STR, J_BOOL, J_NULL };
-
-struct jval {
-    int type;
-    double num;
-    char str[256];
-};
-
-static const char *s_ws(const char *p, const char *end)
+/* The report in text[0..len), or NULL with "iperf's report is not JSON: ..."
+ * in why. */
+static json_t *s_report(const char *text, size_t len, char *why, size_t whylen)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* Scan the string at p (on its opening quote); copy it, unescaped and
- * truncated, to out when out is not NULL.  The end, or NULL when malformed. */
-static const char *s_jstring(const char *p, const char *end, char *out, size_t outlen)
-{
-    size_t k = 0;
-    for (p++; p < end; p++) {
-        char c = *p;
-        if (c == '"') {
-            if (out)
-                out[k] = '\0';
-            return p + 1;
-        }
-        if ((unsigned char)c < 0x20)
-            return NULL;
-        if (c == '\\') {
-            if (++p >= end)
-                return NULL;
-            switch (*p) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'u':
-                for (int i = 1; i <= 4; i++)
-                    if (p + i >= end || !strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
-                        return NULL;
-                c = '?'; /* non-ASCII is not needed here */
-                if (p[1] == '0' && p[2] == '0' && p[3] < '8')
-                    c = (char)strtol((char[]){p[3], p[4], 0}, NULL, 16);
-                p += 4;
-                break;
-            case '"': case '\\': case '/': c = *p; break;
-            default: return NULL;
-            }
-        }
-        if (out && k + 1 < outlen)
-            out[k++] = c;
-    }
-    return NULL;
-}
-
-static bool s_comp_eq(const char *comp, size_t clen, const char *key, size_t klen, long index,
-                      bool in_array)
-{
-    if (in_array) {
-        char buf[24];
-        int n = snprintf(buf, sizeof buf, "%ld", index);
-        return (size_t)n == clen && memcmp(buf, comp, clen) == 0;
-    }
-    return klen == clen && memcmp(key, comp, clen) == 0;
-}
-
-/* The scalar at a dotted path of object keys and array indexes, e.g.
- * "end.sum_received.bits_per_second" or "start.connected.0.remote_host".
- * 0 found, 1 not there (or not a scalar), -1 malformed or too deep.  Keys
- * are compared as written (iperf's keys have no escapes). */
-static int s_json_get(const char *js, size_t len, const char *path, struct jval *out)
-{
-    out->type = J_NONE;
-    struct {
-        const char *s;
-        size_t n;
-    } comp[IPERF_JSON_DEPTH];
-    size_t ncomp = 0;
-    for (const char *p = path;;) {
-        const char *dot = strchr(p, '.');
-        if (ncomp == IPERF_JSON_DEPTH)
-            return -1;
-        comp[ncomp].s = p;
-        comp[ncomp++].n = dot ? (size_t)(dot - p) : strlen(p);
-        if (!dot)
-            break;
-        p = dot + 1;
-    }
-    struct {
-        char kind;     /* '{' or '[' */
-        bool on_path;  /* this container is at comp[0 .. depth-1] */
-        const char *key;
-        size_t klen;
-        long index;
-    } fr[IPERF_JSON_DEPTH];
-    size_t depth = 0;
-    const char *p = js, *end = js + len;
-
-    for (;;) {
-        /* A value starts here, at path depth `depth`. */
-        bool on = depth == 0 || (fr[depth - 1].on_path && depth - 1 < ncomp &&
-                                 s_comp_eq(comp[depth - 1].s, comp[depth - 1].n,
-                                           fr[depth - 1].key, fr[depth - 1].klen,
-                                           fr[depth - 1].index, fr[depth - 1].kind == '['));
-        bool want = on && depth == ncomp && depth > 0;
-        p = s_ws(p, end);
-        if (p >= end)
-            return -1;
-        if (*p == '{' || *p == '[') {
-            if (depth == IPERF_JSON_DEPTH)
-                return -1;
-            fr[depth].kind = *p;
-            fr[depth].on_path = on && depth < ncomp;
-            fr[depth].key = NULL;
-            fr[depth].klen = 0;
-            fr[depth].index = 0;
-            depth++;
-            p = s_ws(p + 1, end);
-            if (p < end && *p == (fr[depth - 1].kind == '{' ? '}' : ']')) {
-                depth--;
-                p++;
-                goto after_value;
-            }
-            if (fr[depth - 1].kind == '{')
-                goto member_key;
-            continue;
-        }
-        if (*p == '"') {
-            p = s_jstring(p, end, want ? out->str : NULL, sizeof out->str);
-            if (!p)
-                return -1;
-            if (want) {
-                out->type = J_STR;
-                return 0;
-            }
-        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-            char num[64];
-            size_t k = 0;
-            while (p < end && strchr("+-.0123456789eE", *p) && *p) {
-                if (k + 1 >= sizeof num)
-                    return -1;
-                num[k++] = *p++;
-            }
-            num[k] = '\0';
-            char *e;
-            double v = strtod(num, &e);
-            if (*e || !isfinite(v))
-                return -1;
-            if (want) {
-                out->type = J_NUM;
-                out->num = v;
-                return 0;
-            }
-        } else {
-            static const struct {
-                const char *w;
-                int type;
-                double num;
-            } words[] = {{"true", J_BOOL, 1}, {"false", J_BOOL, 0}, {"null", J_NULL, 0}};
-            size_t i;
-            for (i = 0; i < 3; i++) {
-                size_t wl = strlen(words[i].w);
-                if ((size_t)(end - p) >= wl && memcmp(p, words[i].w, wl) == 0)
-                    break;
-            }
-            if (i == 3)
-                return -1;
-            p += strlen(words[i].w);
-            if (want) {
-                out->type = words[i].type;
-                out->num = words[i].num;
-                return 0;
-            }
-        }
-    after_value:
-        for (;;) {
-            p = s_ws(p, end);
-            if (depth == 0)
-                return 1;
-            if (p >= end)
-                return -1;
-            char close = fr[depth - 1].kind == '{' ? '}' : ']';
-            if (*p == close) {
-                depth--;
-                p++;
-                continue;
-            }
-            if (*p != ',')
-                return -1;
-            p = s_ws(p + 1, end);
-            if (fr[depth - 1].kind == '[') {
-                fr[depth - 1].index++;
-                break;
-            }
-            goto member_key;
-        }
-        continue;
-    member_key:
-        if (p >= end || *p != '"')
-            return -1;
-        fr[depth - 1].key = p + 1;
-        p = s_jstring(p, end, NULL, 0);
-        if (!p)
-            return -1;
-        fr[depth - 1].klen = (size_t)(p - 1 - fr[depth - 1].key);
-        p = s_ws(p, end);
-        if (p >= end || *p != ':')
-            return -1;
-        p++;
-    }
-}
-
-static bool s_json_num(const char *js, size_t len, const char *path, double *v)
-{
-    struct jval jv;
-    if (s_json_get(js, len, path, &jv) != 0 || jv.type != J_NUM)
-        return false;
-    *v = jv.num;
-    return true;
+    char jerr[256];
+    json_t *root = ljson_load(text, len, jerr, sizeof jerr);
+    if (!root)
+        snprintf(why, whylen, "iperf's report is not JSON: %.150s", jerr);
+    return root;
 }
 
 /* ---- the forked child ---- */
@@ -1090,22 +877,27 @@ static int s_server_run(struct bench_ctx *ctx)
     if (out.kind == MSG_ERROR) {
         snprintf(ctx->err, sizeof ctx->err, "iperf server on port %d: %s", sv->port, out.text);
     } else if (out.kind == MSG_JSON) {
+        char why[240];
+        json_t *rep = s_report(out.text, out.len, why, sizeof why);
         double bps, rev = 0;
-        struct jval host;
-        s_json_num(out.text, out.len, "start.test_start.reverse", &rev);
-        const char *key = rev ? "end.sum_sent.bits_per_second" : "end.sum_received.bits_per_second";
-        if (!s_json_num(out.text, out.len, key, &bps)) {
+        ljson_number(rep, "/start/test_start/reverse", &rev);
+        const char *key = rev ? "sum_sent.bits_per_second" : "sum_received.bits_per_second";
+        if (!rep) {
+            snprintf(ctx->err, sizeof ctx->err, "iperf server on port %d: %.200s", sv->port, why);
+        } else if (!ljson_number(rep, rev ? "/end/sum_sent/bits_per_second"
+                                          : "/end/sum_received/bits_per_second", &bps)) {
             snprintf(ctx->err, sizeof ctx->err, "iperf server on port %d: no %s in iperf's "
-                                                "report", sv->port, key + 4);
+                                                "report", sv->port, key);
         } else {
             /* the figure this end measured: received, or sent under -R */
             bench_result_metric(ctx->res, rev ? "sent_Mbps" : "received_Mbps", "Mbit/s", bps / 1e6);
-            if (s_json_get(out.text, out.len, "start.connected.0.remote_host", &host) == 0 &&
-                host.type == J_STR)
-                bench_result_detail(ctx->res, "client", "%s", host.str);
+            const char *host = ljson_string(rep, "/start/connected/0/remote_host");
+            if (host)
+                bench_result_detail(ctx->res, "client", "%s", host);
             bench_result_detail(ctx->res, "port", "%d", sv->port);
             rc = 0;
         }
+        json_decref(rep);
     } else if (out.killed && st.known && !st.others) {
         snprintf(ctx->err, sizeof ctx->err, "iperf server on port %d: no client connected "
                                             "within %llds", sv->port,
@@ -1152,42 +944,45 @@ static bool s_room(const struct bench_result *r, size_t want)
  * (TCP_INFO of the sending end, per stream: min of the minima, mean of the
  * means, max of the maxima, in ms), CPU use of both ends, congestion
  * control, the addresses of the connection, and each stream's figures. */
-static void s_details(struct bench_result *r, const char *js, size_t len, bool tcp)
+static void s_details(struct bench_result *r, const json_t *rep, bool tcp)
 {
-    struct jval v;
+    static const struct {
+        const char *ptr, *name;
+    } strs[] = {
+        {"/start/connected/0/remote_host", "remote_host"},
+        {"/start/connected/0/local_host", "local_host"},
+    }, nums[] = {
+        {"/end/cpu_utilization_percent/host_total", "cpu_local_pct"},
+        {"/end/cpu_utilization_percent/remote_total", "cpu_remote_pct"},
+    }, congestion[] = {
+        {"/end/sender_tcp_congestion", "congestion_sender"},
+        {"/end/receiver_tcp_congestion", "congestion_receiver"},
+    };
+    const char *v;
     double x;
-    if (s_json_get(js, len, "start.connected.0.remote_host", &v) == 0 && v.type == J_STR &&
-        s_room(r, 1))
-        bench_result_detail(r, "remote_host", "%s", v.str);
-    if (s_json_get(js, len, "start.connected.0.local_host", &v) == 0 && v.type == J_STR &&
-        s_room(r, 1))
-        bench_result_detail(r, "local_host", "%s", v.str);
-    if (s_json_num(js, len, "end.cpu_utilization_percent.host_total", &x) && s_room(r, 1))
-        bench_result_detail(r, "cpu_local_pct", "%.2f", x);
-    if (s_json_num(js, len, "end.cpu_utilization_percent.remote_total", &x) && s_room(r, 1))
-        bench_result_detail(r, "cpu_remote_pct", "%.2f", x);
-    if (s_json_get(js, len, "end.sender_tcp_congestion", &v) == 0 && v.type == J_STR &&
-        s_room(r, 1))
-        bench_result_detail(r, "congestion_sender", "%s", v.str);
-    if (s_json_get(js, len, "end.receiver_tcp_congestion", &v) == 0 && v.type == J_STR &&
-        s_room(r, 1))
-        bench_result_detail(r, "congestion_receiver", "%s", v.str);
+    for (size_t i = 0; i < 2; i++)
+        if ((v = ljson_string(rep, strs[i].ptr)) && s_room(r, 1))
+            bench_result_detail(r, strs[i].name, "%s", v);
+    for (size_t i = 0; i < 2; i++)
+        if (ljson_number(rep, nums[i].ptr, &x) && s_room(r, 1))
+            bench_result_detail(r, nums[i].name, "%.2f", x);
+    for (size_t i = 0; i < 2; i++)
+        if ((v = ljson_string(rep, congestion[i].ptr)) && s_room(r, 1))
+            bench_result_detail(r, congestion[i].name, "%s", v);
     double rmin = INFINITY, rmax = -INFINITY, rsum = 0;
     int nrtt = 0;
-    for (int i = 0; i < IPERF_MAX_STREAM_DETAILS * 16; i++) {
-        char path[96], key[48];
-        snprintf(path, sizeof path, "end.streams.%d.receiver.bits_per_second", i);
+    const json_t *streams = ljson_get(rep, "/end/streams");
+    for (size_t i = 0; i < json_array_size(streams) && i < IPERF_MAX_STREAM_DETAILS * 16; i++) {
+        const json_t *st = json_array_get(streams, i);
+        char key[48];
         double bps;
-        if (!s_json_num(js, len, path, &bps))
+        if (!ljson_number(st, "/receiver/bits_per_second", &bps))
             break;
         if (tcp) {
             double mn = 0, mean = 0, mx = 0;
-            snprintf(path, sizeof path, "end.streams.%d.sender.min_rtt", i);
-            bool a = s_json_num(js, len, path, &mn);
-            snprintf(path, sizeof path, "end.streams.%d.sender.mean_rtt", i);
-            bool b = s_json_num(js, len, path, &mean);
-            snprintf(path, sizeof path, "end.streams.%d.sender.max_rtt", i);
-            bool c = s_json_num(js, len, path, &mx);
+            bool a = ljson_number(st, "/sender/min_rtt", &mn);
+            bool b = ljson_number(st, "/sender/mean_rtt", &mean);
+            bool c = ljson_number(st, "/sender/max_rtt", &mx);
             if (a && b && c && mean > 0) { /* microseconds; 0 when the sender is remote */
                 rmin = mn < rmin ? mn : rmin;
                 rmax = mx > rmax ? mx : rmax;
@@ -1197,11 +992,10 @@ static void s_details(struct bench_result *r, const char *js, size_t len, bool t
         }
         if (i >= IPERF_MAX_STREAM_DETAILS || !s_room(r, 2))
             continue;
-        snprintf(key, sizeof key, "stream.%d.received_Mbps", i + 1);
+        snprintf(key, sizeof key, "stream.%zu.received_Mbps", i + 1);
         bench_result_detail(r, key, "%.3f", bps / 1e6);
-        snprintf(path, sizeof path, "end.streams.%d.sender.retransmits", i);
-        if (tcp && s_json_num(js, len, path, &x)) {
-            snprintf(key, sizeof key, "stream.%d.retransmits", i + 1);
+        if (tcp && ljson_number(st, "/sender/retransmits", &x)) {
+            snprintf(key, sizeof key, "stream.%zu.retransmits", i + 1);
             bench_result_detail(r, key, "%.0f", x);
         }
     }
@@ -1210,6 +1004,48 @@ static void s_details(struct bench_result *r, const char *js, size_t len, bool t
         bench_result_detail(r, "rtt_mean_ms", "%.3f", rsum / nrtt / 1e3);
         bench_result_detail(r, "rtt_max_ms", "%.3f", rmax / 1e3);
     }
+}
+
+/* The figures of a client's report: its metrics and details.  0, or -1
+ * with the reason in why (iperf's own "error", or the figure missing). */
+static int s_client_figures(struct bench_ctx *ctx, const json_t *rep, const struct iperf_argv *a,
+                            char *why, size_t whylen)
+{
+    const struct iperf_opts *o = ctx->opts;
+    const char *error = ljson_string(rep, "/error");
+    double sent, recvd, v;
+    if (error) {
+        snprintf(why, whylen, "%.180s", error);
+        return -1;
+    }
+    if (!ljson_number(rep, "/end/sum_received/bits_per_second", &recvd) ||
+        !ljson_number(rep, "/end/sum_sent/bits_per_second", &sent)) {
+        snprintf(why, whylen, "no end.sum_received in iperf's report");
+        return -1;
+    }
+    struct bench_result *r = ctx->res;
+    bench_result_metric(r, "sent_Mbps", "Mbit/s", sent / 1e6);
+    bench_result_metric(r, "received_Mbps", "Mbit/s", recvd / 1e6);
+    if (o->protocol == PROTO_TCP && ljson_number(rep, "/end/sum_sent/retransmits", &v))
+        bench_result_metric(r, "retransmits", "count", v);
+    if (o->protocol == PROTO_UDP) {
+        /* 3.12 has them in sum_received; older releases only in sum */
+        if (ljson_number(rep, "/end/sum_received/jitter_ms", &v) ||
+            ljson_number(rep, "/end/sum/jitter_ms", &v))
+            bench_result_metric(r, "jitter_ms", "ms", v);
+        if (ljson_number(rep, "/end/sum_received/lost_percent", &v) ||
+            ljson_number(rep, "/end/sum/lost_percent", &v))
+            bench_result_metric(r, "lost_percent", "%", v);
+    }
+    size_t used = 0;
+    char cmd[sizeof r->details[0].value];
+    for (int i = 0; i < a->argc && used < sizeof cmd; i++) {
+        int n = snprintf(cmd + used, sizeof cmd - used, "%s%s", i ? " " : "", a->argv[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    bench_result_detail(r, "command", "%s", cmd);
+    s_details(r, rep, o->protocol == PROTO_TCP);
+    return 0;
 }
 
 /* One try at one candidate, killed after budget ns.  0 with metrics
@@ -1228,41 +1064,13 @@ static int s_attempt(struct bench_ctx *ctx, const struct target *t, int64_t budg
     struct outcome out;
     s_collect(&c, clock_mono_ns() + budget, ctx->stop, &out);
     int rc = -1;
-    struct jval err;
     if (out.kind == MSG_ERROR) {
         snprintf(why, whylen, "%s", out.text);
     } else if (out.kind == MSG_JSON) {
-        double sent, recvd, v;
-        if (s_json_get(out.text, out.len, "error", &err) == 0 && err.type == J_STR) {
-            snprintf(why, whylen, "%.180s", err.str);
-        } else if (!s_json_num(out.text, out.len, "end.sum_received.bits_per_second", &recvd) ||
-                   !s_json_num(out.text, out.len, "end.sum_sent.bits_per_second", &sent)) {
-            snprintf(why, whylen, "no end.sum_received in iperf's report");
-        } else {
-            struct bench_result *r = ctx->res;
-            bench_result_metric(r, "sent_Mbps", "Mbit/s", sent / 1e6);
-            bench_result_metric(r, "received_Mbps", "Mbit/s", recvd / 1e6);
-            if (o->protocol == PROTO_TCP &&
-                s_json_num(out.text, out.len, "end.sum_sent.retransmits", &v))
-                bench_result_metric(r, "retransmits", "count", v);
-            if (o->protocol == PROTO_UDP) {
-                /* 3.12 has them in sum_received; older releases only in sum */
-                if (s_json_num(out.text, out.len, "end.sum_received.jitter_ms", &v) ||
-                    s_json_num(out.text, out.len, "end.sum.jitter_ms", &v))
-                    bench_result_metric(r, "jitter_ms", "ms", v);
-                if (s_json_num(out.text, out.len, "end.sum_received.lost_percent", &v) ||
-                    s_json_num(out.text, out.len, "end.sum.lost_percent", &v))
-                    bench_result_metric(r, "lost_percent", "%", v);
-            }
-            size_t used = 0;
-            char cmd[sizeof r->details[0].value];
-            for (int i = 0; i < a.argc && used < sizeof cmd; i++) {
-                int n = snprintf(cmd + used, sizeof cmd - used, "%s%s", i ? " " : "", a.argv[i]);
-                used += n > 0 ? (size_t)n : 0;
-            }
-            bench_result_detail(r, "command", "%s", cmd);
-            s_details(r, out.text, out.len, o->protocol == PROTO_TCP);
-            rc = 0;
+        json_t *rep = s_report(out.text, out.len, why, whylen);
+        if (rep) {
+            rc = s_client_figures(ctx, rep, &a, why, whylen);
+            json_decref(rep);
         }
     } else {
         s_no_report(&out, budget, why, whylen);

@@ -5,6 +5,7 @@
 #include "options.h"
 
 #include "clock.h" /* NS_PER_SEC */
+#include "json.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -265,21 +266,18 @@ static void s_choices(const struct opt_def *def, char *buf, size_t len)
 
 /* --- lists: a strict JSON array of strings (see options.h) --------------- */
 
+/* jansson reads the text; what it refuses is said in this file's words,
+ * which name the byte an argument went wrong at (the tests pin them). */
+
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR(x)
 
-/* Where a list's text went wrong: what, and the byte it was found at. */
+/* Where a list's text went wrong: what, and the offset it was found at. */
 struct s_jerr {
     const char *why;
-    const char *at;
+    size_t at;
+    char buf[64]; /* for a why made up on the spot */
 };
-
-static const char *s_jerr_set(struct s_jerr *e, const char *why, const char *at)
-{
-    e->why = why;
-    e->at = at;
-    return NULL;
-}
 
 static const char *s_json_blank(const char *p)
 {
@@ -288,204 +286,112 @@ static const char *s_json_blank(const char *p)
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at p (2..4 bytes), or 0: no overlong
- * forms, no surrogates, nothing above U+10FFFF.  Stops at a NUL, which is
- * never a continuation byte. */
-static size_t s_utf8_len(const unsigned char *p)
+/* The offset in a string token of its first \uXXXX escape of value cp
+ * (what jansson refused), or of its first escape at all when there is none. */
+static size_t s_escape_at(const char *tok, size_t len, unsigned long cp)
 {
-    unsigned char c = p[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
+    size_t first = 0;
+    for (size_t i = 1; i + 1 < len; i++) {
+        if (tok[i] != '\\')
+            continue;
+        first = first ? first : i;
+        char hex[5] = {0};
+        if (tok[i + 1] == 'u' && i + 6 <= len) {
+            memcpy(hex, tok + i + 2, 4);
+            if (strspn(hex, "0123456789abcdefABCDEF") == 4 && strtoul(hex, NULL, 16) == cp)
+                return i;
+        }
+        i++; /* the escaped character */
+    }
+    return first;
+}
+
+/* A refused \u escape: a lone surrogate, or \u0000. */
+static void s_unicode_why(const char *text, const json_error_t *je, struct s_jerr *e,
+                          size_t start, const char *tok, size_t toklen)
+{
+    unsigned long cp = 0;
+    const char *u = strstr(text, "'\\u"); /* "invalid Unicode '\uDC00'" */
+    if (u && strlen(u) >= 8)
+        cp = strtoul(u + 3, NULL, 16);
+    else
+        u = "'\\u0000'";
+    if (json_error_code(je) == json_error_null_character)
+        e->why = "\\u0000 is not allowed: an argument cannot hold a NUL";
+    else if (cp >= 0xDC00 && cp <= 0xDFFF && u[7] == '\'') /* alone, not a pair */
+        e->why = "a low surrogate without a high one before it";
+    else
+        e->why = "a high surrogate without a low one after it";
+    if (tok)
+        e->at = start + s_escape_at(tok, toklen, cp);
+}
+
+/* jansson's refusal of value, in this file's words. */
+static void s_list_why(const char *value, const json_error_t *je, struct s_jerr *e)
+{
+    size_t len = strlen(value), start = 0, toklen = 0;
+    bool have = ljson_error_token(je, value, len, &start, &toklen);
+    const char *tok = have ? value + start : NULL, *t = je->text;
+    size_t pos = je->position > 0 ? (size_t)je->position : 0;
+    e->at = have ? start : pos;
+    switch (json_error_code(je)) {
+    case json_error_invalid_utf8:
+        e->why = "invalid UTF-8";
+        e->at = pos;
+        return;
+    case json_error_null_character:
+        s_unicode_why(t, je, e, start, tok, toklen);
+        return;
+    case json_error_end_of_input_expected:
+        e->why = "text after the closing ']'";
+        return;
+    case json_error_premature_end_of_input:
+        e->why = tok && tok[0] == '"' ? "the string is not closed" : "the list is not closed";
+        e->at = pos;
+        return;
+    default:
+        break;
+    }
+    if (strncmp(t, "']' expected", 12) == 0) {
+        e->why = "expected ',' or ']'";
+    } else if (strncmp(t, "unexpected newline", 18) == 0 ||
+               strncmp(t, "control character", 17) == 0) {
+        e->why = "a control character must be escaped (\\n, \\t, \\u00XX)";
+        e->at = pos; /* jansson stops on it */
+    } else if (strncmp(t, "invalid escape", 14) == 0) {
+        const char *bs = NULL;
+        for (size_t i = 0; tok && i < toklen; i++)
+            bs = tok[i] == '\\' ? tok + i : bs;
+        e->at = bs ? (size_t)(bs - value) : pos >= 2 ? pos - 2 : 0;
+        e->why = bs && bs[1] == 'u'
+                     ? "\\u must be followed by four hex digits"
+                     : "unknown escape (allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)";
+    } else if (strncmp(t, "invalid Unicode", 15) == 0) {
+        s_unicode_why(t, je, e, start, tok, toklen);
     } else {
-        return 0;
+        e->why = "expected a string";
     }
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return n;
 }
 
-static int s_hex4(const char *p, unsigned *out)
+/* The items of a parsed document, or a reason it is not a list of strings. */
+static int s_list_items(const json_t *root, struct s_jerr *e, size_t *nbytes)
 {
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-        v = v * 16 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-static size_t s_utf8_put(unsigned cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* One JSON string starting at its opening quote p.  Its bytes go to *out
- * (when out is not NULL) followed by a NUL, and *out moves past them; the
- * return is just past the closing quote, or NULL with e set.  A decoded
- * string is never longer than its JSON text, which bounds the output. */
-static const char *s_json_string(const char *p, char **out, struct s_jerr *e)
-{
-    char tmp[4];
-    char *w = out ? *out : NULL;
-    assert(*p == '"');
-    for (p++;;) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
-            break;
-        if (c == '\0')
-            return s_jerr_set(e, "the string is not closed", p);
-        if (c < 0x20)
-            return s_jerr_set(e, "a control character must be escaped (\\n, \\t, \\u00XX)", p);
-        if (c >= 0x80) {
-            size_t n = s_utf8_len((const unsigned char *)p);
-            if (!n)
-                return s_jerr_set(e, "invalid UTF-8", p);
-            if (w)
-                memcpy(w, p, n), w += n;
-            p += n;
-            continue;
-        }
-        if (c != '\\') {
-            if (w)
-                *w++ = (char)c;
-            p++;
-            continue;
-        }
-        const char *esc = p;
-        char one = 0;
-        switch (p[1]) {
-        case '"': one = '"'; break;
-        case '\\': one = '\\'; break;
-        case '/': one = '/'; break;
-        case 'b': one = '\b'; break;
-        case 'f': one = '\f'; break;
-        case 'n': one = '\n'; break;
-        case 'r': one = '\r'; break;
-        case 't': one = '\t'; break;
-        case 'u': break;
-        default:
-            return s_jerr_set(
-                e, "unknown escape (allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", esc);
-        }
-        if (one) {
-            if (w)
-                *w++ = one;
-            p += 2;
-            continue;
-        }
-        unsigned cp, lo;
-        if (s_hex4(p + 2, &cp) < 0)
-            return s_jerr_set(e, "\\u must be followed by four hex digits", esc);
-        p += 6;
-        if (cp == 0)
-            return s_jerr_set(e, "\\u0000 is not allowed: an argument cannot hold a NUL", esc);
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return s_jerr_set(e, "a low surrogate without a high one before it", esc);
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (p[0] != '\\' || p[1] != 'u' || s_hex4(p + 2, &lo) < 0 || lo < 0xDC00 ||
-                lo > 0xDFFF)
-                return s_jerr_set(e, "a high surrogate without a low one after it", esc);
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            p += 6;
-        }
-        size_t n = s_utf8_put(cp, tmp);
-        if (w)
-            memcpy(w, tmp, n), w += n;
-    }
-    if (w) {
-        *w++ = '\0';
-        *out = w;
-    }
-    return p + 1;
-}
-
-/* Walk the array at s: count its items and, when argv is not NULL, decode
- * them into data with argv pointing at each.  0, or -1 with e set. */
-static int s_json_list(const char *s, char **argv, char *data, size_t *nitems, struct s_jerr *e)
-{
-    const char *p = s_json_blank(s);
-    size_t n = 0;
-    assert(*p == '[');
-    p = s_json_blank(p + 1);
-    if (*p != ']') {
-        for (;;) {
-            if (*p != '"') {
-                s_jerr_set(e, "expected a string", p);
-                return -1;
-            }
-            if (n == OPT_LIST_MAX_ITEMS) {
-                s_jerr_set(e, "more than " S_XSTR(OPT_LIST_MAX_ITEMS) " items", p);
-                return -1;
-            }
-            if (argv)
-                argv[n] = data;
-            if (!(p = s_json_string(p, argv ? &data : NULL, e)))
-                return -1;
-            n++;
-            p = s_json_blank(p);
-            if (*p == ']')
-                break;
-            if (*p != ',') {
-                s_jerr_set(e, "expected ',' or ']'", p);
-                return -1;
-            }
-            p = s_json_blank(p + 1);
-        }
-    }
-    p = s_json_blank(p + 1);
-    if (*p) {
-        s_jerr_set(e, "text after the closing ']'", p);
+    size_t n = json_array_size(root);
+    assert(json_is_array(root)); /* the text starts with '[' */
+    if (n > OPT_LIST_MAX_ITEMS) {
+        e->why = "more than " S_XSTR(OPT_LIST_MAX_ITEMS) " items";
         return -1;
     }
-    if (argv)
-        argv[n] = NULL;
-    *nitems = n;
+    *nbytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(root, i);
+        if (!json_is_string(v)) {
+            snprintf(e->buf, sizeof e->buf, "item %zu is not a string", i + 1);
+            e->why = e->buf;
+            return -1;
+        }
+        *nbytes += json_string_length(v) + 1;
+    }
     return 0;
 }
 
@@ -517,23 +423,37 @@ static int s_parse_list(const struct opt_def *def, const char *value, char ***ou
                  len, OPT_LIST_MAX_BYTES);
         return -1;
     }
+    json_error_t je;
+    json_t *root = json_loads(value, 0, &je); /* no \u0000: an argument cannot hold a NUL */
     struct s_jerr e = {0};
-    size_t n;
-    if (s_json_list(value, NULL, NULL, &n, &e) < 0) {
-        snprintf(err, errlen, "%s: '%s' is not a list of strings: %s at byte %zu", def->name,
-                 shown, e.why, (size_t)(e.at - value) + 1);
+    size_t nbytes = 0;
+    if (!root)
+        s_list_why(value, &je, &e);
+    if (!root || s_list_items(root, &e, &nbytes) < 0) {
+        json_decref(root);
+        snprintf(err, errlen, "%s: '%s' is not a list of strings: %s", def->name, shown, e.why);
+        size_t used = strlen(err);
+        if (root == NULL && used < errlen)
+            snprintf(err + used, errlen - used, " at byte %zu", e.at + 1);
         return -1;
     }
     /* One block, pointers then bytes, so opt_free frees it with one call and
      * the result can go to execve() as it is. */
-    char **argv = malloc((n + 1) * sizeof *argv + len + 1);
+    size_t n = json_array_size(root);
+    char **argv = malloc((n + 1) * sizeof *argv + nbytes);
     if (!argv) {
+        json_decref(root);
         snprintf(err, errlen, "%s: out of memory", def->name);
         return -1;
     }
-    int rc = s_json_list(value, argv, (char *)(argv + n + 1), &n, &e);
-    assert(rc == 0);
-    (void)rc;
+    char *w = (char *)(argv + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(root, i);
+        argv[i] = memcpy(w, json_string_value(v), json_string_length(v) + 1);
+        w += json_string_length(v) + 1;
+    }
+    argv[n] = NULL;
+    json_decref(root);
     *out = argv;
     return 0;
 }
@@ -610,16 +530,11 @@ const struct opt_def *opt_find(const struct opt_def *defs, const char *name)
     return NULL;
 }
 
-int opt_parse(const struct opt_def *def, void *opts, const char *value, char *err, size_t errlen)
+/* The numeric types: the value in its unit, then its range. */
+static int s_parse_number(const struct opt_def *def, void *field, const char *value, char *err,
+                          size_t errlen)
 {
-    assert(def && def->name && opts);
-    if (!value) {
-        snprintf(err, errlen, "%s: no value given", def->name);
-        return -1;
-    }
-    void *field = s_field(opts, def);
     char shown[64];
-
     switch (def->type) {
     case OPT_INT: {
         int64_t v;
@@ -680,6 +595,28 @@ int opt_parse(const struct opt_def *def, void *opts, const char *value, char *er
         *(double *)field = v;
         return 0;
     }
+    default:
+        break;
+    }
+    assert(!"not a numeric option");
+    return -1;
+}
+
+int opt_parse(const struct opt_def *def, void *opts, const char *value, char *err, size_t errlen)
+{
+    assert(def && def->name && opts);
+    if (!value) {
+        snprintf(err, errlen, "%s: no value given", def->name);
+        return -1;
+    }
+    void *field = s_field(opts, def);
+
+    switch (def->type) {
+    case OPT_INT:
+    case OPT_SIZE:
+    case OPT_DURATION:
+    case OPT_DOUBLE:
+        return s_parse_number(def, field, value, err, errlen);
     case OPT_BOOL:
         if (opt_parse_bool(value, (bool *)field) < 0) {
             snprintf(err, errlen, "%s: '%s' is not a boolean (true/false, yes/no, on/off, 1/0)",

@@ -53,9 +53,9 @@ void opt_describe(const struct opt_def *def, char *buf, size_t len);
 void opt_free(const struct opt_def *defs, void *opts);
 
 /* Lists travel, like every option, as one string: a JSON array of strings,
- * parsed strictly (RFC 8259: the escapes \" \\ \/ \b \f \n \r \t \uXXXX with
- * surrogate pairs, valid UTF-8, blanks between tokens; no \u0000, since an
- * argument cannot hold a NUL).  A string that is not such an array is an
+ * parsed strictly by jansson (RFC 8259: the escapes \" \\ \/ \b \f \n \r \t
+ * \uXXXX with surrogate pairs, valid UTF-8, blanks between tokens; no \u0000,
+ * since an argument cannot hold a NUL), a refusal naming what and the byte.  A string that is not such an array is an
  * error, never a one-element list: "sh -c 'x'" would otherwise run a program
  * called "sh -c 'x'".  The canonical form, from opt_format, has no blanks and
  * escapes only what JSON requires: ["sh","-c","echo hi"].  The bounds keep

@@ -500,6 +500,33 @@ static void test_list_rejects(void **state)
                              "character must be escaped (\\n, \\t, \\u00XX) at byte 4");
     s_list_bad("[\"\\x\"]", "command: '[\"\\x\"]' is not a list of strings: unknown escape "
                             "(allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX) at byte 3");
+    /* jansson reads the list; its refusals are said in the same words, at the byte */
+    s_list_bad("[\"\\udc00\"]", "command: '[\"\\udc00\"]' is not a list of strings: a low "
+                                "surrogate without a high one before it at byte 3");
+    s_list_bad("[\"\\ud800\\u0041\"]", "command: '[\"\\ud800\\u0041\"]' is not a list of "
+                                       "strings: a high surrogate without a low one after it at "
+                                       "byte 3");
+    s_list_bad("[\"\\u12G4\"]", "command: '[\"\\u12G4\"]' is not a list of strings: \\u must "
+                                "be followed by four hex digits at byte 3");
+    s_list_bad("[\"a\", \"\xff\"]", "command: '[\"a\", \"\xff\"]' is not a list of strings: "
+                                    "invalid UTF-8 at byte 8");
+    s_list_bad("[\"a\"", "command: '[\"a\"' is not a list of strings: the list is not closed at "
+                         "byte 5");
+    s_list_bad("[\"a", "command: '[\"a' is not a list of strings: the string is not closed at "
+                       "byte 4");
+    s_list_bad("[\"a\"] x", "command: '[\"a\"] x' is not a list of strings: text after the "
+                            "closing ']' at byte 7");
+    s_list_bad("[\"a\",,\"b\"]", "command: '[\"a\",,\"b\"]' is not a list of strings: expected "
+                                 "a string at byte 6");
+    /* a value that is JSON but not a string: which item */
+    s_list_bad("[\"sh\", 1]", "command: '[\"sh\", 1]' is not a list of strings: item 2 is not a "
+                              "string");
+    s_list_bad("[[\"a\"]]", "command: '[[\"a\"]]' is not a list of strings: item 1 is not a "
+                            "string");
+    /* an escape past jansson's 20-byte context is still placed in its string */
+    s_list_bad("[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\x\"]",
+               "command: '[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\x\"]' is not a list of strings: "
+               "unknown escape (allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX) at byte 33");
     static const char *const bad[] = {
         "[", "[\"a\"", "[\"a", "[,]", "[1]", "[null]", "[[\"a\"]]", "[\"a\"]x", "[\"a\"]]",
         "['a']", "{\"a\": 1}", "[\"a\",,\"b\"]", "[\"\\u12\"]", "[\"\\u12G4\"]", "[\"\\U0041\"]",
