@@ -22,50 +22,15 @@
 #include "bench.h"
 #include "bench_list.h"
 #include "plugins.h"
+#include "bench_util.h"
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const struct bench_metric *s_metric(const struct bench_result *res, const char *name)
-{
-    for (size_t i = 0; i < res->nmetrics; i++)
-        if (strcmp(res->metrics[i].name, name) == 0)
-            return &res->metrics[i];
-    fail_msg("no metric %s", name);
-    return NULL;
-}
-
-static const char *s_detail(const struct bench_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->ndetails; i++)
-        if (strcmp(res->details[i].key, key) == 0)
-            return res->details[i].value;
-    fail_msg("no detail %s", key);
-    return NULL;
-}
-
-/* Parse "k=v" pairs for a benchmark; on failure the message goes to err. */
+/* Parse "k=v" pairs for a benchmark by name; on failure the message goes to err. */
 static int s_parse(const char *bench, const char *const *kv, size_t n, void **opts, char *err,
                    size_t errlen)
 {
     const struct bench_ops *ops = bench_find(bench);
     assert_non_null(ops);
-    const char *keys[8], *vals[8];
-    char copy[8][64];
-    assert_true(n <= 8);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(copy[i], sizeof copy[i], "%s", kv[i]);
-        char *eq = strchr(copy[i], '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        keys[i] = copy[i];
-        vals[i] = eq + 1;
-    }
-    return bench_opts_parse(ops, keys, vals, n, opts, err, errlen);
+    return ut_parse(ops, kv, n, opts, err, errlen);
 }
 
 /* Parse, run and clean up one benchmark; returns run()'s result. */
@@ -110,10 +75,10 @@ static void test_opts_defaults(void **state)
     struct bench_result res = {0};
     bench_result_params(&res, &bench_cpu, opts);
     assert_int_equal(res.ndetails, 4);
-    assert_string_equal(s_detail(&res, "opt.max_prime"), "10000");
-    assert_string_equal(s_detail(&res, "opt.threads"), "1");
-    assert_string_equal(s_detail(&res, "opt.time"), "10");
-    assert_string_equal(s_detail(&res, "opt.events"), "0");
+    assert_string_equal(ut_detail_must(&res, "opt.max_prime"), "10000");
+    assert_string_equal(ut_detail_must(&res, "opt.threads"), "1");
+    assert_string_equal(ut_detail_must(&res, "opt.time"), "10");
+    assert_string_equal(ut_detail_must(&res, "opt.events"), "0");
     assert_int_equal(bench_cpu.expected_ns(opts), 10000000000LL);
     bench_opts_destroy(&bench_cpu, &opts);
     assert_null(opts);
@@ -130,9 +95,9 @@ static void test_opts_parse(void **state)
     assert_non_null(opts);
     struct bench_result res = {0};
     bench_result_params(&res, &bench_cpu, opts);
-    assert_string_equal(s_detail(&res, "opt.max_prime"), "20000");
-    assert_string_equal(s_detail(&res, "opt.threads"), "2");
-    assert_string_equal(s_detail(&res, "opt.time"), "1.5");
+    assert_string_equal(ut_detail_must(&res, "opt.max_prime"), "20000");
+    assert_string_equal(ut_detail_must(&res, "opt.threads"), "2");
+    assert_string_equal(ut_detail_must(&res, "opt.time"), "1.5");
     assert_int_equal(bench_cpu.expected_ns(opts), 1500000000LL);
     bench_opts_destroy(&bench_cpu, &opts);
 
@@ -185,13 +150,13 @@ static void test_result_helpers(void **state)
     bench_result_metric(&res, "y", "count", 2.0);
     bench_result_metric(&res, "x", "s", 3.0); /* same name replaces */
     assert_int_equal(res.nmetrics, 2);
-    assert_true(s_metric(&res, "x")->value == 3.0);
-    assert_string_equal(s_metric(&res, "y")->unit, "count");
+    assert_true(ut_metric(&res, "x")->value == 3.0);
+    assert_string_equal(ut_metric(&res, "y")->unit, "count");
     bench_result_detail(&res, "k", "%d-%s", 7, "z");
-    assert_string_equal(s_detail(&res, "k"), "7-z");
+    assert_string_equal(ut_detail_must(&res, "k"), "7-z");
     bench_result_detail(&res, "k", "%s", "again");
     assert_int_equal(res.ndetails, 1);
-    assert_string_equal(s_detail(&res, "k"), "again");
+    assert_string_equal(ut_detail_must(&res, "k"), "again");
 }
 
 /* A few events at small max_prime: the count of primes is sysbench's n + 1. */
@@ -202,10 +167,10 @@ static void s_cpu_primes(const char *max_prime, const char *want)
     const char *kv[] = {arg, "time=0", "events=5", "threads=2"};
     struct bench_result res;
     assert_int_equal(s_run("cpu", kv, 4, &res, err, sizeof err), 0);
-    assert_string_equal(s_detail(&res, "primes_per_event"), want);
-    assert_string_equal(s_detail(&res, "threads"), "2");
-    assert_true(s_metric(&res, "events")->value == 5);
-    assert_true(s_metric(&res, "events_per_sec")->value > 0);
+    assert_string_equal(ut_detail_must(&res, "primes_per_event"), want);
+    assert_string_equal(ut_detail_must(&res, "threads"), "2");
+    assert_true(ut_metric(&res, "events")->value == 5);
+    assert_true(ut_metric(&res, "events_per_sec")->value > 0);
 }
 
 static void test_cpu_counts_primes(void **state)
@@ -223,19 +188,19 @@ static void test_cpu_timed(void **state)
     const char *kv[] = {"time=0.3s", "max_prime=10000"};
     struct bench_result res;
     char err[256];
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(s_run("cpu", kv, 2, &res, err, sizeof err), 0);
     /* the lower bound is the point; the upper one only catches a run that
      * ignores its time (default 10 s) and stays loose for loaded CI machines */
-    double wall = s_now() - t0;
+    double wall = ut_now() - t0;
     if (wall < 0.25 || wall > 5.0)
         fail_msg("cpu time=0.3s took %.3f s", wall);
-    double t = s_metric(&res, "time_s")->value;
+    double t = ut_metric(&res, "time_s")->value;
     assert_true(t >= 0.3 && t <= wall);
-    const struct bench_metric *eps = s_metric(&res, "events_per_sec");
+    const struct bench_metric *eps = ut_metric(&res, "events_per_sec");
     assert_string_equal(eps->unit, "events/s");
     assert_true(eps->value > 0);
-    double events = s_metric(&res, "events")->value;
+    double events = ut_metric(&res, "events")->value;
     assert_true(events >= 1);
     /* the headline is exactly events / measured seconds */
     assert_true(eps->value > events / t * 0.999 && eps->value < events / t * 1.001);
@@ -250,10 +215,10 @@ static void test_cpu_stop(void **state)
     volatile sig_atomic_t stop = 1;
     struct bench_result res = {0};
     struct bench_ctx ctx = {.opts = opts, .stop = &stop, .res = &res};
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(ops->run(&ctx), 0);
-    assert_true(s_now() - t0 < 1.0);
-    assert_true(s_metric(&res, "events")->value == 0);
+    assert_true(ut_now() - t0 < 1.0);
+    assert_true(ut_metric(&res, "events")->value == 0);
     bench_opts_destroy(ops, &opts);
 }
 
@@ -274,24 +239,24 @@ static void test_fork_sums(void **state)
     int rc = s_run("fork", range, 4, &res, err, sizeof err);
     if (rc != 0)
         fail_msg("fork run failed: %s", err);
-    assert_string_equal(s_detail(&res, "sum"), "20100");
-    assert_string_equal(s_detail(&res, "forks_per_tree"), "398");
-    assert_true(s_metric(&res, "trees")->value == 2);
-    assert_true(s_metric(&res, "forks_per_sec")->value > 0);
-    assert_string_equal(s_metric(&res, "forks_per_sec")->unit, "forks/s");
+    assert_string_equal(ut_detail_must(&res, "sum"), "20100");
+    assert_string_equal(ut_detail_must(&res, "forks_per_tree"), "398");
+    assert_true(ut_metric(&res, "trees")->value == 2);
+    assert_true(ut_metric(&res, "forks_per_sec")->value > 0);
+    assert_string_equal(ut_metric(&res, "forks_per_sec")->unit, "forks/s");
     s_assert_no_children();
 
     const char *single[] = {"start=5", "end=5", "events=3", "time=0"};
     assert_int_equal(s_run("fork", single, 4, &res, err, sizeof err), 0);
-    assert_string_equal(s_detail(&res, "sum"), "5");
-    assert_string_equal(s_detail(&res, "forks_per_tree"), "0");
-    assert_true(s_metric(&res, "trees")->value == 3);
+    assert_string_equal(ut_detail_must(&res, "sum"), "5");
+    assert_string_equal(ut_detail_must(&res, "forks_per_tree"), "0");
+    assert_true(ut_metric(&res, "trees")->value == 3);
     s_assert_no_children();
 
     const char *odd[] = {"start=1000", "end=1006", "events=1", "time=0"}; /* uneven halves */
     assert_int_equal(s_run("fork", odd, 4, &res, err, sizeof err), 0);
-    assert_string_equal(s_detail(&res, "sum"), "7021");
-    assert_string_equal(s_detail(&res, "forks_per_tree"), "12");
+    assert_string_equal(ut_detail_must(&res, "sum"), "7021");
+    assert_string_equal(ut_detail_must(&res, "forks_per_tree"), "12");
     s_assert_no_children();
 }
 
@@ -341,30 +306,23 @@ static void test_fork_timed(void **state)
     const char *kv[] = {"start=1", "end=64", "time=0.2"};
     struct bench_result res;
     char err[256] = "";
-    double t0 = s_now();
+    double t0 = ut_now();
     int rc = s_run("fork", kv, 3, &res, err, sizeof err);
     if (rc != 0)
         fail_msg("fork run failed: %s", err);
-    double wall = s_now() - t0;
+    double wall = ut_now() - t0;
     assert_true(wall >= 0.2 && wall < 8.0);
-    double trees = s_metric(&res, "trees")->value;
-    double t = s_metric(&res, "time_s")->value;
+    double trees = ut_metric(&res, "trees")->value;
+    double t = ut_metric(&res, "time_s")->value;
     assert_true(trees >= 1);
     assert_true(t >= 0.2);
-    double fps = s_metric(&res, "forks_per_sec")->value;
+    double fps = ut_metric(&res, "forks_per_sec")->value;
     assert_true(fps > trees * 126 / t * 0.999 && fps < trees * 126 / t * 1.001);
     s_assert_no_children();
     print_message("fork 1..64: %.0f forks/s\n", fps);
 }
 
 /* A stop request reaches the helper, which reports the trees done so far. */
-static void *s_stop_later(void *arg)
-{
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = 300 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    *(volatile sig_atomic_t *)arg = 1;
-    return NULL;
-}
 
 static void test_fork_stop(void **state)
 {
@@ -377,17 +335,18 @@ static void test_fork_stop(void **state)
     struct bench_result res = {0};
     struct bench_ctx ctx = {.opts = opts, .stop = &stop, .res = &res};
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, s_stop_later, (void *)&stop), 0);
-    double t0 = s_now();
+    struct ut_stopper stopper = { &stop, 300 };
+    assert_int_equal(pthread_create(&th, NULL, ut_stop_later, &stopper), 0);
+    double t0 = ut_now();
     int rc = bench_fork.run(&ctx);
-    double wall = s_now() - t0;
+    double wall = ut_now() - t0;
     pthread_join(th, NULL);
     if (rc != 0)
         fail_msg("fork run failed: %s", ctx.err);
     if (wall > 10.0)
         fail_msg("a stopped fork run took %.1f s", wall);
-    assert_true(s_metric(&res, "time_s")->value < 10.0);
-    assert_true(s_metric(&res, "trees")->value >= 0);
+    assert_true(ut_metric(&res, "time_s")->value < 10.0);
+    assert_true(ut_metric(&res, "trees")->value >= 0);
     s_assert_no_children();
     bench_opts_destroy(&bench_fork, &opts);
 }
@@ -413,18 +372,18 @@ static void test_null(void **state)
     (void)state;
     struct bench_result res;
     char err[256];
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(s_run("null", NULL, 0, &res, err, sizeof err), 0);
-    assert_true(s_now() - t0 < 0.05);
+    assert_true(ut_now() - t0 < 0.05);
     assert_int_equal(res.nmetrics, 1);
     assert_string_equal(res.metrics[0].name, "ok");
     assert_string_equal(res.metrics[0].unit, "bool");
     assert_true(res.metrics[0].value == 1);
 
     const char *kv[] = {"sleep=200ms"};
-    t0 = s_now();
+    t0 = ut_now();
     assert_int_equal(s_run("null", kv, 1, &res, err, sizeof err), 0);
-    double wall = s_now() - t0;
+    double wall = ut_now() - t0;
     if (wall < 0.2 || wall > 5.0)
         fail_msg("null sleep=200ms took %.3f s", wall);
 
@@ -434,9 +393,9 @@ static void test_null(void **state)
     assert_int_equal(bench_null.expected_ns(opts), 10000000000LL);
     volatile sig_atomic_t stop = 1;
     struct bench_ctx ctx = {.opts = opts, .stop = &stop, .res = &res};
-    t0 = s_now();
+    t0 = ut_now();
     assert_int_equal(bench_null.run(&ctx), 0);
-    assert_true(s_now() - t0 < 0.1);
+    assert_true(ut_now() - t0 < 0.1);
     bench_opts_destroy(&bench_null, &opts);
 }
 

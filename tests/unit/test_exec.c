@@ -29,18 +29,12 @@
 
 #include "bench.h"
 #include "plugins.h"
+#include "bench_util.h"
 
 /* Timing bounds are loose on purpose: CI machines are loaded. */
 #define SLACK 5.0
 
 static char s_dir[64]; /* the work directory of every run */
-
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct run {
     int rc;
@@ -72,12 +66,12 @@ static void s_exec_in(struct run *r, const char *dir, volatile sig_atomic_t *sto
         fail_msg("exec options rejected: %s", perr);
     memset(r, 0, sizeof *r);
     struct bench_ctx ctx = {.opts = opts, .workdir = dir, .stop = stop, .res = &r->res};
-    double t0 = s_now();
+    double t0 = ut_now();
     r->rc = bench_exec.prepare(&ctx);
     if (r->rc == 0)
         r->rc = bench_exec.run(&ctx);
     bench_exec.cleanup(&ctx);
-    r->wall = s_now() - t0;
+    r->wall = ut_now() - t0;
     assert_null(ctx.priv);
     snprintf(r->err, sizeof r->err, "%s", ctx.err);
     bench_opts_destroy(&bench_exec, &opts);
@@ -610,11 +604,11 @@ static void test_clean_start(void **state)
                                      NULL});
     assert_int_equal(r.rc, 0);
     assert_string_equal(s_detail(&r.res, "stderr_bytes"), "0");
-    double t0 = s_now();
+    double t0 = ut_now();
     s_fails((const char *const[]){"command", "[\"sh\", \"-c\", \"kill -TERM $$; sleep 10\"]",
                                   NULL},
             "exec: killed by signal 15 (SIGTERM); nothing on stderr");
-    assert_true(s_now() - t0 < SLACK);
+    assert_true(ut_now() - t0 < SLACK);
     char cmd[96];
     snprintf(cmd, sizeof cmd, "[\"sh\", \"-c\", \"test ! -e /dev/fd/%d\"]", leak);
     s_ok((const char *const[]){"command", cmd, NULL}, "time_s");

@@ -25,40 +25,15 @@
 
 #include "bench.h"
 #include "clock.h"
+#include "bench_util.h"
 
 /* Declared in bench/plugins.h once iperf is registered; repeated here so
  * the test does not depend on that. */
 extern const struct bench_ops bench_iperf;
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const struct bench_metric *s_find_metric(const struct bench_result *res, const char *name)
-{
-    for (size_t i = 0; i < res->nmetrics; i++)
-        if (strcmp(res->metrics[i].name, name) == 0)
-            return &res->metrics[i];
-    return NULL;
-}
-
 static double s_metric(const struct bench_result *res, const char *name)
 {
-    const struct bench_metric *m = s_find_metric(res, name);
-    if (!m)
-        fail_msg("no metric %s", name);
-    return m ? m->value : 0;
-}
-
-static const char *s_detail(const struct bench_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->ndetails; i++)
-        if (strcmp(res->details[i].key, key) == 0)
-            return res->details[i].value;
-    return NULL;
+    return ut_metric(res, name)->value;
 }
 
 /* Parse "k=v" pairs into an options struct; on failure the message is in err. */
@@ -261,37 +236,37 @@ static void test_loopback_pair(void **state)
     snprintf(peers, sizeof peers, "peers=127.0.0.1:%d", port);
     s_inst(&cl, 3, peers, "time=1s", "streams=2");
     assert_int_equal(bench_iperf.prepare(&cl.ctx), 0);
-    double t0 = s_now();
+    double t0 = ut_now();
     if (bench_iperf.run(&cl.ctx) != 0)
         fail_msg("client run: %s", cl.ctx.err);
-    double took = s_now() - t0;
+    double took = ut_now() - t0;
     assert_true(took >= 0.9 && took < 15);
     assert_true(s_metric(&cl.res, "received_Mbps") > 0);
     assert_true(s_metric(&cl.res, "sent_Mbps") > 0);
-    assert_true(s_find_metric(&cl.res, "retransmits") != NULL);
+    assert_true(ut_metric(&cl.res, "retransmits") != NULL);
     assert_true(s_metric(&cl.res, "attempts") == 1);
-    assert_string_equal(s_find_metric(&cl.res, "received_Mbps")->unit, "Mbit/s");
+    assert_string_equal(ut_metric(&cl.res, "received_Mbps")->unit, "Mbit/s");
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
-    assert_string_equal(s_detail(&cl.res, "target"), target);
-    assert_string_equal(s_detail(&cl.res, "streams"), "2");
-    assert_non_null(strstr(s_detail(&cl.res, "command"), "-P 2 -t 1"));
-    assert_null(s_detail(&cl.res, "attempt.1"));
+    assert_string_equal(ut_detail(&cl.res, "target"), target);
+    assert_string_equal(ut_detail(&cl.res, "streams"), "2");
+    assert_non_null(strstr(ut_detail(&cl.res, "command"), "-P 2 -t 1"));
+    assert_null(ut_detail(&cl.res, "attempt.1"));
     /* what iperf3 reports beside the bit rates is kept */
     const char *keep[] = { "rtt_min_ms", "rtt_mean_ms", "rtt_max_ms", "cpu_local_pct",
                            "cpu_remote_pct", "congestion_sender", "remote_host",
                            "stream.1.received_Mbps", "stream.2.received_Mbps",
                            "stream.1.retransmits" };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        if (!s_detail(&cl.res, keep[i]))
+        if (!ut_detail(&cl.res, keep[i]))
             fail_msg("no detail %s", keep[i]);
-    assert_string_equal(s_detail(&cl.res, "remote_host"), "127.0.0.1");
-    assert_null(s_detail(&cl.res, "stream.3.received_Mbps"));
-    assert_true(atof(s_detail(&cl.res, "rtt_min_ms")) <= atof(s_detail(&cl.res, "rtt_mean_ms")));
-    assert_true(atof(s_detail(&cl.res, "rtt_mean_ms")) <= atof(s_detail(&cl.res, "rtt_max_ms")));
+    assert_string_equal(ut_detail(&cl.res, "remote_host"), "127.0.0.1");
+    assert_null(ut_detail(&cl.res, "stream.3.received_Mbps"));
+    assert_true(atof(ut_detail(&cl.res, "rtt_min_ms")) <= atof(ut_detail(&cl.res, "rtt_mean_ms")));
+    assert_true(atof(ut_detail(&cl.res, "rtt_mean_ms")) <= atof(ut_detail(&cl.res, "rtt_max_ms")));
     /* with bench_result_params' opt.* rows the result still fits */
     bench_result_params(&cl.res, &bench_iperf, cl.ctx.opts);
-    assert_non_null(s_detail(&cl.res, "opt.busy_retry"));
+    assert_non_null(ut_detail(&cl.res, "opt.busy_retry"));
 
     /* the server saw the same test, from the receiving end */
     if (bench_iperf.run(&sv.ctx) != 0)
@@ -299,7 +274,7 @@ static void test_loopback_pair(void **state)
     double srv = s_metric(&sv.res, "received_Mbps"), cli = s_metric(&cl.res, "received_Mbps");
     assert_true(srv > 0);
     assert_true(srv > 0.5 * cli && srv < 2 * cli); /* the same figure, give or take rounding */
-    assert_string_equal(s_detail(&sv.res, "client"), "127.0.0.1");
+    assert_string_equal(ut_detail(&sv.res, "client"), "127.0.0.1");
     s_inst_done(&cl);
     s_inst_done(&sv);
     s_no_children();
@@ -333,8 +308,8 @@ static void test_busy_falls_over(void **state)
     assert_true(s_metric(&cl.res, "attempts") == 2);
     char want[64];
     snprintf(want, sizeof want, "127.0.0.1:%d", pb);
-    assert_string_equal(s_detail(&cl.res, "target"), want);
-    const char *a1 = s_detail(&cl.res, "attempt.1");
+    assert_string_equal(ut_detail(&cl.res, "target"), want);
+    const char *a1 = ut_detail(&cl.res, "attempt.1");
     assert_non_null(a1);
     snprintf(want, sizeof want, "127.0.0.1:%d: busy", pa);
     if (strncmp(a1, want, strlen(want)) != 0)
@@ -360,14 +335,14 @@ static void test_refused(void **state)
     char peers[96];
     snprintf(peers, sizeof peers, "peers=127.0.0.1:%d,localhost:%d", p1, p2);
     s_inst(&cl, 3, peers, "connect_timeout=300ms", "time=1");
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(bench_iperf.run(&cl.ctx), -1);
-    double took = s_now() - t0;
+    double took = ut_now() - t0;
     /* each candidate is retried for connect_timeout, then given up */
     assert_true(took >= 0.2 && took < 10);
     if (!strstr(cl.ctx.err, "all 2 targets failed") || !strstr(cl.ctx.err, "refused"))
         fail_msg("unexpected error: %s", cl.ctx.err);
-    const char *a1 = s_detail(&cl.res, "attempt.1"), *a2 = s_detail(&cl.res, "attempt.2");
+    const char *a1 = ut_detail(&cl.res, "attempt.1"), *a2 = ut_detail(&cl.res, "attempt.2");
     assert_non_null(a1);
     assert_non_null(a2);
     assert_non_null(strstr(a1, "refused"));
@@ -382,7 +357,7 @@ static void test_refused(void **state)
     assert_int_equal(bench_iperf.run(&cl.ctx), -1);
     assert_non_null(strstr(cl.ctx.err, "all 1 target failed"));
     assert_non_null(strstr(cl.ctx.err, "1 more not tried"));
-    assert_null(s_detail(&cl.res, "attempt.2"));
+    assert_null(ut_detail(&cl.res, "attempt.2"));
     s_inst_done(&cl);
     s_no_children();
 }
@@ -392,9 +367,9 @@ static void test_server_nobody_came(void **state)
     (void)state;
     struct inst sv;
     s_server(&sv, "time=1s");
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(bench_iperf.run(&sv.ctx), -1);
-    double took = s_now() - t0;
+    double took = ut_now() - t0;
     /* the bound is an attempt's (time + omit + connect_timeout + 5 s) +
      * connect_timeout + 2 s = 8.6 s */
     assert_true(took >= 8 && took < 16);
@@ -420,9 +395,9 @@ static void test_server_stop_and_busy_port(void **state)
 
     /* a stop request ends a waiting server at once */
     sv.stop = 1;
-    double t0 = s_now();
+    double t0 = ut_now();
     assert_int_equal(bench_iperf.run(&sv.ctx), -1);
-    assert_true(s_now() - t0 < 3);
+    assert_true(ut_now() - t0 < 3);
     assert_non_null(strstr(sv.ctx.err, "stopped"));
     s_inst_done(&sv);
     s_no_children();
