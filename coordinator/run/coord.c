@@ -185,14 +185,6 @@ static void s_sockopts(coord_t *c, const char *endpoint)
     s_setopt_int(c->router, ZMQ_RCVHWM, COORD_RCVHWM);
     s_setopt_int(c->router, ZMQ_SNDHWM, COORD_RCVHWM);
     s_setopt_int(c->pub, ZMQ_SNDHWM, COORD_RCVHWM);
-    s_setopt_int(c->router, ZMQ_LINGER, 1000);
-    s_setopt_int(c->pub, ZMQ_LINGER, 1000);
-    /* an IPv6 endpoint ([::1]) needs the option; IPv4 ones keep their
-     * plain addresses without it */
-    if (strchr(endpoint, '[')) {
-        s_setopt_int(c->router, ZMQ_IPV6, 1);
-        s_setopt_int(c->pub, ZMQ_IPV6, 1);
-    }
     /* No ROUTER_HANDOVER: a second connection under a name that is already
      * connected is refused, so a cloned VM with the same host name cannot
      * steal a live worker's identity (its worker says so after a few HELLOs).
@@ -207,20 +199,23 @@ static void s_sockopts(coord_t *c, const char *endpoint)
      * heartbeats: those cost a PING, a PONG and libzmq timer churn (linear
      * in the connections) per worker per second — measured, half the
      * coordinator's CPU in a long phase at 256 workers.  The workers'
-     * application heartbeats keep the kernel from ever probing a live one. */
-    s_setopt_int(c->router, ZMQ_TCP_KEEPALIVE, 1);
-    s_setopt_int(c->router, ZMQ_TCP_KEEPALIVE_IDLE, 2);
-    s_setopt_int(c->router, ZMQ_TCP_KEEPALIVE_INTVL, 1);
-    s_setopt_int(c->router, ZMQ_TCP_KEEPALIVE_CNT, 3);
-    s_setopt_int(c->router, ZMQ_TCP_MAXRT, 5000);
-    /* The same for the PUB: after a partition a worker subscribes again on
+     * application heartbeats keep the kernel from ever probing a live one.
+     * The same for the PUB: after a partition a worker subscribes again on
      * a new connection, and the old one (its unacknowledged broadcasts
      * retransmitted with an ever longer backoff) must not linger. */
-    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE, 1);
-    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_IDLE, 2);
-    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_INTVL, 1);
-    s_setopt_int(c->pub, ZMQ_TCP_KEEPALIVE_CNT, 3);
-    s_setopt_int(c->pub, ZMQ_TCP_MAXRT, 5000);
+    void *both[] = { c->router, c->pub };
+    for (size_t i = 0; i < 2; i++) {
+        s_setopt_int(both[i], ZMQ_LINGER, 1000);
+        /* an IPv6 endpoint ([::1]) needs the option; IPv4 ones keep their
+         * plain addresses without it */
+        if (strchr(endpoint, '['))
+            s_setopt_int(both[i], ZMQ_IPV6, 1);
+        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE, 1);
+        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE_IDLE, 2);
+        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE_INTVL, 1);
+        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE_CNT, 3);
+        s_setopt_int(both[i], ZMQ_TCP_MAXRT, 5000);
+    }
 }
 
 coord_t *coord_new(const struct coord_config *cfg, char *err, size_t errlen)

@@ -39,21 +39,14 @@ static double s_metric(const struct bench_result *res, const char *name)
 /* Parse "k=v" pairs into an options struct; on failure the message is in err. */
 static int s_parse(void **opts, char *err, size_t errlen, size_t n, ...)
 {
-    const char *keys[16], *vals[16];
-    char copy[16][128];
+    const char *kv[16];
     va_list ap;
     assert_true(n <= 16);
     va_start(ap, n);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(copy[i], sizeof copy[i], "%s", va_arg(ap, const char *));
-        char *eq = strchr(copy[i], '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        keys[i] = copy[i];
-        vals[i] = eq + 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        kv[i] = va_arg(ap, const char *);
     va_end(ap);
-    return bench_opts_parse(&bench_iperf, keys, vals, n, opts, err, errlen);
+    return ut_parse(&bench_iperf, kv, n, opts, err, errlen);
 }
 
 static void s_expect_bad(const char *kv, const char *why)
@@ -116,17 +109,7 @@ static void s_inst(struct inst *in, size_t n, ...)
     va_end(ap);
     memset(in, 0, sizeof *in);
     char err[256] = "";
-    const char *keys[16], *vals[16];
-    char copy[16][128];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(copy[i], sizeof copy[i], "%s", kv[i]);
-        char *eq = strchr(copy[i], '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        keys[i] = copy[i];
-        vals[i] = eq + 1;
-    }
-    if (bench_opts_parse(&bench_iperf, keys, vals, n, &in->opts, err, sizeof err) != 0)
+    if (ut_parse(&bench_iperf, kv, n, &in->opts, err, sizeof err) != 0)
         fail_msg("options rejected: %s", err);
     in->ctx.opts = in->opts;
     in->ctx.res = &in->res;
