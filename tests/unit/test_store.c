@@ -69,6 +69,19 @@ static store_t *s_fixture(int64_t *run)
     return s;
 }
 
+/* The run exported in FMT, as text the caller frees. */
+static char *s_export(store_t *s, int64_t run, int fmt)
+{
+    char *buf = NULL, err[256];
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    if (store_export(s, run, fmt, out, err, sizeof err) != 0)
+        fail_msg("export: %s", err);
+    fclose(out);
+    return buf;
+}
+
 static void test_idempotent(void **state)
 {
     (void)state;
@@ -118,12 +131,7 @@ static void test_failed_and_lost(void **state)
     assert_int_equal(s_count(s, "SELECT lost_at FROM workers WHERE status='lost'"), 42);
 
     /* CSV: exact header, RFC 4180 quoting, empty value for failed rows */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    char err[256];
-    assert_int_equal(store_export(s, run, EXPORT_CSV, out, err, sizeof err), 0);
-    fclose(out);
+    char *buf = s_export(s, run, EXPORT_CSV);
     assert_string_equal(buf,
                         "run,phase,bench,rep,worker,platform,metric,unit,value,status\n"
                         "1,p0,cpu,1,a,native,events_per_sec,events/s,77,ok\n"
@@ -132,9 +140,7 @@ static void test_failed_and_lost(void **state)
     free(buf);
 
     /* JSON: escaped strings, null values, the reason kept */
-    out = open_memstream(&buf, &len);
-    assert_int_equal(store_export(s, run, EXPORT_JSON, out, err, sizeof err), 0);
-    fclose(out);
+    buf = s_export(s, run, EXPORT_JSON);
     assert_non_null(strstr(buf, "\"worker\": \"b,\\\"quoted\\\"\""));
     assert_non_null(strstr(buf, "\"value\": null, \"status\": \"failed\", \"error\": \"fork: "));
     assert_non_null(strstr(buf, "\"value\": 77, \"status\": \"ok\", \"error\": null"));
@@ -151,12 +157,7 @@ static void test_value_text_round_trips(void **state)
     struct store_result r = { .phase = 0, .rep = 1, .worker = "a", .status = "ok",
                               .metrics = &m, .nmetrics = 1 };
     assert_int_equal(store_result_put(s, run, &r), 0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    char err[256];
-    assert_int_equal(store_export(s, run, EXPORT_CSV, out, err, sizeof err), 0);
-    fclose(out);
+    char *buf = s_export(s, run, EXPORT_CSV);
     assert_non_null(strstr(buf, ",0.30000000000000004,ok\n"));
     free(buf);
     store_destroy(&s);
@@ -296,9 +297,7 @@ static void test_unknown_bench_read(void **state)
     char metric[64];
     assert_int_equal(export_phase_metric(s, run, 1, metric, sizeof metric), 0);
     assert_string_equal(metric, "widgets_per_sec");
-    out = open_memstream(&buf, &len);
-    assert_int_equal(store_export(s, run, EXPORT_CSV, out, err, sizeof err), 0);
-    fclose(out);
+    buf = s_export(s, run, EXPORT_CSV);
     assert_non_null(strstr(buf, "1,fut,futurebench,1,a,native,widgets_per_sec,widgets/s,42,ok\n"));
     free(buf);
     report_t *rep = report_load(s, run, NULL, err, sizeof err);
