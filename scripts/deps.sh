@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config            # toolchain
   libzmq3-dev libczmq-dev libmsgpack-dev      # transport and encoding
   libsqlite3-dev libyaml-dev                  # results store, experiment files
+  libarchive-dev cpio                         # the VM initramfs (cpio newc); tests read it back with cpio(1)
   libiperf-dev liburing-dev                   # network and disk benchmarks
   libcmocka-dev sqlite3 python3               # unit tests; integration tests query the database
   clang libclang-rt-14-dev                    # libFuzzer targets (tests/fuzz)
