@@ -208,6 +208,20 @@ if [ -n "$KERNEL" ]; then
     fail "vm1: VM service not active: $(docker exec "$ID-vm1" journalctl -u lockstep-vm@vm1-qemu --no-pager 2>&1 | tail -5)"
   docker exec "$ID-vm1" grep -qx 'LOCKSTEP_VM_CERT=' /etc/lockstep/vm/vm1-qemu.conf || fail "vm1: a certificate in the VM's settings without CURVE"
 fi
+# the images are lockstep's own recipe: `lockstep image` wrote them (the
+# lockstep package is on the docker and VM hosts; the roles ship no script)
+docker exec "$ID-node1" sh -c 'command -v lockstep && grep -E "^lockstep-worker:[0-9a-f]{16}$" /var/lib/lockstep/docker-context/tag' >/dev/null ||
+  fail "node1: the docker context was not written by lockstep image: $(docker exec "$ID-node1" ls -A /var/lib/lockstep/docker-context 2>&1)"
+if [ -n "$KERNEL" ]; then
+  docker exec "$ID-vm1" sh -c 'cpio -t --quiet </var/lib/lockstep/vm/initramfs.cpio' >"$TMP/vm-initramfs" 2>&1 &&
+    grep -qx init "$TMP/vm-initramfs" && grep -qx bin/lockstep-worker "$TMP/vm-initramfs" ||
+    { head -20 "$TMP/vm-initramfs"; fail "vm1: the initramfs is no cpio with /init and the worker"; }
+  grep -q "^etc/lockstep/.*cert" "$TMP/vm-initramfs" && fail "vm1: a certificate in the shared initramfs"
+fi
+for h in $HOSTS; do
+  docker exec "$ID-$h" sh -c 'ls /usr/local/lib/lockstep 2>/dev/null' | grep -q 'lockstep-docker-context\|lockstep-vm-initramfs' &&
+    fail "$h: a role installed its own copy of an image recipe"
+done
 for h in $HOSTS; do
   docker exec "$ID-$h" sh -c 'ls -d /etc/lockstep/curve /var/lib/lockstep/vm/*.initramfs.cpio 2>/dev/null' | grep -q . &&
     fail "$h: certificates although CURVE is off"
