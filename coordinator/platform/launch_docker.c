@@ -364,6 +364,51 @@ static int s_wait_running(const struct launch_env *env, struct launch *l, char *
     }
 }
 
+/* With a volume: mounted at /data (volume: "HOST:/data"), the worker's
+ * spool in a directory of its own there (two containers may share it). */
+static int s_volume(struct launch *l, char *volume, size_t vlen, char *spool, size_t slen,
+                    char *err, size_t len)
+{
+    const struct launch_spec *spec = l->spec;
+    struct s_priv *p = l->priv;
+    if (!spec->volume)
+        return 0;
+    struct stat st;
+    if (stat(spec->volume, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, len, "volume %s: %s", spec->volume,
+                 access(spec->volume, F_OK) != 0 ? strerror(errno) : "not a directory");
+        return -1;
+    }
+    if (strchr(spec->volume, ':')) {
+        snprintf(err, len, "volume %s: a ':' in the path cannot be passed to docker -v",
+                 spec->volume);
+        return -1;
+    }
+    snprintf(volume, vlen, "%s:/data", spec->volume);
+    snprintf(spool, slen, "/data/%s", l->id);
+    snprintf(p->spool_host, sizeof p->spool_host, "%s/%s", spec->volume, l->id);
+    return 0;
+}
+
+/* The conditions the container runs under (its CPUs in l->cond). */
+static int s_conditions(struct launch *l, const char *gw, char *err, size_t len)
+{
+    const struct launch_spec *spec = l->spec;
+    launch_cpuset_t set;
+    if (launch_cpus(spec, &set, &l->cond, err, len) != 0)
+        return -1;
+    l->cond.memory = launch_memory_of(spec);
+    if (spec->volume) {
+        char fs[32];
+        launch_fs_name(spec->volume, fs, sizeof fs);
+        snprintf(l->cond.disk, sizeof l->cond.disk, "volume %.140s (host %.20s)", spec->volume, fs);
+    } else {
+        snprintf(l->cond.disk, sizeof l->cond.disk, "container file system (overlay2)");
+    }
+    snprintf(l->cond.network, sizeof l->cond.network, "bridge NAT (docker0, host at %s)", gw);
+    return 0;
+}
+
 static void s_stop(const struct launch_env *env, struct launch *l, int grace_ms);
 
 static int s_start(const struct launch_env *env, struct launch *l, char *err, size_t len)
@@ -387,24 +432,8 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     }
     l->priv = p;
     char volume[PATH_MAX + 8] = "", spool[256] = "/var/tmp/lockstep", gw[64], connect[128];
-    if (spec->volume) {
-        struct stat st;
-        if (stat(spec->volume, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            snprintf(err, len, "volume %s: %s", spec->volume,
-                     access(spec->volume, F_OK) != 0 ? strerror(errno) : "not a directory");
-            goto fail;
-        }
-        if (strchr(spec->volume, ':')) {
-            snprintf(err, len, "volume %s: a ':' in the path cannot be passed to docker -v",
-                     spec->volume);
-            goto fail;
-        }
-        /* one directory per worker: two containers may share the volume */
-        snprintf(volume, sizeof volume, "%s:/data", spec->volume);
-        snprintf(spool, sizeof spool, "/data/%s", l->id);
-        snprintf(p->spool_host, sizeof p->spool_host, "%s/%s", spec->volume, l->id);
-    }
-    if (s_image(env, spec, im, err, len) != 0 || s_gateway(env, gw, sizeof gw, err, len) != 0)
+    if (s_volume(l, volume, sizeof volume, spool, sizeof spool, err, len) != 0 ||
+        s_image(env, spec, im, err, len) != 0 || s_gateway(env, gw, sizeof gw, err, len) != 0)
         goto fail;
     char berr[256];
     if (env->bind_also(env->bind_ctx, gw, berr, sizeof berr) != 0) {
@@ -412,18 +441,9 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
         goto fail;
     }
     snprintf(connect, sizeof connect, "tcp://%s:%d", gw, env->port);
-    char label[160], cpus[32], memory[32], fs[32];
-    launch_cpuset_t set;
-    if (launch_cpus(spec, &set, &l->cond, err, len) != 0)
+    char label[160], cpus[32], memory[32];
+    if (s_conditions(l, gw, err, len) != 0)
         goto fail;
-    l->cond.memory = launch_memory_of(spec);
-    if (spec->volume) {
-        launch_fs_name(spec->volume, fs, sizeof fs);
-        snprintf(l->cond.disk, sizeof l->cond.disk, "volume %.140s (host %.20s)", spec->volume, fs);
-    } else {
-        snprintf(l->cond.disk, sizeof l->cond.disk, "container file system (overlay2)");
-    }
-    snprintf(l->cond.network, sizeof l->cond.network, "bridge NAT (docker0, host at %s)", gw);
     snprintf(label, sizeof label, LAUNCH_LABEL "=%s", env->key_hex);
     /* CURVE: the worker's secret and the coordinator's public certificate,
      * mounted read-only */

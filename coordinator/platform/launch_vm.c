@@ -329,129 +329,108 @@ static void s_stop(const struct launch_env *env, struct launch *l, int grace_ms)
     }
 }
 
-static int s_start(const struct launch_env *env, struct launch *l, char *err, size_t len)
+/* What one VM boots with. */
+struct s_boot {
+    char qemu[PATH_MAX], vmlinuz[PATH_MAX], initrd[PATH_MAX];
+    const char *accel;
+    bool pretend; /* LOCKSTEP_KVM_TEST=tcg: "kvm" under TCG */
+    bool direct;  /* the disk takes O_DIRECT: cache=none */
+    int fwd;      /* the host port forwarded to the guest's VM_SERVE_PORT, or 0 */
+    char mem[32], cpus[16], append[512], drive[400], serial[400], netdev[128];
+};
+
+/* qemu, the kernel, and the initramfs of this instance's tools and
+ * certificates; its CPUs in *set. */
+static int s_prepare(const struct launch_env *env, struct launch *l, struct s_boot *b,
+                     launch_cpuset_t *set, char *err, size_t len)
 {
     const struct launch_spec *spec = l->spec;
-    const char *accel = s_accel(spec, l->ops->kind);
-    bool pretend = strcmp(accel, "kvm") == 0 && s_kvm_pretend();
-    char qemu[PATH_MAX], init_bin[PATH_MAX], initrd[PATH_MAX];
-    if (launch_which(VM_QEMU, qemu, sizeof qemu) != 0) {
+    b->accel = s_accel(spec, l->ops->kind);
+    b->pretend = strcmp(b->accel, "kvm") == 0 && s_kvm_pretend();
+    char init_bin[PATH_MAX];
+    if (launch_which(VM_QEMU, b->qemu, sizeof b->qemu) != 0) {
         snprintf(err, len, VM_QEMU " not installed (package qemu-system-x86)");
         return -1;
     }
     if (image_vm_find_init(env->worker_bin, init_bin, sizeof init_bin, err, len) != 0)
         return -1;
-    launch_cpuset_t set;
     char tools[8192], cert[PATH_MAX], server_cert[PATH_MAX];
     int curve;
-    if (launch_cpus(spec, &set, &l->cond, err, len) != 0 ||
+    if (launch_cpus(spec, set, &l->cond, err, len) != 0 ||
         launch_tools(env, spec, tools, sizeof tools, err, len) != 0 ||
         (curve = launch_certs(env, spec->name, cert, server_cert, sizeof cert, err, len)) < 0)
         return -1;
     struct image_vm_kernel k;
-    if (image_vm_kernel_find(spec->kernel, &k, err, len) != 0 || image_vm_kernel_modules(&k, err, len) != 0)
+    if (image_vm_kernel_find(spec->kernel, &k, err, len) != 0 ||
+        image_vm_kernel_modules(&k, err, len) != 0)
         return -1;
-    int rc = s_initramfs(env, &k, init_bin, tools, curve == 0 ? cert : NULL, server_cert, initrd,
-                         sizeof initrd, err, len);
+    snprintf(b->vmlinuz, sizeof b->vmlinuz, "%s", k.vmlinuz);
+    int rc = s_initramfs(env, &k, init_bin, tools, curve == 0 ? cert : NULL, server_cert,
+                         b->initrd, sizeof b->initrd, err, len);
     image_vm_kernel_free(&k);
-    if (rc != 0)
-        return -1;
+    return rc;
+}
 
-    struct vm_priv *p = calloc(1, sizeof *p);
-    if (!p) {
-        snprintf(err, len, "out of memory");
-        return -1;
-    }
-    l->priv = p;
-    snprintf(l->id, sizeof l->id, "lockstep-%s-%s", env->key_hex, spec->name);
-    snprintf(l->log, sizeof l->log, "%s/%s.log", env->state_dir, spec->name);
-    snprintf(p->disk, sizeof p->disk, "%s/%s.img", env->state_dir, spec->name);
-    snprintf(p->pidfile, sizeof p->pidfile, "%s/%s.pid", env->state_dir, spec->name);
-    bool direct = false;
-    if (s_disk(env, p->disk, s_disk_size(spec), &direct, err, len) != 0) {
-        s_stop(env, l, 0);
-        return -1;
-    }
-
-    char mem[32], cpus[16], append[512], drive[400], serial[400], netdev[128] = "user,id=n0";
-    /* a forward into the guest, so that it can serve (racy like any free
-     * port: qemu fails to start if someone takes it meanwhile) */
-    int fwd = s_host_port();
-    if (fwd)
-        snprintf(netdev, sizeof netdev, "user,id=n0,hostfwd=tcp::%d-:%d,hostfwd=udp::%d-:%d",
-                 fwd, VM_SERVE_PORT, fwd, VM_SERVE_PORT);
-    snprintf(mem, sizeof mem, "%" PRId64, s_memory(spec) >> 20);
-    snprintf(cpus, sizeof cpus, "%d", s_cpus(spec));
-    snprintf(append, sizeof append,
+/* qemu's command line in argv (room for 48). */
+static void s_argv(const struct launch_env *env, const struct launch *l, const struct vm_priv *p,
+                   struct s_boot *b, const char **argv)
+{
+    const struct launch_spec *spec = l->spec;
+    snprintf(b->netdev, sizeof b->netdev, "user,id=n0");
+    if (b->fwd)
+        snprintf(b->netdev, sizeof b->netdev, "user,id=n0,hostfwd=tcp::%d-:%d,hostfwd=udp::%d-:%d",
+                 b->fwd, VM_SERVE_PORT, b->fwd, VM_SERVE_PORT);
+    snprintf(b->mem, sizeof b->mem, "%" PRId64, s_memory(spec) >> 20);
+    snprintf(b->cpus, sizeof b->cpus, "%d", s_cpus(spec));
+    snprintf(b->append, sizeof b->append,
              "console=ttyS0 panic=-1 quiet lockstep.connect=tcp://" VM_HOST_ADDR
              ":%d lockstep.name=%s%s",
              env->port, spec->name, env->verbose ? " lockstep.verbose=1" : "");
-    if (fwd)
-        snprintf(append + strlen(append), sizeof append - strlen(append),
-                 " lockstep.forwarded=%d:%d", VM_SERVE_PORT, fwd);
-    snprintf(drive, sizeof drive, "file=%s,if=virtio,format=raw,cache=%s", p->disk,
-             direct ? "none" : "writeback");
+    if (b->fwd)
+        snprintf(b->append + strlen(b->append), sizeof b->append - strlen(b->append),
+                 " lockstep.forwarded=%d:%d", VM_SERVE_PORT, b->fwd);
+    snprintf(b->drive, sizeof b->drive, "file=%s,if=virtio,format=raw,cache=%s", p->disk,
+             b->direct ? "none" : "writeback");
     /* the console appends to the log qemu's own messages go to */
-    snprintf(serial, sizeof serial, "file,id=console,path=%s,append=on", l->log);
-    const char *argv[48];
+    snprintf(b->serial, sizeof b->serial, "file,id=console,path=%s,append=on", l->log);
     int n = 0;
-    argv[n++] = qemu;
-    argv[n++] = "-name";
-    argv[n++] = l->id;
-    argv[n++] = "-nodefaults";
-    argv[n++] = "-nographic";
-    argv[n++] = "-no-reboot";
-    argv[n++] = "-machine";
-    argv[n++] = "q35";
-    argv[n++] = "-accel";
-    argv[n++] = pretend ? "tcg" : accel;
-    if (strcmp(accel, "kvm") == 0 && !pretend) {
+    const char *head[] = { b->qemu, "-name", l->id, "-nodefaults", "-nographic", "-no-reboot",
+                           "-machine", "q35", "-accel", b->pretend ? "tcg" : b->accel };
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        argv[n++] = head[i];
+    if (strcmp(b->accel, "kvm") == 0 && !b->pretend) {
         argv[n++] = "-cpu";
         argv[n++] = "host";
     }
-    argv[n++] = "-m";
-    argv[n++] = mem;
-    argv[n++] = "-smp";
-    argv[n++] = cpus;
-    argv[n++] = "-kernel";
-    argv[n++] = k.vmlinuz;
-    argv[n++] = "-initrd";
-    argv[n++] = initrd;
-    argv[n++] = "-append";
-    argv[n++] = append;
-    argv[n++] = "-chardev";
-    argv[n++] = serial;
-    argv[n++] = "-serial";
-    argv[n++] = "chardev:console";
-    argv[n++] = "-pidfile";
-    argv[n++] = p->pidfile;
-    argv[n++] = "-drive";
-    argv[n++] = drive;
-    argv[n++] = "-netdev";
-    argv[n++] = netdev;
-    argv[n++] = "-device";
-    argv[n++] = "virtio-net-pci,netdev=n0,romfile="; /* no iPXE: we boot -kernel */
-    argv[n++] = "-device";
-    argv[n++] = "virtio-rng-pci";
+    const char *tail[] = { "-m", b->mem, "-smp", b->cpus, "-kernel", b->vmlinuz,
+                           "-initrd", b->initrd, "-append", b->append, "-chardev", b->serial,
+                           "-serial", "chardev:console", "-pidfile", p->pidfile,
+                           "-drive", b->drive, "-netdev", b->netdev,
+                           /* no iPXE: we boot -kernel */
+                           "-device", "virtio-net-pci,netdev=n0,romfile=",
+                           "-device", "virtio-rng-pci" };
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+        argv[n++] = tail[i];
     argv[n] = NULL;
-    /* qemu, its vCPU threads and its I/O threads all on the run's CPUs */
-    if (launch_spawn_in((char *const *)argv, l->log, &set, NULL, &l->pid, err, len) != 0) {
-        s_stop(env, l, 0);
-        return -1;
-    }
+}
+
+/* The conditions it runs under and the words that name it. */
+static void s_describe(const struct launch_env *env, struct launch *l, const struct s_boot *b)
+{
+    const struct launch_spec *spec = l->spec;
     char fs[32];
     launch_fs_name(env->state_dir, fs, sizeof fs);
     l->cond.memory = s_memory(spec);
     snprintf(l->cond.disk, sizeof l->cond.disk, "virtio-blk raw ext4 image cache=%s (host %s)",
-             direct ? "none" : "writeback", fs);
-    if (fwd)
+             b->direct ? "none" : "writeback", fs);
+    if (b->fwd)
         snprintf(l->cond.network, sizeof l->cond.network,
                  "user-mode NAT (slirp, host at " VM_HOST_ADDR "; host port %d forwarded to "
-                 "its %d)", fwd, VM_SERVE_PORT);
+                 "its %d)", b->fwd, VM_SERVE_PORT);
     else
         snprintf(l->cond.network, sizeof l->cond.network,
                  "user-mode NAT (slirp, host at " VM_HOST_ADDR ")");
-    if (!direct)
+    if (!b->direct)
         launch_unenforced(&l->cond, "disk: O_DIRECT refused on %.100s, the host page cache "
                           "is between the guest and the disk", env->state_dir);
     char m[32], d[32];
@@ -459,14 +438,48 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     s_size(s_disk_size(spec), d, sizeof d);
     char what[640];
     snprintf(what, sizeof what, "VM %s (%s, %d CPU%s, %s, disk %s virtio-blk cache=%s%s)",
-             l->id, pretend ? "tcg pretending kvm" : accel, s_cpus(spec),
-             s_cpus(spec) == 1 ? "" : "s", m, d, direct ? "none" : "writeback",
-             direct ? "" : ": O_DIRECT refused on the state directory");
+             l->id, b->pretend ? "tcg pretending kvm" : b->accel, s_cpus(spec),
+             s_cpus(spec) == 1 ? "" : "s", m, d, b->direct ? "none" : "writeback",
+             b->direct ? "" : ": O_DIRECT refused on the state directory");
     /* a long name shortens only the message */
     size_t wl = strlen(what) < sizeof l->what ? strlen(what) : sizeof l->what - 1;
     memcpy(l->what, what, wl);
     l->what[wl] = '\0';
-    return 0;
+}
+
+static int s_start(const struct launch_env *env, struct launch *l, char *err, size_t len)
+{
+    const struct launch_spec *spec = l->spec;
+    launch_cpuset_t set;
+    struct s_boot *b = calloc(1, sizeof *b);
+    struct vm_priv *p = calloc(1, sizeof *p);
+    if (!b || !p || s_prepare(env, l, b, &set, err, len) != 0) {
+        if (!b || !p)
+            snprintf(err, len, "out of memory");
+        free(b);
+        free(p);
+        return -1;
+    }
+    l->priv = p;
+    snprintf(l->id, sizeof l->id, "lockstep-%s-%s", env->key_hex, spec->name);
+    snprintf(l->log, sizeof l->log, "%s/%s.log", env->state_dir, spec->name);
+    snprintf(p->disk, sizeof p->disk, "%s/%s.img", env->state_dir, spec->name);
+    snprintf(p->pidfile, sizeof p->pidfile, "%s/%s.pid", env->state_dir, spec->name);
+    int rc = s_disk(env, p->disk, s_disk_size(spec), &b->direct, err, len);
+    /* a forward into the guest, so that it can serve (racy like any free
+     * port: qemu fails to start if someone takes it meanwhile) */
+    b->fwd = s_host_port();
+    const char *argv[48];
+    s_argv(env, l, p, b, argv);
+    /* qemu, its vCPU threads and its I/O threads all on the run's CPUs */
+    if (rc == 0)
+        rc = launch_spawn_in((char *const *)argv, l->log, &set, NULL, &l->pid, err, len);
+    if (rc == 0)
+        s_describe(env, l, b);
+    else
+        s_stop(env, l, 0);
+    free(b);
+    return rc;
 }
 
 /* qemu processes of dead runs: "-name lockstep-<key hex>-<name>". */
