@@ -346,8 +346,8 @@ static int s_ar_file(struct s_ar *w, const char *name, const char *src, mode_t p
     return rc;
 }
 
-/* Start an archive at path.tmp (uncompressed: the kernel needs no
- * decompressor for it, and the loader of the libraries inside is as fast). */
+/* Start an archive at tmp, uncompressed: the guest kernel needs no
+ * decompressor for it and a TCG guest does not spend its boot inflating it. */
 static int s_ar_open(struct s_ar *w, const char *tmp, char *err, size_t errlen)
 {
     memset(w, 0, sizeof *w);

@@ -97,7 +97,9 @@ for p in lockstep lockstep-worker; do
   [ -n "$f" ] || fail "cpack made no $p package"
   dpkg-deb -f "$f" Depends | grep -q libzmq5 || fail "$p: no shared-library dependencies: $(dpkg-deb -f "$f" Depends)"
 done
-dpkg-deb -c "$PKG"/lockstep-worker_*.deb | grep -q './usr/lib/lockstep/lockstep-vm-init$' ||
+# (listed to a file: grep -q leaving early would break dpkg-deb's pipe)
+dpkg-deb -c "$PKG"/lockstep-worker_*.deb >"$TMP/worker-deb" || fail "dpkg-deb -c lockstep-worker"
+grep -q './usr/lib/lockstep/lockstep-vm-init$' "$TMP/worker-deb" ||
   fail "lockstep-vm-init not in the worker package"
 step "cpack: $(cd "$PKG" && ls *.deb | tr '\n' ' ')"
 IMAGE=$("$SRC/tests/ansible/target-image.sh" 2>"$TMP/image") || { cat "$TMP/image"; fail "target image"; }
