@@ -4,6 +4,7 @@
  * the Ansible roles keep no copy of the recipe.  Written anew each time,
  * replacing what is there only when it differs (a role's "changed"). */
 #define _GNU_SOURCE /* copy_file_range */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,7 +32,8 @@ static const char *s_usage =
     "Write what lockstep's own docker, qemu and kvm platforms run the worker in,\n"
     "for hosts that build their images themselves (the Ansible roles):\n"
     "  docker  DIR/Dockerfile and DIR/rootfs/: the worker image's build context\n"
-    "          (then: docker build DIR); DIR/tag names its content\n"
+    "          (then: docker build DIR); DIR/tag names its content.  DIR is new,\n"
+    "          empty, or such a context: it is replaced as a whole\n"
     "  vm      DIR/vmlinuz-VERSION and DIR/initramfs.cpio: the worker VMs' kernel\n"
     "          and initramfs (an uncompressed cpio newc archive, no secret in it)\n"
     "  certs   DIR/certs.cpio (0600): a worker's CURVE certificates, a cpio to\n"
@@ -316,8 +318,22 @@ static int s_certs(const struct s_args *a, bool *changed)
     return s_install(new, path, changed) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+/* Is dir missing or empty? */
+static bool s_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT;
+    struct dirent *e;
+    bool empty = true;
+    while (empty && (e = readdir(d)))
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
 /* DIR's parent must be there; vm and certs write into DIR (made when
- * missing), docker replaces it. */
+ * missing), docker replaces it (and so never anything but its own). */
 static int s_check_dir(const struct s_args *a)
 {
     char parent[PATH_MAX];
@@ -329,9 +345,25 @@ static int s_check_dir(const struct s_args *a)
         return s_bad("%s: no directory %s to make it in", a->dir, parent);
     if (stat(a->dir, &st) == 0 && !S_ISDIR(st.st_mode))
         return s_bad("%s is not a directory", a->dir);
-    if (strcmp(a->kind, "docker") != 0 && mkdir(a->dir, 0755) != 0 && errno != EEXIST)
-        return s_bad("cannot create %s: %s", a->dir, strerror(errno));
-    return 0;
+    if (strcmp(a->kind, "docker") != 0) {
+        if (mkdir(a->dir, 0755) != 0 && errno != EEXIST)
+            return s_bad("cannot create %s: %s", a->dir, strerror(errno));
+        return 0;
+    }
+    /* docker replaces DIR whole: only an empty one or a context of ours */
+    char tag[PATH_MAX + 8], line[32] = "";
+    snprintf(tag, sizeof tag, "%s/tag", a->dir);
+    FILE *f = fopen(tag, "re");
+    if (f) {
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
+        fclose(f);
+    }
+    if (strncmp(line, IMAGE_DOCKER_REPO ":", strlen(IMAGE_DOCKER_REPO ":")) == 0 ||
+        s_empty(a->dir))
+        return 0;
+    return s_bad("%s is not empty and holds no context of lockstep image docker (no %s naming "
+                 "an image): give a new or empty directory", a->dir, tag);
 }
 
 int cmd_image(int argc, char **argv)

@@ -133,6 +133,9 @@ bad "no kernel: kernel: /nonexistent/vmlinuz-1: No such file or directory" vm "$
 bad "/nonexistent/ctx: no directory /nonexistent to make it in" docker /nonexistent/ctx
 bad "$TMP/keys/coordinator.cert is not a directory" vm "$TMP/keys/coordinator.cert"
 bad "see 'lockstep image --help'" docker "$D" --colour
+mkdir "$TMP/mine" && echo "precious" >"$TMP/mine/notes"
+bad "$TMP/mine is not empty and holds no context of lockstep image docker" docker "$TMP/mine"
+expect_eq "$(cat "$TMP/mine/notes")" precious "a directory that is not a context, after lockstep image docker"
 mv "$K/lib/modules/$VER/kernel/drivers/net/virtio_net.ko" "$TMP/"
 bad "modules for $VER missing: $K/lib/modules/$VER/kernel/drivers/net/virtio_net.ko" vm "$V" --kernel "$K/boot/vmlinuz-$VER"
 expect_eq "$(cd "$TMP" && find ctx vm certs -type f -exec md5sum {} + | sort)" "$SUM" "files after the bad invocations"
