@@ -182,6 +182,11 @@ inventory default >"$INV_CURVE"
 recap() { sed -n '/^PLAY RECAP/,/^$/p' "$1"; }
 changed_total() { recap "$1" | grep -o 'changed=[0-9]*' | awk -F= '{ n += $2 } END { print n + 0 }'; }
 
+# node1 holds the docker build context an older version of the role made
+# (no tag file): site.yml replaces it with lockstep image docker's
+docker exec "$ID-node1" sh -c 'mkdir -p /var/lib/lockstep/docker-context/root/opt &&
+  echo "FROM scratch" >/var/lib/lockstep/docker-context/Dockerfile' || fail "planting an old docker context"
+
 # 4. site.yml --check on the fresh hosts, then site.yml twice
 TS=$(t)
 ansible-playbook -i "$INV" site.yml --check >"$TMP/check" 2>&1 || { tail -60 "$TMP/check"; fail "site.yml --check on fresh hosts"; }
@@ -214,6 +219,7 @@ fi
 # lockstep package is on the docker and VM hosts; the roles ship no script)
 docker exec "$ID-node1" sh -c 'command -v lockstep && grep -E "^lockstep-worker:[0-9a-f]{16}$" /var/lib/lockstep/docker-context/tag' >/dev/null ||
   fail "node1: the docker context was not written by lockstep image: $(docker exec "$ID-node1" ls -A /var/lib/lockstep/docker-context 2>&1)"
+docker exec "$ID-node1" test -e /var/lib/lockstep/docker-context/root && fail "node1: the old docker context is still there"
 if [ -n "$KERNEL" ]; then
   docker exec "$ID-vm1" sh -c 'cpio -t --quiet </var/lib/lockstep/vm/initramfs.cpio' >"$TMP/vm-initramfs" 2>&1 &&
     grep -qx init "$TMP/vm-initramfs" && grep -qx bin/lockstep-worker "$TMP/vm-initramfs" ||
