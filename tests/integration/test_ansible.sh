@@ -182,15 +182,14 @@ inventory default >"$INV_CURVE"
 recap() { sed -n '/^PLAY RECAP/,/^$/p' "$1"; }
 changed_total() { recap "$1" | grep -o 'changed=[0-9]*' | awk -F= '{ n += $2 } END { print n + 0 }'; }
 
-# node1 holds the docker build context an older version of the role made
-# (no tag file): site.yml replaces it with lockstep image docker's
-docker exec "$ID-node1" sh -c 'mkdir -p /var/lib/lockstep/docker-context/root/opt &&
-  echo "FROM scratch" >/var/lib/lockstep/docker-context/Dockerfile' || fail "planting an old docker context"
-
 # 4. site.yml --check on the fresh hosts, then site.yml twice
 TS=$(t)
 ansible-playbook -i "$INV" site.yml --check >"$TMP/check" 2>&1 || { tail -60 "$TMP/check"; fail "site.yml --check on fresh hosts"; }
 step "site.yml --check on fresh hosts in $(since "$TS") s: no failure"
+# node1 holds the docker build context an older version of the role made
+# (no tag file): site.yml replaces it with lockstep image docker's
+docker exec "$ID-node1" sh -c 'mkdir -p /var/lib/lockstep/docker-context/root/opt &&
+  echo "FROM scratch" >/var/lib/lockstep/docker-context/Dockerfile' || fail "planting an old docker context"
 TS=$(t)
 ansible-playbook -i "$INV" site.yml >"$TMP/site1" 2>&1 || { tail -60 "$TMP/site1"; fail "site.yml"; }
 SITE1=$(since "$TS")
