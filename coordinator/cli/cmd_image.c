@@ -191,6 +191,20 @@ static int s_copy(const char *src, const char *dst)
     return rc;
 }
 
+/* The first line of DIR/tag, the image a context of ours holds; "" when
+ * there is none. */
+static void s_read_tag(const char *dir, char *buf, size_t len)
+{
+    char path[PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/tag", dir);
+    FILE *f = fopen(path, "re");
+    buf[0] = '\0';
+    if (f && !fgets(buf, (int)len, f))
+        buf[0] = '\0';
+    if (f)
+        fclose(f);
+}
+
 /* ---- the kinds ---- */
 
 /* The worker and tools as the launchers take them. */
@@ -239,13 +253,7 @@ static int s_docker(const struct s_args *a, struct s_ctx *c, bool *changed)
         free(im);
         return EXIT_INVALID;
     }
-    snprintf(path, sizeof path, "%s/tag", a->dir);
-    FILE *f = fopen(path, "re");
-    if (f) {
-        if (!fgets(tag, sizeof tag, f))
-            tag[0] = '\0';
-        fclose(f);
-    }
+    s_read_tag(a->dir, tag, sizeof tag);
     snprintf(path, sizeof path, "%s/Dockerfile", a->dir);
     if (strcmp(tag, im->tag) == 0 && access(path, R_OK) == 0) {
         free(im);
@@ -261,6 +269,7 @@ static int s_docker(const struct s_args *a, struct s_ctx *c, bool *changed)
         rc = image_docker_context(&c->env, im, tmp, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "lockstep image docker: %s\n", err);
+    FILE *f = NULL;
     if (rc == 0 && (!(f = fopen(path, "we")) || fputs(im->tag, f) < 0 || fclose(f) != 0)) {
         fprintf(stderr, "lockstep image docker: cannot write %s: %s\n", path, strerror(errno));
         rc = -1;
@@ -351,19 +360,13 @@ static int s_check_dir(const struct s_args *a)
         return 0;
     }
     /* docker replaces DIR whole: only an empty one or a context of ours */
-    char tag[PATH_MAX + 8], line[32] = "";
-    snprintf(tag, sizeof tag, "%s/tag", a->dir);
-    FILE *f = fopen(tag, "re");
-    if (f) {
-        if (!fgets(line, sizeof line, f))
-            line[0] = '\0';
-        fclose(f);
-    }
+    char line[80];
+    s_read_tag(a->dir, line, sizeof line);
     if (strncmp(line, IMAGE_DOCKER_REPO ":", strlen(IMAGE_DOCKER_REPO ":")) == 0 ||
         s_empty(a->dir))
         return 0;
-    return s_bad("%s is not empty and holds no context of lockstep image docker (no %s naming "
-                 "an image): give a new or empty directory", a->dir, tag);
+    return s_bad("%s is not empty and holds no context of lockstep image docker (no %s/tag "
+                 "naming an image): give a new or empty directory", a->dir, a->dir);
 }
 
 int cmd_image(int argc, char **argv)
