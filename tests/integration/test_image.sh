@@ -5,7 +5,8 @@
 # ldd found them, the modules in load order, no secret), a VM's certificates
 # cpio; each written again only when its content changed; bad input named,
 # exit 2, and what was there left as it was.  A fabricated kernel tree
-# stands in for Debian's package (as in unit.test_vm).
+# stands in for Debian's package (as in unit.test_vm).  Binaries stay out of
+# $TMP itself, where a sanitizer build's pass() looks for reports.
 . "$(dirname "$0")/lib.sh"
 command -v cpio >/dev/null || skip "cpio not installed (package cpio; scripts/deps.sh)"
 unset LOCKSTEP_WORKER LOCKSTEP_KERNEL LOCKSTEP_VM_INIT
@@ -49,10 +50,10 @@ expect_out "docker context on a base image" changed
 grep -qx 'FROM debian:12' "$D/Dockerfile" || fail "Dockerfile: not FROM debian:12"
 [ ! -e "$D/rootfs/tmp" ] || fail "a base image's context brings its own /tmp"
 # another worker (a copy with bytes appended) is another image
-cp "$WORKER" "$TMP/lockstep-worker" && echo "test_image $$" >>"$TMP/lockstep-worker"
-image docker "$D" --worker "$TMP/lockstep-worker"
+mkdir -p "$TMP/bin" && cp "$WORKER" "$TMP/bin/lockstep-worker" && echo "test_image $$" >>"$TMP/bin/lockstep-worker"
+image docker "$D" --worker "$TMP/bin/lockstep-worker"
 expect_out "docker context of another worker" changed
-cmp -s "$R/bin/lockstep-worker" "$TMP/lockstep-worker" || fail "--worker not shipped"
+cmp -s "$R/bin/lockstep-worker" "$TMP/bin/lockstep-worker" || fail "--worker not shipped"
 [ ! -e "$R/bin/lockstep-forksum" ] || fail "lockstep-forksum shipped although it is not beside that worker"
 [ ! -e "$D.new" ] || fail "the scratch context $D.new left behind"
 
@@ -87,10 +88,10 @@ cmp -s "$TMP/unpacked/bin/lockstep-worker" "$WORKER" || fail "the initramfs's wo
 expect_eq "$(head -1 "$TMP/unpacked/etc/lockstep/modules")" "/lib/modules/$VER/kernel/drivers/virtio/virtio_ring.ko" "first module loaded"
 expect_eq "$(wc -l <"$TMP/unpacked/etc/lockstep/modules")" 10 "modules loaded"
 cpio -tv --quiet <"$V/initramfs.cpio" | awk '$3 != "root" || $4 != "root"' | grep . && fail "entries not owned by root"
-cp "$V/initramfs.cpio" "$TMP/first.cpio"
+mkdir -p "$TMP/bin" && cp "$V/initramfs.cpio" "$TMP/bin/first.cpio"
 image vm "$V" --kernel "$K/boot/vmlinuz-$VER"
 expect_out "vm image again" unchanged
-cmp -s "$V/initramfs.cpio" "$TMP/first.cpio" || fail "the same inputs gave other bytes"
+cmp -s "$V/initramfs.cpio" "$TMP/bin/first.cpio" || fail "the same inputs gave other bytes"
 image vm "$V" --kernel "$K/boot/vmlinuz-$VER" --tools true
 expect_out "vm image with a tool" changed
 cpio -t --quiet <"$V/initramfs.cpio" | grep -qx bin/true || fail "tool true not in the initramfs"
