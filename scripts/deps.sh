@@ -8,6 +8,7 @@ packages=(
   libzmq3-dev libczmq-dev libmsgpack-dev      # transport and encoding
   libsqlite3-dev libyaml-dev                  # results store, experiment files
   libjansson-dev                              # JSON: iperf's report (common/json.c)
+  libarchive-dev cpio                         # the VM initramfs (cpio newc); tests read it back with cpio(1)
   libiperf-dev liburing-dev                   # network and disk benchmarks
   libcmocka-dev sqlite3 python3               # unit tests; integration tests query the database
   clang libclang-rt-14-dev                    # libFuzzer targets (tests/fuzz)

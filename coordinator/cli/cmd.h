@@ -11,5 +11,6 @@ int cmd_export(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
     { "export", cmd_export, "write stored results as CSV (long or course-wide) or JSON" },
     { "list", cmd_list, "list the benchmarks and their options" },
     { "keygen", cmd_keygen, "make CURVE certificates: only these workers get in" },
+    { "image", cmd_image, "write the docker context or VM initramfs the platforms run the worker in" },
 };
 
 static void s_usage(FILE *out)

@@ -348,45 +348,6 @@ void launch_log_tail(const char *path, char *buf, size_t len)
     fclose(f);
 }
 
-int launch_ldd(const char *bin, char *buf, size_t len, char *err, size_t errlen)
-{
-    char out[16384];
-    char *argv[] = { "ldd", (char *)bin, NULL };
-    int rc = launch_run(argv, out, sizeof out, 10000, NULL, err, errlen);
-    if (rc < 0)
-        return -1;
-    if (rc != 0) {
-        snprintf(err, errlen, "ldd %s: %.*s", bin, (int)strcspn(out, "\n"), out);
-        return -1;
-    }
-    size_t used = 0;
-    buf[0] = '\0';
-    for (char *save = NULL, *ln = strtok_r(out, "\n", &save); ln;
-         ln = strtok_r(NULL, "\n", &save)) {
-        /* "\tlibzmq.so.5 => /lib/x86_64-linux-gnu/libzmq.so.5 (0x…)",
-         * "\t/lib64/ld-linux-x86-64.so.2 (0x…)", "\tlinux-vdso.so.1 (0x…)" */
-        if (strstr(ln, "not found")) {
-            snprintf(err, errlen, "%s needs a library that is not installed: %s", bin,
-                     ln + strspn(ln, " \t"));
-            return -1;
-        }
-        char *arrow = strstr(ln, "=> ");
-        char *path = arrow ? arrow + 3 : ln + strspn(ln, " \t");
-        if (*path != '/')
-            continue; /* the vDSO */
-        size_t n = strcspn(path, " (");
-        if (used + n + 2 > len) {
-            snprintf(err, errlen, "ldd %s: too many libraries", bin);
-            return -1;
-        }
-        memcpy(buf + used, path, n);
-        used += n;
-        buf[used++] = '\n';
-        buf[used] = '\0';
-    }
-    return 0;
-}
-
 /* ---- state directories and sweeping ---- */
 
 /* Field 22 of /proc/PID/stat: when the process started, in clock ticks

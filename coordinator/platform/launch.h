@@ -3,7 +3,10 @@
  * virtual machine), watch it, and make sure nothing is left behind.
  *
  * One module per platform kind (launch.c: native and the shared helpers;
- * launch_docker.c; launch_vm.c for qemu and kvm), one interface.  Every
+ * launch_docker.c; launch_vm.c for qemu and kvm), one interface.  What
+ * they ship is made by one module per image (image_docker.c: the build
+ * context; image_vm.c: the kernel and the initramfs), which `lockstep
+ * image` exposes too, with closure.c for a program's libraries.  Every
  * container and VM is named after the run (lockstep-<run key hex>-<name>),
  * and every run keeps its files in a state directory owned by the
  * coordinator's pid, so that a later run can clean up after a crash
@@ -200,18 +203,14 @@ void launch_fs_name(const char *dir, char *buf, size_t len);
 int launch_tools(const struct launch_env *env, const struct launch_spec *spec, char *buf,
                  size_t len, char *err, size_t errlen);
 
-/* The program interpreter bin names (PT_INTERP) in buf, "" when it is
- * statically linked.  0, or -1 when it is no readable 64-bit ELF file. */
-int launch_elf_interp(const char *bin, char *buf, size_t len, char *err, size_t errlen);
-/* The shared libraries of bin (ldd's resolved paths and the interpreter)
- * appended to libs as lines, each once; nothing for a static binary. */
-int launch_add_libs(const char *bin, char *libs, size_t len, char *err, size_t errlen);
+/* An executable by name in $PATH, then the sbin directories a user's PATH
+ * often lacks (mkfs.ext4); a name with a '/' as it is.  0 and its path, or
+ * -1. */
+int launch_which(const char *name, char *out, size_t len);
+/* A whole file, NUL-terminated (its length in *len_p when not NULL), to
+ * free(); NULL when it cannot be read. */
+char *launch_slurp(const char *path, size_t *len_p);
 
 /* The last non-empty line of a log file, for messages ("" when none). */
 void launch_log_tail(const char *path, char *buf, size_t len);
-/* The shared libraries a dynamically linked binary needs (resolved paths,
- * as ldd prints them, plus the program interpreter), one per line in buf.
- * 0, or -1 with a message. */
-int launch_ldd(const char *bin, char *buf, size_t len, char *err, size_t errlen);
-
 #endif

@@ -1,7 +1,8 @@
 /* launch_docker.c — the docker platform: this build's lockstep-worker in a
  * container on Docker's default bridge (its NAT is part of what is measured).
- * The image is made here from the worker and the shared libraries it loads,
- * so no registry is needed; it is tagged by a hash of its content and reused.
+ * The image is image_docker.c's, made from the worker and the shared
+ * libraries it loads, so no registry is needed; it is tagged by a hash of
+ * its content and reused.
  * Everything goes through the docker CLI, each call bounded in time. */
 #define _GNU_SOURCE
 #include "launch.h"
@@ -9,7 +10,6 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "fsutil.h"
+#include "image_docker.h"
 #include "log.h"
 
 /* Bounds of the CLI calls.  An engine that is up answers `version` at once;
@@ -37,8 +38,7 @@ enum {
     S_GONE_MS = 10000,    /* a removal already in progress until it is done */
 };
 
-#define S_REPO "lockstep-worker"
-#define S_ROOT "/opt/lockstep" /* where the image keeps bin/ and lib/ */
+#define S_ROOT IMAGE_DOCKER_ROOT
 #define S_FALLBACK_GW "172.17.0.1"
 
 struct s_priv {
@@ -174,220 +174,10 @@ static int s_check(const struct launch_env *env, const struct launch_spec *spec,
 
 /* ---- the image ---- */
 
-static const char *s_base(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
-/* What goes into the image: the worker, then its libraries; the tools
- * (S_ROOT/bin) with their libraries where the host has them, so that they
- * run as on the host whatever the worker's own loader does. */
-struct s_image {
-    char libs[16384];      /* launch_ldd's list, one path a line; "" when static */
-    char interp[PATH_MAX]; /* "" when static */
-    char tools[8192];      /* launch_tools's list */
-    char tlibs[16384];     /* the tools' libraries, interpreters included */
-    char dockerfile[4096];
-    char tag[64];
-};
-
-static void s_fnv(uint64_t *h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        *h ^= c[i];
-        *h *= 0x100000001b3ULL;
-    }
-}
-
-/* Read src whole, into the hash h and, when dst != NULL, a new file dst. */
-static int s_take_file(const char *src, const char *dst, uint64_t *h, char *err, size_t errlen)
-{
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1;
-    if (in < 0) {
-        snprintf(err, errlen, "%s: %s", src, strerror(errno));
-        return -1;
-    }
-    if (dst && (out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755)) < 0) {
-        snprintf(err, errlen, "%s: %s", dst, strerror(errno));
-        close(in);
-        return -1;
-    }
-    char buf[65536];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(in, buf, sizeof buf)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errlen, "reading %s: %s", src, strerror(errno));
-            rc = -1;
-            break;
-        }
-        if (h)
-            s_fnv(h, buf, (size_t)n);
-        if (out >= 0 && write(out, buf, (size_t)n) != n) {
-            snprintf(err, errlen, "writing %s: %s", dst, strerror(errno ? errno : ENOSPC));
-            rc = -1;
-            break;
-        }
-    }
-    close(in);
-    if (out >= 0 && close(out) != 0 && rc == 0) {
-        snprintf(err, errlen, "writing %s: %s", dst, strerror(errno));
-        rc = -1;
-    }
-    return rc;
-}
-
-static int s_mkparents(char *path, size_t skip, char *err, size_t errlen);
-
-/* Each path of list (one a line): hashed (after tag), and copied under dir
- * (NULL: hash only) at prefix + its base name (flat) or prefix + its own
- * path. */
-static int s_copy_list(const char *list, const char *dir, const char *prefix, bool flat,
-                       const char *tag, uint64_t *h, char *err, size_t errlen)
-{
-    char src[PATH_MAX], dst[PATH_MAX];
-    for (const char *p = list; *p; p += strcspn(p, "\n") + 1) {
-        snprintf(src, sizeof src, "%.*s", (int)strcspn(p, "\n"), p);
-        const char *name = flat ? s_base(src) : src;
-        if (snprintf(dst, sizeof dst, "%s%s%s", dir ? dir : "", prefix, name) >= (int)sizeof dst) {
-            snprintf(err, errlen, "%s: path too long", src);
-            return -1;
-        }
-        s_fnv(h, tag, strlen(tag));
-        s_fnv(h, name, strlen(name) + 1);
-        if (dir && !flat && s_mkparents(dst, strlen(dir) + strlen(prefix), err, errlen) != 0)
-            return -1;
-        if (s_take_file(src, dir ? dst : NULL, h, err, errlen) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Visit the worker and each library: hash them (dir == NULL) or copy them
- * into dir/rootfs/opt/lockstep/{bin,lib}. */
-static int s_each_file(const struct launch_env *env, const struct s_image *im, const char *dir,
-                       uint64_t *h, char *err, size_t errlen)
-{
-    char dst[PATH_MAX];
-    snprintf(dst, sizeof dst, "%s/rootfs" S_ROOT "/bin/lockstep-worker", dir ? dir : "");
-    s_fnv(h, "bin/lockstep-worker", sizeof "bin/lockstep-worker");
-    if (s_take_file(env->worker_bin, dir ? dst : NULL, h, err, errlen) != 0)
-        return -1;
-    /* its libraries in S_ROOT/lib; the tools in S_ROOT/bin, their
-     * libraries where the host has them */
-    if (s_copy_list(im->libs, dir, "/rootfs" S_ROOT "/lib/", true, "lib/", h, err, errlen) != 0 ||
-        s_copy_list(im->tools, dir, "/rootfs" S_ROOT "/bin/", true, "tool/", h, err, errlen) != 0 ||
-        s_copy_list(im->tlibs, dir, "/rootfs", false, "", h, err, errlen) != 0)
-        return -1;
-    return 0;
-}
-
-/* Create the directories of path below its first skip bytes (which exist). */
-static int s_mkparents(char *path, size_t skip, char *err, size_t errlen)
-{
-    for (char *slash = strchr(path + skip + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        int rc = mkdir(path, 0755);
-        int e = errno;
-        *slash = '/';
-        if (rc != 0 && e != EEXIST) {
-            snprintf(err, errlen, "cannot create the directories of %s: %s", path, strerror(e));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* The files, the Dockerfile and the tag.  The same layout serves FROM
- * scratch and FROM a base image: the worker runs through our own
- * interpreter and libraries, whatever the base image holds. */
-static int s_image_plan(const struct launch_env *env, const struct launch_spec *spec,
-                        const char *base, struct s_image *im, char *err, size_t errlen)
-{
-    if (launch_tools(env, spec, im->tools, sizeof im->tools, err, errlen) != 0)
-        return -1;
-    im->tlibs[0] = '\0';
-    for (const char *p = im->tools; *p; p += strcspn(p, "\n") + 1) {
-        char tool[PATH_MAX];
-        snprintf(tool, sizeof tool, "%.*s", (int)strcspn(p, "\n"), p);
-        if (launch_add_libs(tool, im->tlibs, sizeof im->tlibs, err, errlen) != 0)
-            return -1;
-    }
-    if (launch_elf_interp(env->worker_bin, im->interp, sizeof im->interp, err, errlen) != 0)
-        return -1;
-    im->libs[0] = '\0';
-    if (im->interp[0] && launch_ldd(env->worker_bin, im->libs, sizeof im->libs, err, errlen) != 0)
-        return -1;
-    char entry[512];
-    if (im->interp[0])
-        snprintf(entry, sizeof entry,
-                 "[\"" S_ROOT "/lib/%.200s\", \"--library-path\", \"" S_ROOT "/lib\", "
-                 "\"" S_ROOT "/bin/lockstep-worker\"]",
-                 s_base(im->interp));
-    else
-        snprintf(entry, sizeof entry, "[\"" S_ROOT "/bin/lockstep-worker\"]");
-    /* the label first: intermediate images of a failed build carry it too,
-     * so that `docker image prune --filter label=lockstep=1` finds them */
-    char env_lines[2048] = "";
-    if (im->tools[0]) {
-        /* the tools find their libraries where the host keeps them */
-        char dirs[1536] = "";
-        for (const char *p = im->tlibs; *p; p += strcspn(p, "\n") + 1) {
-            char d[PATH_MAX + 2];
-            snprintf(d, sizeof d, "%.*s", (int)strcspn(p, "\n"), p);
-            *strrchr(d, '/') = '\0';
-            strcat(d, ":");
-            if (!strstr(dirs, d) && strlen(dirs) + strlen(d) < sizeof dirs)
-                strcat(dirs, d);
-        }
-        if (dirs[0])
-            dirs[strlen(dirs) - 1] = '\0';
-        snprintf(env_lines, sizeof env_lines,
-                 "ENV PATH=" S_ROOT "/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                 "/sbin:/bin\n%s%s%s",
-                 dirs[0] ? "ENV LD_LIBRARY_PATH=" : "", dirs, dirs[0] ? "\n" : "");
-    }
-    snprintf(im->dockerfile, sizeof im->dockerfile,
-             "FROM %s\nLABEL lockstep=1\nCOPY rootfs/ /\n%sENTRYPOINT %s\n", base, env_lines,
-             entry);
-    uint64_t h = 0xcbf29ce484222325ULL;
-    s_fnv(&h, im->dockerfile, strlen(im->dockerfile));
-    if (s_each_file(env, im, NULL, &h, err, errlen) != 0)
-        return -1;
-    snprintf(im->tag, sizeof im->tag, S_REPO ":%016" PRIx64, h);
-    return 0;
-}
-
 static void s_rm_tree(const char *dir)
 {
     if (fs_rmtree(dir) != 0)
         log_warn("cannot remove %s: %s", dir, strerror(errno));
-}
-
-static int s_mkdirs(const char *ctx, bool scratch, char *err, size_t errlen)
-{
-    static const char *const dirs[] = { "", "/rootfs", "/rootfs/opt", "/rootfs" S_ROOT,
-                                        "/rootfs" S_ROOT "/bin", "/rootfs" S_ROOT "/lib",
-                                        "/rootfs/tmp", "/rootfs/var", "/rootfs/var/tmp" };
-    size_t n = sizeof dirs / sizeof dirs[0] - (scratch ? 0 : 3);
-    char path[PATH_MAX];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s%s", ctx, dirs[i]);
-        if (mkdir(path, 0755) != 0) {
-            snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-            return -1;
-        }
-        /* a scratch image has no /tmp of its own: make them as usual */
-        if (strstr(dirs[i], "tmp") && chmod(path, 01777) != 0) {
-            snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
-            return -1;
-        }
-    }
-    return 0;
 }
 
 static void s_prune_dangling(void)
@@ -399,25 +189,12 @@ static void s_prune_dangling(void)
 
 /* Build the image in a context under state_dir, then remove the context. */
 static int s_image_build(const struct launch_env *env, const struct launch_spec *spec,
-                         const struct s_image *im, char *err, size_t errlen)
+                         const struct image_docker *im, char *err, size_t errlen)
 {
-    char ctx[PATH_MAX], path[PATH_MAX + 16];
+    char ctx[PATH_MAX];
     snprintf(ctx, sizeof ctx, "%s/docker-context-%s", env->state_dir, spec->name);
     s_rm_tree(ctx);
-    uint64_t h = 0;
-    int rc = s_mkdirs(ctx, !spec->image, err, errlen);
-    if (rc == 0)
-        rc = s_each_file(env, im, ctx, &h, err, errlen);
-    FILE *f = NULL;
-    snprintf(path, sizeof path, "%s/Dockerfile", ctx);
-    if (rc == 0 && (!(f = fopen(path, "w")) || fputs(im->dockerfile, f) < 0)) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        rc = -1;
-    }
-    if (f && fclose(f) != 0 && rc == 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        rc = -1;
-    }
+    int rc = image_docker_context(env, im, ctx, err, errlen);
     if (rc == 0) {
         log_info("docker: building image %s from %s%s%s", im->tag, env->worker_bin,
                  spec->image ? " on " : "", spec->image ? spec->image : "");
@@ -449,9 +226,9 @@ static int s_image_build(const struct launch_env *env, const struct launch_spec 
 
 /* Find the image for this build's worker, or make it. */
 static int s_image(const struct launch_env *env, const struct launch_spec *spec,
-                   struct s_image *im, char *err, size_t errlen)
+                   struct image_docker *im, char *err, size_t errlen)
 {
-    if (s_image_plan(env, spec, spec->image ? spec->image : "scratch", im, err, errlen) != 0)
+    if (image_docker_plan(env, spec, im, err, errlen) != 0)
         return -1;
     char out[1024], e[256];
     char *argv[] = { NULL, "image", "inspect", "--format", "{{.Id}}", im->tag, NULL };
@@ -587,6 +364,51 @@ static int s_wait_running(const struct launch_env *env, struct launch *l, char *
     }
 }
 
+/* With a volume: mounted at /data (volume: "HOST:/data"), the worker's
+ * spool in a directory of its own there (two containers may share it). */
+static int s_volume(struct launch *l, char *volume, size_t vlen, char *spool, size_t slen,
+                    char *err, size_t len)
+{
+    const struct launch_spec *spec = l->spec;
+    struct s_priv *p = l->priv;
+    if (!spec->volume)
+        return 0;
+    struct stat st;
+    if (stat(spec->volume, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, len, "volume %s: %s", spec->volume,
+                 access(spec->volume, F_OK) != 0 ? strerror(errno) : "not a directory");
+        return -1;
+    }
+    if (strchr(spec->volume, ':')) {
+        snprintf(err, len, "volume %s: a ':' in the path cannot be passed to docker -v",
+                 spec->volume);
+        return -1;
+    }
+    snprintf(volume, vlen, "%s:/data", spec->volume);
+    snprintf(spool, slen, "/data/%s", l->id);
+    snprintf(p->spool_host, sizeof p->spool_host, "%s/%s", spec->volume, l->id);
+    return 0;
+}
+
+/* The conditions the container runs under (its CPUs in l->cond). */
+static int s_conditions(struct launch *l, const char *gw, char *err, size_t len)
+{
+    const struct launch_spec *spec = l->spec;
+    launch_cpuset_t set;
+    if (launch_cpus(spec, &set, &l->cond, err, len) != 0)
+        return -1;
+    l->cond.memory = launch_memory_of(spec);
+    if (spec->volume) {
+        char fs[32];
+        launch_fs_name(spec->volume, fs, sizeof fs);
+        snprintf(l->cond.disk, sizeof l->cond.disk, "volume %.140s (host %.20s)", spec->volume, fs);
+    } else {
+        snprintf(l->cond.disk, sizeof l->cond.disk, "container file system (overlay2)");
+    }
+    snprintf(l->cond.network, sizeof l->cond.network, "bridge NAT (docker0, host at %s)", gw);
+    return 0;
+}
+
 static void s_stop(const struct launch_env *env, struct launch *l, int grace_ms);
 
 static int s_start(const struct launch_env *env, struct launch *l, char *err, size_t len)
@@ -601,7 +423,7 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
         return -1;
     }
     struct s_priv *p = calloc(1, sizeof *p);
-    struct s_image *im = calloc(1, sizeof *im);
+    struct image_docker *im = calloc(1, sizeof *im);
     if (!p || !im) {
         snprintf(err, len, "out of memory");
         free(p);
@@ -610,24 +432,8 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
     }
     l->priv = p;
     char volume[PATH_MAX + 8] = "", spool[256] = "/var/tmp/lockstep", gw[64], connect[128];
-    if (spec->volume) {
-        struct stat st;
-        if (stat(spec->volume, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            snprintf(err, len, "volume %s: %s", spec->volume,
-                     access(spec->volume, F_OK) != 0 ? strerror(errno) : "not a directory");
-            goto fail;
-        }
-        if (strchr(spec->volume, ':')) {
-            snprintf(err, len, "volume %s: a ':' in the path cannot be passed to docker -v",
-                     spec->volume);
-            goto fail;
-        }
-        /* one directory per worker: two containers may share the volume */
-        snprintf(volume, sizeof volume, "%s:/data", spec->volume);
-        snprintf(spool, sizeof spool, "/data/%s", l->id);
-        snprintf(p->spool_host, sizeof p->spool_host, "%s/%s", spec->volume, l->id);
-    }
-    if (s_image(env, spec, im, err, len) != 0 || s_gateway(env, gw, sizeof gw, err, len) != 0)
+    if (s_volume(l, volume, sizeof volume, spool, sizeof spool, err, len) != 0 ||
+        s_image(env, spec, im, err, len) != 0 || s_gateway(env, gw, sizeof gw, err, len) != 0)
         goto fail;
     char berr[256];
     if (env->bind_also(env->bind_ctx, gw, berr, sizeof berr) != 0) {
@@ -635,18 +441,9 @@ static int s_start(const struct launch_env *env, struct launch *l, char *err, si
         goto fail;
     }
     snprintf(connect, sizeof connect, "tcp://%s:%d", gw, env->port);
-    char label[160], cpus[32], memory[32], fs[32];
-    launch_cpuset_t set;
-    if (launch_cpus(spec, &set, &l->cond, err, len) != 0)
+    char label[160], cpus[32], memory[32];
+    if (s_conditions(l, gw, err, len) != 0)
         goto fail;
-    l->cond.memory = launch_memory_of(spec);
-    if (spec->volume) {
-        launch_fs_name(spec->volume, fs, sizeof fs);
-        snprintf(l->cond.disk, sizeof l->cond.disk, "volume %.140s (host %.20s)", spec->volume, fs);
-    } else {
-        snprintf(l->cond.disk, sizeof l->cond.disk, "container file system (overlay2)");
-    }
-    snprintf(l->cond.network, sizeof l->cond.network, "bridge NAT (docker0, host at %s)", gw);
     snprintf(label, sizeof label, LAUNCH_LABEL "=%s", env->key_hex);
     /* CURVE: the worker's secret and the coordinator's public certificate,
      * mounted read-only */

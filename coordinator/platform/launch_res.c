@@ -8,7 +8,6 @@
 #include "launch.h"
 
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -216,73 +215,52 @@ void launch_fs_name(const char *dir, char *buf, size_t len)
     snprintf(buf, len, "fs 0x%lx", (unsigned long)st.f_type);
 }
 
-/* ---- what a program needs to run elsewhere ---- */
+/* ---- files and programs ---- */
 
-/* The program interpreter the binary names (PT_INTERP), "" when static. */
-int launch_elf_interp(const char *bin, char *buf, size_t len, char *err, size_t errlen)
+int launch_which(const char *name, char *out, size_t len)
 {
-    buf[0] = '\0';
-    int fd = open(bin, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", bin, strerror(errno));
-        return -1;
+    if (strchr(name, '/')) {
+        snprintf(out, len, "%s", name);
+        return access(name, X_OK) == 0 ? 0 : -1;
     }
-    Elf64_Ehdr eh;
-    int rc = -1;
-    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
-        snprintf(err, errlen, "%s: not a 64-bit ELF executable", bin);
-        goto out;
+    const char *env = getenv("PATH");
+    char path[4096];
+    snprintf(path, sizeof path, "%s:/usr/local/sbin:/usr/sbin:/sbin", env ? env : "/usr/bin:/bin");
+    for (char *save = NULL, *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(out, len, "%s/%s", d, name);
+        if (access(out, X_OK) == 0)
+            return 0;
     }
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        off_t at = (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize);
-        if (pread(fd, &ph, sizeof ph, at) != (ssize_t)sizeof ph)
-            break;
-        if (ph.p_type != PT_INTERP)
-            continue;
-        if (ph.p_filesz < 2 || ph.p_filesz > len ||
-            pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz) {
-            snprintf(err, errlen, "%s: unreadable program interpreter", bin);
-            buf[0] = '\0';
-            goto out;
-        }
-        buf[ph.p_filesz - 1] = '\0';
-        break;
-    }
-    rc = 0;
-out:
-    close(fd);
-    return rc;
+    return -1;
 }
 
-/* Shared libraries of bin (ldd's paths, the interpreter included) appended
- * to libs as lines, without duplicates. */
-int launch_add_libs(const char *bin, char *libs, size_t len, char *err, size_t errlen)
+char *launch_slurp(const char *path, size_t *len_p)
 {
-    char interp[PATH_MAX];
-    if (launch_elf_interp(bin, interp, sizeof interp, err, errlen) != 0)
-        return -1;
-    if (!interp[0])
-        return 0; /* static: nothing to ship */
-    char mine[16384];
-    if (launch_ldd(bin, mine, sizeof mine, err, errlen) != 0)
-        return -1;
-    size_t used = strlen(libs);
-    for (char *save = NULL, *ln = strtok_r(mine, "\n", &save); ln;
-         ln = strtok_r(NULL, "\n", &save)) {
-        bool seen = false;
-        for (const char *p = libs; *p && !seen; p += strcspn(p, "\n") + 1)
-            seen = strncmp(p, ln, strcspn(p, "\n")) == 0 && strlen(ln) == strcspn(p, "\n");
-        if (seen)
-            continue;
-        if (used + strlen(ln) + 2 > len) {
-            snprintf(err, errlen, "%s: too many shared libraries", bin);
-            return -1;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 65536 + 1 > cap) {
+            char *nb = realloc(buf, cap = len + 65536 + 1);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
         }
-        used += (size_t)sprintf(libs + used, "%s\n", ln);
+        size_t r = fread(buf + len, 1, cap - len - 1, f);
+        len += r;
+        if (r == 0)
+            break;
     }
-    return 0;
+    fclose(f);
+    buf[len] = '\0';
+    if (len_p)
+        *len_p = len;
+    return buf;
 }
 
 /* ---- tools ---- */

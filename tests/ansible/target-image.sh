@@ -21,10 +21,10 @@ PACKAGES=(
   systemd systemd-sysv dbus                   # PID 1, like a lab machine
   python3 python3-apt                         # Ansible's modules (apt needs python3-apt)
   libzmq5 libczmq4 libmsgpackc2 libiperf0     # what the lockstep .debs depend on
-  liburing2 libsqlite3-0 libyaml-0-2
+  liburing2 libsqlite3-0 libyaml-0-2 libarchive13
   gnuplot-nox sqlite3                         # the coordinator role's extra packages
   python3-docker                              # the docker worker role's modules
-  qemu-system-x86 e2fsprogs cpio              # the VM worker role
+  qemu-system-x86 e2fsprogs cpio              # the VM worker role; cpio: the test reads its initramfs
   iproute2 procps less                        # for a person debugging a target
 )
 

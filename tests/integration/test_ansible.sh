@@ -97,7 +97,9 @@ for p in lockstep lockstep-worker; do
   [ -n "$f" ] || fail "cpack made no $p package"
   dpkg-deb -f "$f" Depends | grep -q libzmq5 || fail "$p: no shared-library dependencies: $(dpkg-deb -f "$f" Depends)"
 done
-dpkg-deb -c "$PKG"/lockstep-worker_*.deb | grep -q './usr/lib/lockstep/lockstep-vm-init$' ||
+# (listed to a file: grep -q leaving early would break dpkg-deb's pipe)
+dpkg-deb -c "$PKG"/lockstep-worker_*.deb >"$TMP/worker-deb" || fail "dpkg-deb -c lockstep-worker"
+grep -q './usr/lib/lockstep/lockstep-vm-init$' "$TMP/worker-deb" ||
   fail "lockstep-vm-init not in the worker package"
 step "cpack: $(cd "$PKG" && ls *.deb | tr '\n' ' ')"
 IMAGE=$("$SRC/tests/ansible/target-image.sh" 2>"$TMP/image") || { cat "$TMP/image"; fail "target image"; }
@@ -184,6 +186,10 @@ changed_total() { recap "$1" | grep -o 'changed=[0-9]*' | awk -F= '{ n += $2 } E
 TS=$(t)
 ansible-playbook -i "$INV" site.yml --check >"$TMP/check" 2>&1 || { tail -60 "$TMP/check"; fail "site.yml --check on fresh hosts"; }
 step "site.yml --check on fresh hosts in $(since "$TS") s: no failure"
+# node1 holds the docker build context an older version of the role made
+# (no tag file): site.yml replaces it with lockstep image docker's
+docker exec "$ID-node1" sh -c 'mkdir -p /var/lib/lockstep/docker-context/root/opt &&
+  echo "FROM scratch" >/var/lib/lockstep/docker-context/Dockerfile' || fail "planting an old docker context"
 TS=$(t)
 ansible-playbook -i "$INV" site.yml >"$TMP/site1" 2>&1 || { tail -60 "$TMP/site1"; fail "site.yml"; }
 SITE1=$(since "$TS")
@@ -208,6 +214,21 @@ if [ -n "$KERNEL" ]; then
     fail "vm1: VM service not active: $(docker exec "$ID-vm1" journalctl -u lockstep-vm@vm1-qemu --no-pager 2>&1 | tail -5)"
   docker exec "$ID-vm1" grep -qx 'LOCKSTEP_VM_CERT=' /etc/lockstep/vm/vm1-qemu.conf || fail "vm1: a certificate in the VM's settings without CURVE"
 fi
+# the images are lockstep's own recipe: `lockstep image` wrote them (the
+# lockstep package is on the docker and VM hosts; the roles ship no script)
+docker exec "$ID-node1" sh -c 'command -v lockstep && grep -E "^lockstep-worker:[0-9a-f]{16}$" /var/lib/lockstep/docker-context/tag' >/dev/null ||
+  fail "node1: the docker context was not written by lockstep image: $(docker exec "$ID-node1" ls -A /var/lib/lockstep/docker-context 2>&1)"
+docker exec "$ID-node1" test -e /var/lib/lockstep/docker-context/root && fail "node1: the old docker context is still there"
+if [ -n "$KERNEL" ]; then
+  docker exec "$ID-vm1" sh -c 'cpio -t --quiet </var/lib/lockstep/vm/initramfs.cpio' >"$TMP/vm-initramfs" 2>&1 &&
+    grep -qx init "$TMP/vm-initramfs" && grep -qx bin/lockstep-worker "$TMP/vm-initramfs" ||
+    { head -20 "$TMP/vm-initramfs"; fail "vm1: the initramfs is no cpio with /init and the worker"; }
+  grep -q "^etc/lockstep/.*cert" "$TMP/vm-initramfs" && fail "vm1: a certificate in the shared initramfs"
+fi
+for h in $HOSTS; do
+  docker exec "$ID-$h" sh -c 'ls /usr/local/lib/lockstep 2>/dev/null' | grep -q 'lockstep-docker-context\|lockstep-vm-initramfs' &&
+    fail "$h: a role installed its own copy of an image recipe"
+done
 for h in $HOSTS; do
   docker exec "$ID-$h" sh -c 'ls -d /etc/lockstep/curve /var/lib/lockstep/vm/*.initramfs.cpio 2>/dev/null' | grep -q . &&
     fail "$h: certificates although CURVE is off"

@@ -3,7 +3,8 @@
 # removes it), reused by the next run, the worker inside detects docker and
 # runs the disk benchmarks on a volume; an engine that dies mid-setup or is
 # not running is reported as such.  Nothing is left behind: no container,
-# no state directory, no spool in the volume.
+# no state directory, no spool in the volume.  `lockstep image docker`
+# writes the same context, and docker builds a working image of it.
 . "$(dirname "$0")/lib.sh"
 command -v docker >/dev/null || skip "docker CLI not installed"
 timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
@@ -118,4 +119,15 @@ expect_eq "$(sql "SELECT status FROM platforms WHERE name='docker'")" skipped "p
 sql "SELECT detail FROM platforms WHERE name='docker'" | grep -q "^docker engine not running (Cannot connect" ||
   fail "reason: $(sql "SELECT detail FROM platforms WHERE name='docker'")"
 
-pass "docker image built, reused, run on the bridge and on a volume; failures named; nothing left"
+# 6. `lockstep image docker` writes the context the platform builds from: the
+# same content (the same tag as the image of run 1), and docker builds it
+# into an image whose entry point runs the worker
+"$LOCKSTEP" image docker "$TMP/ctx" >"$TMP/out6" 2>"$TMP/err6" || { cat "$TMP/err6"; fail "lockstep image docker"; }
+expect_eq "$(cat "$TMP/ctx/tag")" "$TAG" "tag of lockstep image docker's context"
+ITAG=lockstep-it-image:$$
+TAGS+=("$ITAG")
+docker build --quiet --tag "$ITAG" "$TMP/ctx" >"$TMP/build6" 2>&1 || { cat "$TMP/build6"; fail "docker build of lockstep image docker's context"; }
+docker run --rm "$ITAG" --version >"$TMP/run6" 2>&1 || { cat "$TMP/run6"; fail "the worker in lockstep image docker's image"; }
+grep -q '^lockstep-worker ' "$TMP/run6" || fail "the image's entry point: $(cat "$TMP/run6")"
+
+pass "docker image built, reused, run on the bridge and on a volume; failures named; nothing left; lockstep image docker writes the same context"

@@ -14,7 +14,7 @@ M=$SRC/docs/lockstep.1
 W=$SRC/docs/lockstep-worker.1
 [ -f "$M" ] && [ -f "$W" ] || fail "a man page is missing"
 : >"$TMP/all"
-for sub in run validate report export list keygen; do
+for sub in run validate report export list keygen image; do
   "$LOCKSTEP" $sub --help >"$TMP/h" 2>&1 || fail "lockstep $sub --help"
   check "lockstep $sub" "$M" "$TMP/h"
   cat "$TMP/h" >>"$TMP/all"

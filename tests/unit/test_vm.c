@@ -3,7 +3,8 @@
  * qemu's command line, the disk image, stop() and sweep().  A fabricated
  * kernel tree stands in for Debian's package, and this test binary stands
  * in for qemu (run under the name qemu-system-x86_64 it records its
- * arguments and waits for a signal). */
+ * arguments and waits for a signal).  The certificates' cpio that
+ * `lockstep image certs` writes is read back the same way. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "platform/image_vm.h"
 #include "platform/launch.h"
 #include "log.h"
 
@@ -449,6 +451,86 @@ static void test_start_stop(void **state)
     assert_int_equal(access(env.state_dir, F_OK), -1);
 }
 
+/* A VM's certificates alone, to append to the shared initramfs: root's
+ * only, where lockstep-vm-init looks; a missing one is named and nothing
+ * is left behind. */
+static void test_certs(void **state)
+{
+    (void)state;
+    s_write("keys/w.cert_secret", "secret key\n");
+    s_write("keys/coordinator.cert", "public key of the coordinator\n");
+    char cert[400], server[400], out[400], tmp[420], err[512] = "";
+    snprintf(cert, sizeof cert, "%s/keys/w.cert_secret", s_root);
+    snprintf(server, sizeof server, "%s/keys/coordinator.cert", s_root);
+    snprintf(out, sizeof out, "%s/certs.cpio", s_root);
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    if (image_vm_certs(out, cert, server, err, sizeof err) != 0)
+        fail_msg("image_vm_certs: %s", err);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    size_t len;
+    char *buf = s_slurp(out, &len);
+    struct entry e[8];
+    size_t n = s_read_cpio(buf, len, e, 8);
+    assert_int_equal(n, 4);
+    static const char *const names[] = { "etc", "etc/lockstep", "etc/lockstep/coordinator.cert",
+                                         "etc/lockstep/worker.cert_secret" };
+    static const unsigned modes[] = { S_IFDIR | 0755, S_IFDIR | 0755, S_IFREG | 0644,
+                                      S_IFREG | 0600 };
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(e[i].name, names[i]);
+        assert_int_equal(e[i].mode, modes[i]);
+    }
+    assert_int_equal(e[3].size, strlen("secret key\n"));
+    assert_memory_equal(e[3].data, "secret key\n", e[3].size);
+    assert_memory_equal(e[2].data, "public key of the coordinator\n", e[2].size);
+    free(buf);
+    /* the same inputs, the same bytes */
+    char *again = NULL;
+    assert_int_equal(image_vm_certs(out, cert, server, err, sizeof err), 0);
+    size_t len2;
+    again = s_slurp(out, &len2);
+    buf = s_slurp(out, &len);
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, again, len);
+    free(buf);
+    free(again);
+    unlink(out);
+    snprintf(cert, sizeof cert, "%s/keys/none.cert_secret", s_root);
+    assert_int_equal(image_vm_certs(out, cert, server, err, sizeof err), -1);
+    assert_non_null(strstr(err, "none.cert_secret: No such file or directory"));
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(access(tmp, F_OK), -1);
+}
+
+/* An initramfs that cannot be made leaves nothing half written. */
+static void test_initramfs_fails(void **state)
+{
+    (void)state;
+    struct image_vm_kernel k;
+    char why[512], out[400], tmp[420];
+    assert_int_equal(image_vm_kernel_find(s_vmlinuz, &k, why, sizeof why), 0);
+    assert_int_equal(image_vm_kernel_modules(&k, why, sizeof why), 0);
+    snprintf(out, sizeof out, "%s/initramfs.cpio", s_root);
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    struct image_vm_content c = { .worker = s_self, .init = "/nonexistent/lockstep-vm-init",
+                                  .tools = "", .kernel = &k };
+    assert_int_equal(image_vm_initramfs(out, &c, why, sizeof why), -1);
+    assert_non_null(strstr(why, "/nonexistent/lockstep-vm-init"));
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(access(tmp, F_OK), -1);
+    c.init = s_self;
+    assert_int_equal(image_vm_initramfs(out, &c, why, sizeof why), 0);
+    size_t len;
+    char *buf = s_slurp(out, &len);
+    static struct entry e[256];
+    size_t n = s_read_cpio(buf, len, e, 256);
+    assert_int_equal(s_find(e, n, "init")->size, s_find(e, n, "bin/lockstep-worker")->size);
+    free(buf);
+    image_vm_kernel_free(&k);
+}
+
 /* ---- sweep ---- */
 
 static const char *s_dead_key = "00000000deadbeef";
@@ -528,6 +610,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_check_spec, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_kvm, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_start_stop, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_certs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_initramfs_fails, s_setup, s_teardown),
         cmocka_unit_test(test_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
