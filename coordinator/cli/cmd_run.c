@@ -20,7 +20,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "run/schedule.h"
-#include "platform/platforms.h"
+#include "run/platforms.h"
 #include "run/progress.h"
 #include "run/resume.h"
 #include "run/spawn.h"

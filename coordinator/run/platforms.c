@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "curve.h"
-#include "launch.h"
+#include "platform/launch.h"
 #include "log.h"
 
 struct inst {

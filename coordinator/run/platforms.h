@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "run/coord.h"
+#include "coord.h"
 #include "model/experiment.h"
 
 typedef struct platforms platforms_t;
