@@ -162,8 +162,8 @@ int store_summary(store_t *s, int64_t run, FILE *out)
     sqlite3 *db = store_handle(s);
     sqlite3_stmt *ph = NULL, *st = NULL;
     /* a phase whose headline was unknown when it ran (metric NULL) has no line */
-    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench, metric FROM phases WHERE run=?"
-                           " AND metric IS NOT NULL ORDER BY idx", -1, &ph, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, "SELECT idx, name, bench, headline_metric FROM phases WHERE run=?"
+                           " AND headline_metric IS NOT NULL ORDER BY idx", -1, &ph, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT r.worker, COUNT(r.value), AVG(r.value), r.unit,"
                            " SUM(r.status != 'ok') FROM results r"
@@ -221,7 +221,7 @@ int export_phase_metric(store_t *s, int64_t run, int phase, char *buf, size_t le
      * it ran), and the metrics in the order they were first stored, with
      * how many values */
     sqlite3_stmt *st = store_query(
-        s, "SELECT r.metric, COUNT(r.value), r.metric = p.metric FROM results r"
+        s, "SELECT r.metric, COUNT(r.value), r.metric = p.headline_metric FROM results r"
            " LEFT JOIN phases p ON p.run = r.run AND p.idx = r.phase"
            " WHERE r.run=? AND r.phase=? GROUP BY r.metric ORDER BY MIN(r.rowid)",
         "in", run, phase);

@@ -81,8 +81,9 @@ int store_read_phases(store_t *s, int64_t run, void (*fn)(const struct store_pha
                       void *arg)
 {
     struct phase_cb cb = { fn, arg };
-    return s_each(s, store_query(s, "SELECT idx, name, bench, schedule, reps, metric, unit,"
-                                    " paired, reference_for FROM phases WHERE run=? ORDER BY idx",
+    return s_each(s, store_query(s, "SELECT idx, name, bench, schedule, reps, headline_metric,"
+                                    " headline_unit, paired, reference_for FROM phases"
+                                    " WHERE run=? ORDER BY idx",
                                  "i", run),
                   s_phase, &cb);
 }

@@ -63,7 +63,8 @@
  *          distribution and the disk under its spool directory.
  * worker_labels  (schema 5) --label KEY=VALUE of each worker of a run, by
  *          which reports group (--by label:KEY).
- * phases.metric, unit, paired  (schema 6) the benchmark's headline metric
+ * phases.headline_metric, headline_unit, paired  (schema 6) the benchmark's
+ *          headline metric
  *          and its unit, and 1 for a paired (network) benchmark, as the
  *          coordinator that ran the phase knew them: readers (report,
  *          export) take them from here and never ask the benchmarks, so a
@@ -198,8 +199,9 @@ static const struct {
     { 5, "workers", "disk_model", "ALTER TABLE workers ADD COLUMN disk_model TEXT" },
     /* 6: the headline metric, its unit and pairing per phase, so that
      * readers need no benchmark descriptor */
-    { 6, "phases", "metric", "ALTER TABLE phases ADD COLUMN metric TEXT" },
-    { 6, "phases", "unit", "ALTER TABLE phases ADD COLUMN unit TEXT" },
+    { 6, "phases", "headline_metric",
+      "ALTER TABLE phases ADD COLUMN headline_metric TEXT" },
+    { 6, "phases", "headline_unit", "ALTER TABLE phases ADD COLUMN headline_unit TEXT" },
     { 6, "phases", "paired", "ALTER TABLE phases ADD COLUMN paired INTEGER" },
 };
 
@@ -248,9 +250,11 @@ static void s_bind_headline(sqlite3_stmt *st, int first, const char *bench)
  * headline metric, unit and pairing from this build's descriptors. */
 static int s_fill_headlines(store_t *s)
 {
-    sqlite3_stmt *list = store_prepare(s, "SELECT DISTINCT bench FROM phases WHERE metric IS NULL");
-    sqlite3_stmt *up = store_prepare(s, "UPDATE phases SET metric=?1, unit=?2, paired=?3"
-                                        " WHERE bench=?4 AND metric IS NULL");
+    sqlite3_stmt *list = store_prepare(s, "SELECT DISTINCT bench FROM phases"
+                                          " WHERE headline_metric IS NULL");
+    sqlite3_stmt *up = store_prepare(s, "UPDATE phases SET headline_metric=?1,"
+                                        " headline_unit=?2, paired=?3"
+                                        " WHERE bench=?4 AND headline_metric IS NULL");
     int rc = list && up ? 0 : -1;
     while (rc == 0 && sqlite3_step(list) == SQLITE_ROW) {
         const char *bench = (const char *)sqlite3_column_text(list, 0);
@@ -605,8 +609,8 @@ int store_phase_put(store_t *s, int64_t run, int idx, const char *name, const ch
                     const char *reference_for)
 {
     sqlite3_stmt *st = store_query(s, "INSERT OR REPLACE INTO phases(run, idx, name, bench,"
-                                      " schedule, reps, params, reference_for, metric, unit,"
-                                      " paired) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                                      " schedule, reps, params, reference_for, headline_metric,"
+                                      " headline_unit, paired) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                                    "intttntt", run, idx, name, bench, schedule, reps,
                                    params_json, reference_for);
     if (!st)

@@ -219,12 +219,12 @@ static void test_phase_headline(void **state)
     assert_int_equal(store_phase_put(s, run, 2, "fut", "futurebench", "lockstep", 1, "{}", NULL),
                      0);
     assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE idx=0 AND"
-                                " metric='events_per_sec' AND unit='events/s' AND paired=0"), 1);
+                                " headline_metric='events_per_sec' AND headline_unit='events/s' AND paired=0"), 1);
     assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE idx=1 AND"
-                                " metric='received_Mbps' AND unit='Mbit/s' AND paired=1"), 1);
+                                " headline_metric='received_Mbps' AND headline_unit='Mbit/s' AND paired=1"), 1);
     /* a benchmark this build does not know: nothing made up */
-    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE idx=2 AND metric IS NULL"
-                                " AND unit IS NULL AND paired IS NULL"), 1);
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE idx=2 AND headline_metric IS NULL"
+                                " AND headline_unit IS NULL AND paired IS NULL"), 1);
     assert_int_equal(s_count(s, "SELECT value FROM meta WHERE key='schema_version'"), 6);
     store_destroy(&s);
 }
@@ -236,8 +236,8 @@ static void s_make_schema5(void)
     store_t *s = s_fixture(&run);
     assert_int_equal(store_phase_put(s, run, 1, "net", "iperf", "lockstep", 1, "{}", NULL), 0);
     sqlite3 *db = store_handle(s);
-    assert_int_equal(sqlite3_exec(db, "ALTER TABLE phases DROP COLUMN metric;"
-                                      "ALTER TABLE phases DROP COLUMN unit;"
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE phases DROP COLUMN headline_metric;"
+                                      "ALTER TABLE phases DROP COLUMN headline_unit;"
                                       "ALTER TABLE phases DROP COLUMN paired;"
                                       "UPDATE meta SET value='5' WHERE key='schema_version'",
                                   NULL, NULL, NULL),
@@ -257,15 +257,15 @@ static void test_migrate_headline(void **state)
     store_t *s = store_open_readonly(s_db, err, sizeof err, &foreign);
     assert_non_null(s);
     assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE bench='iperf' AND paired=1"
-                                " AND metric='received_Mbps' AND unit='Mbit/s'"), 1);
+                                " AND headline_metric='received_Mbps' AND headline_unit='Mbit/s'"), 1);
     assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE bench='cpu' AND paired=0"
-                                " AND metric='events_per_sec'"), 1);
+                                " AND headline_metric='events_per_sec'"), 1);
     store_destroy(&s);
     s = store_open(s_db, err, sizeof err);
     assert_non_null(s);
     assert_int_equal(s_count(s, "SELECT value FROM meta WHERE key='schema_version'"), 6);
-    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE metric IS NOT NULL"
-                                " AND unit IS NOT NULL AND paired IS NOT NULL"), 2);
+    assert_int_equal(s_count(s, "SELECT COUNT(*) FROM phases WHERE headline_metric IS NOT NULL"
+                                " AND headline_unit IS NOT NULL AND paired IS NOT NULL"), 2);
     store_destroy(&s);
 }
 
@@ -280,8 +280,8 @@ static void test_unknown_bench_read(void **state)
     store_t *s = s_fixture(&run);
     assert_int_equal(store_phase_put(s, run, 1, "fut", "futurebench", "lockstep", 1, "{}", NULL),
                      0);
-    assert_int_equal(sqlite3_exec(store_handle(s), "UPDATE phases SET metric='widgets_per_sec',"
-                                  " unit='widgets/s', paired=0 WHERE idx=1", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(store_handle(s), "UPDATE phases SET headline_metric='widgets_per_sec',"
+                                  " headline_unit='widgets/s', paired=0 WHERE idx=1", NULL, NULL, NULL),
                      SQLITE_OK);
     struct bench_metric m[2] = { { "gadgets", "count", 3 }, { "widgets_per_sec", "widgets/s", 42 } };
     struct store_result r = { .phase = 1, .rep = 1, .worker = "a", .status = "ok",
@@ -322,7 +322,7 @@ static void test_paired_from_store(void **state)
     assert_int_equal(store_phase_put(s, run, 1, "up", "netbench", "lockstep", 1, "{}", NULL), 0);
     assert_int_equal(store_phase_put(s, run, 2, "up2", "iperf", "lockstep", 1, "{}", NULL), 0);
     assert_int_equal(sqlite3_exec(store_handle(s),
-                                  "UPDATE phases SET metric='mbps', unit='Mbit/s', paired=1"
+                                  "UPDATE phases SET headline_metric='mbps', headline_unit='Mbit/s', paired=1"
                                   " WHERE idx=1; UPDATE phases SET paired=0 WHERE idx=2",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
