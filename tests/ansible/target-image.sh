@@ -10,6 +10,8 @@
 # (suite, mirror, package list, this script's version):
 #   /var/cache/lockstep/ansible-target/<key>.tar   the root file system
 #   lockstep-ansible-target:<key>                  the imported image
+# Arguments: more packages to install, e.g. what the lockstep .debs depend
+# on (test_ansible.sh reads their Depends).
 # Prints the image name on stdout; progress and timings go to stderr.
 set -euo pipefail
 
@@ -26,8 +28,10 @@ PACKAGES=(
   python3-docker                              # the docker worker role's modules
   qemu-system-x86 e2fsprogs cpio              # the VM worker role; cpio: the test reads its initramfs
   iproute2 procps less                        # for a person debugging a target
+  "$@"                                        # the caller's: the packages' dependencies
 )
 
+mapfile -t PACKAGES < <(printf '%s\n' "${PACKAGES[@]}" | sort -u)   # the caller's may repeat ours
 key=$( { echo "$VERSION $SUITE $MIRROR"; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
 image=lockstep-ansible-target:$key
 log() { echo "target-image: $*" >&2; }
