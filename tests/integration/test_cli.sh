@@ -4,16 +4,19 @@
 DB=$TMP/c.db
 QUICK=$SRC/tests/integration/data/quick.yaml
 
-# expect STATUS PATTERN -- command...: exit status and a line on stderr
+# expect STATUS PATTERN -- command...: exit status and a line on stderr. Each
+# command is bounded, so a hang names its command instead of timing the whole
+# test out (CI once saw test_cli time out at 180 s with no word of where).
 expect() {
   local want=$1 pat=$2; shift 3
-  "$@" >"$TMP/o" 2>"$TMP/e"; local rc=$?
+  timeout -k 5 60 "$@" >"$TMP/o" 2>"$TMP/e"; local rc=$?
+  [ $rc -ne 124 ] || { cat "$TMP/o" "$TMP/e"; fail "'$*': still running after 60 s"; }
   [ $rc -eq "$want" ] || { cat "$TMP/o" "$TMP/e"; fail "'$*': exit $rc, expected $want"; }
   [ -z "$pat" ] || grep -qE -- "$pat" "$TMP/e" "$TMP/o" || { cat "$TMP/e"; fail "'$*': no message matching '$pat'"; }
 }
 
 # a first, good run whose results must survive everything below
-"$LOCKSTEP" run "$QUICK" --local 1 --db "$DB" -q >/dev/null 2>"$TMP/first.err" || fail "first run"
+timeout 120 "$LOCKSTEP" run "$QUICK" --local 1 --db "$DB" -q >/dev/null 2>"$TMP/first.err" || fail "first run"
 before=$(sql "SELECT COUNT(*) FROM results")
 [ "$before" -gt 0 ] || fail "first run stored nothing"
 
@@ -78,7 +81,10 @@ PORT=$(free_port)
 HOLD=$!; PIDS+=($HOLD)
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || fail "holder did not bind"
 expect 1 "cannot bind tcp://127.0.0.1:$PORT: Address already in use" -- "$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:$PORT" --expect 1 --db "$DB"
-kill $HOLD; wait $HOLD 2>/dev/null
+kill $HOLD
+ended() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null); [ -z "$st" ] || [ "${st:0:1}" = Z ]; }
+wait_for 10 ended $HOLD || fail "a coordinator waiting for workers did not end on SIGTERM within 10 s"
+wait $HOLD 2>/dev/null
 # no worker came within the deadline: failure, and the run is recorded as failed
 expect 1 "no worker registered at tcp://127.0.0.1:[0-9]+ within 1 s" -- "$LOCKSTEP" run "$QUICK" --bind "tcp://127.0.0.1:*" --expect 1 --timeout 1 --db "$DB"
 
