@@ -1188,7 +1188,7 @@ static int s_client_run(struct bench_ctx *ctx)
         s_append(summary, sizeof summary, "%s%s %s", i ? "; " : "", name, cls ? cls : why);
     }
     bench_result_metric(ctx->res, "attempts", "count", (double)tries);
-    snprintf(ctx->err, sizeof ctx->err, "all %zu target%s failed: %.220s", tries,
+    snprintf(ctx->err, sizeof ctx->err, "all %zu target%s failed: %.200s", tries,
              tries == 1 ? "" : "s", summary);
     if (tries < n)
         s_append(ctx->err, sizeof ctx->err, " (%zu more not tried: attempt_limit)", n - tries);
