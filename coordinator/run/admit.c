@@ -3,8 +3,12 @@
  * repeated registration (welcomed again, its place kept), another process
  * under a live worker's name (refused), or a lost worker come back
  * (admitted again with the next epoch).  With --keys, a key is an identity.
- * The WELCOME carries the liveness settings (proto_put_liveness). */
+ * The WELCOME carries the liveness settings (proto_put_liveness).  Then
+ * sched_admit closes admission: it waits for whom the run expects, records
+ * who never came, ranks the workers by name and confirms subscriptions. */
 #include "coord_int.h"
+#include "sched_int.h"
+#include "schedule.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -246,3 +250,133 @@ bool admit_key_mismatch(coord_t *c, const char *name, const char *owner)
     return true;
 }
 
+
+/* Closing admission (schedule.h's sched_admit) */
+
+static bool s_all_admitted(coord_t *c, void *arg)
+{
+    (void)arg;
+    if (c->nexpect_names && c->launch_gone) {
+        /* every launched platform is here, or will never come */
+        for (size_t i = 0; i < c->nexpect_names; i++)
+            if (!coord_worker(c, c->expect_names[i]) &&
+                !c->launch_gone(c->launch_ctx, c->expect_names[i]))
+                return false;
+        return true;
+    }
+    if (c->nexpect_names)
+        return c->nworkers == c->nexpect_names;
+    return c->expect_count > 0 && (int)c->nworkers >= c->expect_count;
+}
+
+/* arg: a cursor.  Confirmation and loss are for good, so a worker found
+ * done is never looked at again: a barrier of N costs O(N) in all, not O(N)
+ * per message. */
+static bool s_all_synced(coord_t *c, void *arg)
+{
+    size_t *next = arg;
+    while (*next < c->nworkers && (c->workers[*next]->lost || c->workers[*next]->synced))
+        (*next)++;
+    return *next == c->nworkers;
+}
+
+static int s_by_name(const void *a, const void *b)
+{
+    return strcmp((*(struct cworker *const *)a)->name, (*(struct cworker *const *)b)->name);
+}
+
+/* Admission closed short: say who never came (stored as absent) — or, when
+ * only a count was expected, how many. */
+static void s_name_absent(coord_t *c, size_t want)
+{
+    if (!c->nexpect_names) {
+        log_warn("%zu of %zu expected workers arrived before the deadline; %zu never did "
+                 "(--expect NAMES would name them); going on with those here",
+                 c->nworkers, want, want - c->nworkers);
+        return;
+    }
+    char missing[1024] = "", reason[128];
+    size_t used = 0;
+    snprintf(reason, sizeof reason, "never arrived: admission closed after %.0f s",
+             (double)(clock_mono_ns() - c->admit_started_ns) / NS_PER_SEC);
+    for (size_t i = 0; i < c->nexpect_names; i++) {
+        const char *name = c->expect_names[i];
+        if (coord_worker(c, name) || (c->prior && zhash_lookup(c->prior, name)))
+            continue; /* a resumed run's absentees are recorded as lost below */
+        int k = snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", name);
+        used = k > 0 && used + (size_t)k < sizeof missing ? used + (size_t)k : used;
+        if (store_worker_absent(c->store, c->run, name, clock_wall_ns(), reason) != 0)
+            log_warn("%s: cannot record that %s never arrived: %s", store_path(c->store), name,
+                     store_errmsg(c->store));
+    }
+    log_warn("%zu of %zu expected workers arrived before the deadline; never arrived: %s; "
+             "going on with those here", c->nworkers, want, missing[0] ? missing : "(none new)");
+}
+
+int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
+{
+    c->admit_started_ns = clock_mono_ns();
+    c->admitting = true;
+    sched_wait(c, s_all_admitted, NULL, admit_deadline);
+    c->admitting = false;
+    if (c->nexpect_names || c->expect_count) {
+        size_t want = c->nexpect_names ? c->nexpect_names : (size_t)c->expect_count;
+        if (c->nworkers < want) {
+            c->shortfall = true;
+            s_name_absent(c, want);
+        }
+    }
+    if (c->nworkers > 1)
+        qsort(c->workers, c->nworkers, sizeof *c->workers, s_by_name);
+    /* one transaction (one fsync) for all the workers, not one each */
+    bool batch = store_batch_begin(c->store) == 0;
+    for (size_t i = 0; i < c->nworkers; i++) {
+        struct cworker *w = c->workers[i];
+        w->rank = (int)i;
+        struct store_worker sw = {
+            .name = w->name, .rank = w->rank, .platform = w->platform, .hostname = w->hostname,
+            .kernel = w->kernel, .cpu_model = w->cpu_model, .advertise = w->advertise,
+            .cores = w->cores, .mem_bytes = w->mem_bytes, .pid = w->pid,
+            .clock_offset_ns = w->offset_ns, .clock_err_ns = w->offset_err_ns,
+            .joined_at = w->joined_at,
+            .launched_as = c->launched_as ? c->launched_as(c->launch_ctx, w->name) : NULL,
+            .epoch = w->epoch,
+            .detected = w->detected, .distro = w->distro, .disk_model = w->disk_model,
+            .labels = (const char *const *)w->labels, .nlabels = w->nlabels,
+        };
+        if (store_worker_put(c->store, c->run, &sw) != 0) {
+            if (batch)
+                store_batch_commit(c->store);
+            coord_store_failed(c, "cannot store worker");
+            return 0;
+        }
+        if (w->lost)
+            store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), "lost during admission",
+                              NULL);
+        else if (w->rejoined) /* lost before the run was resumed, back now */
+            store_worker_rejoined(c->store, c->run, w->name, w->epoch, clock_wall_ns());
+    }
+    /* a worker of the resumed run that did not come back is lost now */
+    if (c->prior) {
+        zlist_t *names = zhash_keys(c->prior);
+        for (const char *k = zlist_first(names); k; k = zlist_next(names))
+            if (!coord_worker(c, k)) {
+                c->shortfall = true;
+                store_worker_lost(c->store, c->run, k, clock_wall_ns(),
+                                  "did not come back when the run was resumed", NULL);
+            }
+        zlist_destroy(&names);
+    }
+    if (batch && store_batch_commit(c->store) != 0) {
+        coord_store_failed(c, "cannot store workers");
+        return 0;
+    }
+    size_t cursor = 0;
+    if (!sched_wait(c, s_all_synced, &cursor, clock_mono_ns() + barrier_timeout_ns) &&
+        !sched_stopping(c)) {
+        for (size_t i = 0; i < c->nworkers; i++)
+            if (!c->workers[i]->lost && !c->workers[i]->synced)
+                coord_mark_lost(c, c->workers[i], "never confirmed its subscription (SYNC)");
+    }
+    return (int)c->nworkers;
+}

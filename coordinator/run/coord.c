@@ -3,149 +3,25 @@
  * decoder and handed to the file that owns its kind (admit.c: HELLO;
  * results.c: READY and RESULT).  A malformed or hostile frame is dropped and
  * logged (rate-limited), never fatal.  The periodic duties (heartbeats, SYNC,
- * liveness) run between polls on tickers.
+ * liveness) run between polls on tickers.  Opening and binding the sockets
+ * (limits, keepalives, CURVE) is listen.c's.
  */
 #include "coord_int.h"
 
 #include <czmq.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/resource.h>
 #include <zmq.h>
 
 #include "auth.h"
 #include "clock.h"
-#include "curve.h"
 #include "log.h"
-#include "monitor.h"
 #include "proto.h"
-#include "rt.h"
 #include "ticker.h"
 
-#define COORD_RCVHWM 100000 /* a barrier of 1024 workers must not be dropped */
-/* A PUB receives only subscriptions and handshake commands (a CURVE
- * handshake's are the longest, a few hundred bytes).  libzmq keeps a
- * subscription as a tree of about 120 bytes per byte of it: a 1 MiB
- * subscription would cost 100 MiB, so a frame above this drops the peer. */
-#define COORD_PUB_MAXMSG 1024
 #define COORD_SYNC_MS 100 /* SYNC while a subscription is not proved */
-
-static int s_setopt_int(void *sock, int opt, int v) { return zmq_setsockopt(sock, opt, &v, sizeof v); }
-
-static int s_bind(void *sock, const char *ep, char *bound, size_t boundlen, char *err, size_t errlen)
-{
-    if (zmq_bind(sock, ep) != 0) {
-        snprintf(err, errlen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    size_t len = boundlen;
-    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &len);
-    return 0;
-}
-
-/* The PUB endpoint: same host, ROUTER port + 1 — or a wildcard port when the
- * ROUTER's was one.  Non-TCP transports (ipc://, inproc://) get a suffix. */
-static void s_pub_endpoint(const char *ep, char *out, size_t len)
-{
-    const char *colon = strrchr(ep, ':');
-    if (strncmp(ep, "tcp://", 6) != 0 || !colon) {
-        snprintf(out, len, "%.200s-pub", ep);
-        return;
-    }
-    const char *port = colon + 1;
-    if (strcmp(port, "*") == 0 || strcmp(port, "0") == 0)
-        snprintf(out, len, "%.*s:*", (int)(colon - ep), ep);
-    else
-        snprintf(out, len, "%.*s:%ld", (int)(colon - ep), ep, strtol(port, NULL, 10) + 1);
-}
-
-/* Two descriptors per worker (its ROUTER and its PUB connection) plus
- * SQLite, children's pipes and launchers: 1024 workers do not fit in the
- * usual soft limit of 1024. */
-static void s_raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
-        return;
-    rlim_t want = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
-    if (rl.rlim_cur < want) {
-        rl.rlim_cur = want;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-            log_debug("cannot raise the descriptor limit: %s", strerror(errno));
-    }
-}
-
-/* CURVE: the ZAP handler first (a handshake asks it), then both sockets as
- * servers with the coordinator's secret key. */
-static int s_secure(coord_t *c, const char *keys_dir, char *err, size_t errlen)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/allowed", keys_dir);
-    if (!(c->auth = auth_new(c->zctx, path, err, errlen)))
-        return -1;
-    snprintf(path, sizeof path, "%s/coordinator.cert_secret", keys_dir);
-    if (curve_server(c->router, path, err, errlen) != 0 ||
-        curve_server(c->pub, path, err, errlen) != 0)
-        return -1;
-    /* A client without CURVE (or with another protocol) fails the
-     * handshake before the ZAP handler is asked; the socket monitor tells,
-     * and the connection's address is looked up when it is accepted. */
-    if (zmq_socket_monitor(c->router, "inproc://lockstep-router-monitor",
-                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
-        c->monitor = zmq_socket(c->zctx, ZMQ_PAIR);
-        if (zmq_connect(c->monitor, "inproc://lockstep-router-monitor") != 0) {
-            zmq_close(c->monitor);
-            c->monitor = NULL;
-        }
-    }
-    log_info("CURVE: %zu worker key(s) allowed (%s/allowed)", auth_keys(c->auth), keys_dir);
-    return 0;
-}
-
-/* Monitor events (ZMQ v1 format: 2-byte event, 4-byte value; then the
- * endpoint).  ACCEPTED's value is the connection's fd: remember its peer;
- * a handshake failure is reported at that fd's DISCONNECTED. */
-static void s_monitor(coord_t *c)
-{
-    uint16_t ev;
-    uint32_t val;
-    while (monitor_next(c->monitor, &ev, &val)) {
-        if (ev == ZMQ_EVENT_ACCEPTED && val < COORD_PEERS) {
-            struct sockaddr_storage sa;
-            socklen_t sl = sizeof sa;
-            char host[64] = "?";
-            if (getpeername((int)val, (struct sockaddr *)&sa, &sl) == 0)
-                getnameinfo((struct sockaddr *)&sa, sl, host, sizeof host, NULL, 0,
-                            NI_NUMERICHOST);
-            snprintf(c->peers[val], sizeof c->peers[val], "%s", host);
-        } else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-                   ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-            c->handshake_failed = true;
-        } else if (ev == ZMQ_EVENT_DISCONNECTED && val < COORD_PEERS) {
-            /* a refused client reconnects with backoff: say it once per 10 s */
-            int64_t now = clock_mono_ns();
-            if (c->handshake_failed && now - c->refusal_logged_at < 10 * NS_PER_SEC) {
-                c->refusals_quiet++;
-            } else if (c->handshake_failed) {
-                log_warn("refused a connection from %s: it did not complete the CURVE "
-                         "handshake (no security, or not a lockstep worker)%s",
-                         c->peers[val][0] ? c->peers[val] : "an unknown address",
-                         c->refusals_quiet ? "; more such refusals in the last 10 s" : "");
-                c->refusal_logged_at = now;
-                c->refusals_quiet = 0;
-            }
-            c->handshake_failed = false;
-            c->peers[val][0] = '\0';
-        }
-    }
-}
 
 /* The configuration's part that is not about sockets. */
 static void s_configure(coord_t *c, const struct coord_config *cfg)
@@ -176,104 +52,19 @@ static void s_configure(coord_t *c, const struct coord_config *cfg)
                                              : GO_PUB;
 }
 
-/* Limits and keepalives of both sockets (why each: below). */
-static void s_sockopts(coord_t *c, const char *endpoint)
-{
-    int64_t maxmsg = PROTO_MAX_FRAME, pubmax = COORD_PUB_MAXMSG;
-    zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(c->pub, ZMQ_MAXMSGSIZE, &pubmax, sizeof pubmax);
-    s_setopt_int(c->router, ZMQ_RCVHWM, COORD_RCVHWM);
-    s_setopt_int(c->router, ZMQ_SNDHWM, COORD_RCVHWM);
-    s_setopt_int(c->pub, ZMQ_SNDHWM, COORD_RCVHWM);
-    /* No ROUTER_HANDOVER: a second connection under a name that is already
-     * connected is refused, so a cloned VM with the same host name cannot
-     * steal a live worker's identity (its worker says so after a few HELLOs).
-     * A restarted worker gets its name back once the old connection closes,
-     * at once on a process exit, within ~5 s (TCP keepalive, below) on a
-     * host crash. */
-    /* sending to a peer that is gone fails instead of vanishing silently */
-    s_setopt_int(c->router, ZMQ_ROUTER_MANDATORY, 1);
-    /* A dead worker host's connection is closed by the kernel after 5 s of
-     * silence (keepalive probes from 2 s, 1 s apart; unacknowledged data
-     * for 5 s), freeing its name for a restarted worker.  Not ZMTP
-     * heartbeats: those cost a PING, a PONG and libzmq timer churn (linear
-     * in the connections) per worker per second — measured, half the
-     * coordinator's CPU in a long phase at 256 workers.  The workers'
-     * application heartbeats keep the kernel from ever probing a live one.
-     * The same for the PUB: after a partition a worker subscribes again on
-     * a new connection, and the old one (its unacknowledged broadcasts
-     * retransmitted with an ever longer backoff) must not linger. */
-    void *both[] = { c->router, c->pub };
-    for (size_t i = 0; i < 2; i++) {
-        s_setopt_int(both[i], ZMQ_LINGER, 1000);
-        /* an IPv6 endpoint ([::1]) needs the option; IPv4 ones keep their
-         * plain addresses without it */
-        if (strchr(endpoint, '['))
-            s_setopt_int(both[i], ZMQ_IPV6, 1);
-        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE, 1);
-        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE_IDLE, 2);
-        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE_INTVL, 1);
-        s_setopt_int(both[i], ZMQ_TCP_KEEPALIVE_CNT, 3);
-        s_setopt_int(both[i], ZMQ_TCP_MAXRT, 5000);
-    }
-}
-
 coord_t *coord_new(const struct coord_config *cfg, char *err, size_t errlen)
 {
-    s_raise_nofile();
     coord_t *c = calloc(1, sizeof *c);
-    const char *endpoint = cfg->endpoint, *keys_dir = cfg->keys_dir;
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     s_configure(c, cfg);
-    c->zctx = zmq_ctx_new();
-    if (rt_raise_self())
-        rt_zmq_ctx(c->zctx);
-    c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
-    c->pub = zmq_socket(c->zctx, ZMQ_PUB);
     c->byname = zhash_new();
     clock_boot_id(c->boot_id, sizeof c->boot_id);
-    s_sockopts(c, endpoint);
-    char pubep[256];
-    if (keys_dir && (!(c->peers = calloc(COORD_PEERS, sizeof *c->peers)) ||
-                     s_secure(c, keys_dir, err, errlen) != 0))
-        goto fail;
-    if (s_bind(c->router, endpoint, c->endpoint, sizeof c->endpoint, err, errlen) != 0)
-        goto fail;
-    /* from the endpoint asked for: a wildcard port gets a wildcard PUB port, not
-     * the bound port + 1 (which another socket may hold) */
-    s_pub_endpoint(endpoint, pubep, sizeof pubep);
-    if (s_bind(c->pub, pubep, c->pub_endpoint, sizeof c->pub_endpoint, err, errlen) != 0)
-        goto fail;
+    if (coord_listen(c, cfg->endpoint, cfg->keys_dir, err, errlen) != 0)
+        coord_destroy(&c);
     return c;
-fail:
-    coord_destroy(&c);
-    return NULL;
-}
-
-/* "tcp://127.0.0.1:5555" -> "tcp://HOST:5555" */
-static int s_rehost(const char *ep, const char *host, char *out, size_t len)
-{
-    const char *colon = strrchr(ep, ':');
-    if (strncmp(ep, "tcp://", 6) != 0 || !colon)
-        return -1;
-    bool v6 = strchr(host, ':') != NULL;
-    snprintf(out, len, "tcp://%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", colon);
-    return 0;
-}
-
-int coord_bind_also(coord_t *c, const char *host, char *err, size_t errlen)
-{
-    char rep[300], pep[300], bound[256];
-    if (s_rehost(c->endpoint, host, rep, sizeof rep) != 0 ||
-        s_rehost(c->pub_endpoint, host, pep, sizeof pep) != 0) {
-        snprintf(err, errlen, "%s: only a tcp:// coordinator can listen on %s too", c->endpoint,
-                 host);
-        return -1;
-    }
-    if (s_bind(c->router, rep, bound, sizeof bound, err, errlen) != 0 ||
-        s_bind(c->pub, pep, bound, sizeof bound, err, errlen) != 0)
-        return -1;
-    log_info("also listening on %s (PUB %s)", rep, pep);
-    return 0;
 }
 
 static void s_worker_free(struct cworker *w)
@@ -303,6 +94,8 @@ void coord_destroy(coord_t **c_p)
     coord_t *c = *c_p;
     if (!c)
         return;
+    if (c->monitor)
+        coord_refusals_due(c, true);
     for (size_t i = 0; i < c->nworkers; i++)
         s_worker_free(c->workers[i]);
     free(c->workers);
@@ -593,6 +386,8 @@ static void s_periodic(coord_t *c)
         s_check_liveness(c, now);
         if (c->spawn)
             spawn_reap(c->spawn);
+        if (c->monitor)
+            coord_refusals_due(c, false);
     }
 }
 
@@ -609,7 +404,7 @@ static int s_ms_to_duty(const coord_t *c)
  * it may legitimately have been away)?  Then whatever its workers sent
  * meanwhile is still in its sockets, unread: take it in, and judge silence
  * from now on, as if every live worker had just spoken.  Every deadline
- * moves by the stall (s_wait in sched.c). */
+ * moves by the stall (sched_wait in sched.c). */
 static void s_check_stall(coord_t *c, int64_t gap_ns)
 {
     int64_t stalled = clock_stalled(&c->stall, gap_ns);
@@ -652,7 +447,7 @@ void coord_pump(coord_t *c, int timeout_ms)
         if (c->auth && (items[1].revents & ZMQ_POLLIN))
             auth_handle(c->auth);
         if (c->monitor && (items[2].revents & ZMQ_POLLIN))
-            s_monitor(c);
+            coord_monitor_drain(c);
         /* bounded batch so periodic duties still run under a flood; no
          * ZMQ_EVENTS before each message: it costs two syscalls (libzmq
          * checks its command mailbox), a non-blocking receive costs none */

@@ -1,7 +1,8 @@
 /* coord_int.h — the coordinator's state, shared by the files of run/ only
- * (coord.c: sockets and the pump; admit.c: HELLO; results.c: READY, RESULT
- * and their storing; sched.c, progress.c, resume.c).  Everything outside
- * run/ goes through coord.h, the way libuv keeps uv-common.h to itself. */
+ * (coord.c: the pump; listen.c: the sockets; admit.c: HELLO and closing
+ * admission; results.c: READY, RESULT and their storing; sched.c,
+ * sched_net.c, skew.c, progress.c, resume.c).  Everything outside run/ goes
+ * through coord.h, the way libuv keeps uv-common.h to itself. */
 #ifndef LOCKSTEP_COORD_INT_H
 #define LOCKSTEP_COORD_INT_H
 
@@ -10,6 +11,7 @@
 
 #include "clock.h"
 #include "coord.h"
+#include "decide.h"
 #include "proto.h"
 #include "spawn.h"
 #include "ticker.h"
@@ -110,7 +112,7 @@ struct coord {
      * ROUTER: "router" with the same start instant, "naive" with none (each
      * starts when its GO arrives, as a tool without clock offsets would) */
     enum { GO_PUB = 0, GO_ROUTER, GO_NAIVE } go_mode;
-    struct phase_skew *skew;     /* one per phase (sched.c) */
+    struct phase_skew *skew;     /* one per phase (skew.c) */
     /* group commit: the RESULTs of one coord_pump go into one transaction
      * and are acknowledged after its commit */
     bool batch_open;
@@ -150,8 +152,7 @@ struct coord {
     void *monitor;               /* the ROUTER's monitor (with --keys) */
     char (*peers)[64];           /* by connection fd: its peer's address */
     bool handshake_failed;
-    int64_t refusal_logged_at;   /* monotonic; refusals are logged once per 10 s */
-    int64_t refusals_quiet;
+    struct refusal_log refusals; /* refused handshakes are logged once per 10 s */
     spawn_t *spawn;              /* --local workers, reaped between beats (not owned) */
     /* Platforms this run started (--platforms): whether an expected name's
      * instance is gone (failed to start, or its process ended) so admission
@@ -181,6 +182,18 @@ struct cworker *coord_worker(coord_t *c, const char *name);
 void coord_flush_clocks(coord_t *c);
 /* A commit failed: the run cannot go on (what, and the store's message). */
 void coord_store_failed(coord_t *c, const char *what);
+
+/* ---- listen.c ---- */
+/* Open the ROUTER and the PUB (ROUTER port + 1), set their limits and
+ * keepalives, CURVE when keys_dir is given, and bind them.  -1 with err. */
+int coord_listen(coord_t *c, const char *endpoint, const char *keys_dir, char *err,
+                 size_t errlen);
+/* Take in the socket monitor's events (accepted peers, refused handshakes). */
+void coord_monitor_drain(coord_t *c);
+/* Log refused handshakes held back for want of an address once they have
+ * waited a whole interval for one with an address (between polls), or at
+ * once when the coordinator ends (final). */
+void coord_refusals_due(coord_t *c, bool final);
 
 /* ---- admit.c ---- */
 /* HELLO from socket identity id: admit, welcome again, or refuse. */

@@ -1,4 +1,4 @@
-/* decide.c — the scheduler's pure decisions (decide.h). */
+/* decide.c — the coordinator's pure decisions (decide.h). */
 #include "decide.h"
 
 #include <string.h>
@@ -66,4 +66,40 @@ run_status_t decide_run_status(const struct run_counts *k)
     if (k->failed || k->lost || k->shortfall || k->uncovered)
         return RUN_PARTIAL;
     return RUN_COMPLETE;
+}
+
+/* The line is written now: what was held back goes with it. */
+static int64_t s_refusal_logged(struct refusal_log *r, int64_t now)
+{
+    int64_t held = r->held;
+    r->logged_at = now;
+    r->unknown_since = 0;
+    r->held = 0;
+    return held;
+}
+
+int64_t decide_refusal(struct refusal_log *r, int64_t now, bool known, int64_t interval_ns)
+{
+    if (r->logged_at && now - r->logged_at < interval_ns) {
+        r->held++;
+        return -1;
+    }
+    if (!known) {
+        if (!r->unknown_since)
+            r->unknown_since = now;
+        if (now - r->unknown_since < interval_ns) {
+            r->held++;
+            return -1;
+        }
+    }
+    return s_refusal_logged(r, now);
+}
+
+int64_t decide_refusal_due(struct refusal_log *r, int64_t now, int64_t interval_ns)
+{
+    if (!r->unknown_since || now - r->unknown_since < interval_ns)
+        return -1;
+    /* the one held back is logged itself: the others were held with it */
+    int64_t held = s_refusal_logged(r, now);
+    return held > 0 ? held - 1 : 0;
 }

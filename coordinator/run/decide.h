@@ -1,6 +1,7 @@
-/* decide.h — the scheduler's decisions, as pure functions: who takes part
- * in a repetition, what a resumed run skips, and the run's status.  sched.c
- * gathers the facts (the workers' states, the database's rows) and asks
+/* decide.h — the coordinator's decisions, as pure functions: who takes part
+ * in a repetition, what a resumed run skips, the run's status, and when a
+ * refused peer is logged.  sched.c and listen.c gather the facts (the
+ * workers' states, the database's rows, the socket monitor's events) and ask
  * here; nothing here touches a socket or the store, so each rule is
  * unit-tested on its own (tests/unit/test_decide.c). */
 #ifndef LOCKSTEP_DECIDE_H
@@ -64,5 +65,24 @@ struct run_counts {
  * or not one result ok.  What happened, not what was feared: a worker lost
  * for a while whose every repetition has its result leaves the run complete. */
 run_status_t decide_run_status(const struct run_counts *k);
+
+/* Refused handshakes are logged at most once per interval, with the peer's
+ * address.  The address is read when the connection is accepted; a peer
+ * refused at once may have closed before that (then it is unknown).  A
+ * refusal without an address waits, up to an interval, for one with an
+ * address to be logged in its place: a refused peer retries, and the log
+ * should name it. */
+struct refusal_log {
+    int64_t logged_at;     /* monotonic ns of the last line; 0: none yet */
+    int64_t unknown_since; /* the first refusal held back for want of an address; 0: none */
+    int64_t held;          /* refusals not logged since the last line */
+};
+/* A refusal at now (known: its address is known).  -1: not logged now (it
+ * is counted); otherwise log it now: the value is how many others were held
+ * back since the last line. */
+int64_t decide_refusal(struct refusal_log *r, int64_t now, bool known, int64_t interval_ns);
+/* No refusal at now: how many refusals without an address are due to be
+ * logged (held back a whole interval), -1 when none. */
+int64_t decide_refusal_due(struct refusal_log *r, int64_t now, int64_t interval_ns);
 
 #endif

@@ -4,11 +4,13 @@
  * `lockstep` does that once for all participants; `round-robin` once per
  * worker in rank order, so co-located platforms do not disturb each other.
  * Every wait has a deadline; a worker that misses it is lost and the run goes
- * on without it. */
+ * on without it.  Network phases are sched_net.c's, the start skew's record
+ * skew.c's and closing admission admit.c's (sched_int.h joins them). */
 #include "schedule.h"
 
 #include "coord_int.h"
 #include "decide.h"
+#include "sched_int.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -19,17 +21,12 @@
 
 #include "clock.h"
 #include "log.h"
-#include "model/pairing.h"
 #include "progress.h"
 #include "proto.h"
 
-#define PAIR_ATTEMPTS 8 /* candidates per client in a network phase */
-
-typedef bool (*cond_fn)(coord_t *c, void *arg);
-
 /* The run is being abandoned (interrupt, failed commit): nobody is to blame
  * for a missed deadline then. */
-static bool s_stopping(const coord_t *c)
+bool sched_stopping(const coord_t *c)
 {
     return c->store_failed || (c->interrupted && *c->interrupted);
 }
@@ -38,13 +35,13 @@ static bool s_stopping(const coord_t *c)
  * commit failed.  True when cond holds.  The deadline moves by however long
  * the coordinator itself stood still meanwhile (coord.c notices): nobody
  * misses a deadline while the one who keeps it is asleep. */
-static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
+bool sched_wait(coord_t *c, sched_cond_fn cond, void *arg, int64_t deadline)
 {
     int64_t stalled0 = c->stalled_ns;
     for (;;) {
         if (cond(c, arg))
             return true;
-        if (s_stopping(c))
+        if (sched_stopping(c))
             return false;
         int ms = clock_ms_until(deadline + (c->stalled_ns - stalled0));
         if (ms <= 0) {
@@ -60,134 +57,6 @@ static bool s_wait(coord_t *c, cond_fn cond, void *arg, int64_t deadline)
         coord_pump(c, ms < 200 ? ms : 200);
         progress_tick();
     }
-}
-
-static bool s_all_admitted(coord_t *c, void *arg)
-{
-    (void)arg;
-    if (c->nexpect_names && c->launch_gone) {
-        /* every launched platform is here, or will never come */
-        for (size_t i = 0; i < c->nexpect_names; i++)
-            if (!coord_worker(c, c->expect_names[i]) &&
-                !c->launch_gone(c->launch_ctx, c->expect_names[i]))
-                return false;
-        return true;
-    }
-    if (c->nexpect_names)
-        return c->nworkers == c->nexpect_names;
-    return c->expect_count > 0 && (int)c->nworkers >= c->expect_count;
-}
-
-/* arg: a cursor.  Confirmation and loss are for good, so a worker found
- * done is never looked at again: a barrier of N costs O(N) in all, not O(N)
- * per message. */
-static bool s_all_synced(coord_t *c, void *arg)
-{
-    size_t *next = arg;
-    while (*next < c->nworkers && (c->workers[*next]->lost || c->workers[*next]->synced))
-        (*next)++;
-    return *next == c->nworkers;
-}
-
-static int s_by_name(const void *a, const void *b)
-{
-    return strcmp((*(struct cworker *const *)a)->name, (*(struct cworker *const *)b)->name);
-}
-
-/* Admission closed short: say who never came (stored as absent) — or, when
- * only a count was expected, how many. */
-static void s_name_absent(coord_t *c, size_t want)
-{
-    if (!c->nexpect_names) {
-        log_warn("%zu of %zu expected workers arrived before the deadline; %zu never did "
-                 "(--expect NAMES would name them); going on with those here",
-                 c->nworkers, want, want - c->nworkers);
-        return;
-    }
-    char missing[1024] = "", reason[128];
-    size_t used = 0;
-    snprintf(reason, sizeof reason, "never arrived: admission closed after %.0f s",
-             (double)(clock_mono_ns() - c->admit_started_ns) / NS_PER_SEC);
-    for (size_t i = 0; i < c->nexpect_names; i++) {
-        const char *name = c->expect_names[i];
-        if (coord_worker(c, name) || (c->prior && zhash_lookup(c->prior, name)))
-            continue; /* a resumed run's absentees are recorded as lost below */
-        int k = snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", name);
-        used = k > 0 && used + (size_t)k < sizeof missing ? used + (size_t)k : used;
-        if (store_worker_absent(c->store, c->run, name, clock_wall_ns(), reason) != 0)
-            log_warn("%s: cannot record that %s never arrived: %s", store_path(c->store), name,
-                     store_errmsg(c->store));
-    }
-    log_warn("%zu of %zu expected workers arrived before the deadline; never arrived: %s; "
-             "going on with those here", c->nworkers, want, missing[0] ? missing : "(none new)");
-}
-
-int sched_admit(coord_t *c, int64_t admit_deadline, int64_t barrier_timeout_ns)
-{
-    c->admit_started_ns = clock_mono_ns();
-    c->admitting = true;
-    s_wait(c, s_all_admitted, NULL, admit_deadline);
-    c->admitting = false;
-    if (c->nexpect_names || c->expect_count) {
-        size_t want = c->nexpect_names ? c->nexpect_names : (size_t)c->expect_count;
-        if (c->nworkers < want) {
-            c->shortfall = true;
-            s_name_absent(c, want);
-        }
-    }
-    if (c->nworkers > 1)
-        qsort(c->workers, c->nworkers, sizeof *c->workers, s_by_name);
-    /* one transaction (one fsync) for all the workers, not one each */
-    bool batch = store_batch_begin(c->store) == 0;
-    for (size_t i = 0; i < c->nworkers; i++) {
-        struct cworker *w = c->workers[i];
-        w->rank = (int)i;
-        struct store_worker sw = {
-            .name = w->name, .rank = w->rank, .platform = w->platform, .hostname = w->hostname,
-            .kernel = w->kernel, .cpu_model = w->cpu_model, .advertise = w->advertise,
-            .cores = w->cores, .mem_bytes = w->mem_bytes, .pid = w->pid,
-            .clock_offset_ns = w->offset_ns, .clock_err_ns = w->offset_err_ns,
-            .joined_at = w->joined_at,
-            .launched_as = c->launched_as ? c->launched_as(c->launch_ctx, w->name) : NULL,
-            .epoch = w->epoch,
-            .detected = w->detected, .distro = w->distro, .disk_model = w->disk_model,
-            .labels = (const char *const *)w->labels, .nlabels = w->nlabels,
-        };
-        if (store_worker_put(c->store, c->run, &sw) != 0) {
-            if (batch)
-                store_batch_commit(c->store);
-            coord_store_failed(c, "cannot store worker");
-            return 0;
-        }
-        if (w->lost)
-            store_worker_lost(c->store, c->run, w->name, clock_wall_ns(), "lost during admission",
-                              NULL);
-        else if (w->rejoined) /* lost before the run was resumed, back now */
-            store_worker_rejoined(c->store, c->run, w->name, w->epoch, clock_wall_ns());
-    }
-    /* a worker of the resumed run that did not come back is lost now */
-    if (c->prior) {
-        zlist_t *names = zhash_keys(c->prior);
-        for (const char *k = zlist_first(names); k; k = zlist_next(names))
-            if (!coord_worker(c, k)) {
-                c->shortfall = true;
-                store_worker_lost(c->store, c->run, k, clock_wall_ns(),
-                                  "did not come back when the run was resumed", NULL);
-            }
-        zlist_destroy(&names);
-    }
-    if (batch && store_batch_commit(c->store) != 0) {
-        coord_store_failed(c, "cannot store workers");
-        return 0;
-    }
-    size_t cursor = 0;
-    if (!s_wait(c, s_all_synced, &cursor, clock_mono_ns() + barrier_timeout_ns) &&
-        !s_stopping(c)) {
-        for (size_t i = 0; i < c->nworkers; i++)
-            if (!c->workers[i]->lost && !c->workers[i]->synced)
-                coord_mark_lost(c, c->workers[i], "never confirmed its subscription (SYNC)");
-    }
-    return (int)c->nworkers;
 }
 
 static struct decide_worker s_dw(const struct cworker *w)
@@ -228,16 +97,10 @@ static int64_t s_cpu_ns(void)
     return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }
 
-/* What one repetition cost: filled in by s_step / s_go. */
-struct repcost {
-    int64_t t0_mono, cpu0;       /* when the first PREPARE went out */
-    int64_t barrier_ns;          /* first PREPARE -> last READY */
-};
-
 /* PREPARE with the phase's params plus nx extra ones (role, peers, port
  * of a network phase). */
-static void s_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int64_t timeout_ns,
-                           const char *const *xk, const char *const *xv, size_t nx)
+void sched_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int64_t timeout_ns,
+                        const char *const *xk, const char *const *xv, size_t nx)
 {
     const struct exp_phase *ph = &c->exp->phases[pidx];
     w->phase = pidx;
@@ -280,7 +143,7 @@ static void s_send_prepare(coord_t *c, struct cworker *w, int pidx, int rep, int
 }
 
 /* Deadline for one repetition's results, after its start instant. */
-static int64_t s_result_window(const struct experiment *exp, const struct exp_phase *ph)
+int64_t sched_result_window(const struct experiment *exp, const struct exp_phase *ph)
 {
     if (ph->timeout_ns > 0)
         return ph->timeout_ns;
@@ -294,11 +157,12 @@ static int64_t s_result_window(const struct experiment *exp, const struct exp_ph
  * deadline are lost; those not ready get a failed row (under their own name,
  * or, for a server, under the client it was to serve).  Compacts the ready
  * ones to the front of set and returns how many. */
-static size_t s_barrier(coord_t *c, struct cworker **set, size_t n, int64_t barrier_timeout_ns)
+size_t sched_barrier(coord_t *c, struct cworker **set, size_t n, int64_t barrier_timeout_ns)
 {
     const struct exp_phase *ph = &c->exp->phases[set[0]->phase];
     struct stepset ss = { set, n, STEP_PREPARED, 0 };
-    if (!s_wait(c, s_none_in, &ss, clock_mono_ns() + barrier_timeout_ns) && !s_stopping(c)) {
+    bool all = sched_wait(c, s_none_in, &ss, clock_mono_ns() + barrier_timeout_ns);
+    if (!all && !sched_stopping(c)) {
         for (size_t i = 0; i < n; i++)
             if (!set[i]->lost && set[i]->step == STEP_PREPARED)
                 coord_mark_lost(c, set[i], "no READY before the barrier deadline");
@@ -347,112 +211,15 @@ static void s_send_go(coord_t *c, int pidx, int rep, int64_t start_at, struct cw
     free(data);
 }
 
-/* The start skew of a lockstep repetition: in the database, the log and the
- * phase's summary; flagged when over the phase's tolerance. */
-static void s_record_skew(coord_t *c, int pidx, int rep, int64_t go_at, int64_t skew,
-                          int64_t err, const struct store_rep_cost *cost,
-                          const struct cworker *first, const struct cworker *last)
-{
-    const struct exp_phase *ph = &c->exp->phases[pidx];
-    store_rep_timing(c->store, c->run, pidx, rep, go_at, skew, err);
-    store_rep_cost(c->store, c->run, pidx, rep, cost);
-    if (!c->skew)
-        c->skew = calloc(c->exp->nphases, sizeof *c->skew);
-    struct phase_skew *ps = &c->skew[pidx];
-    if (ps->n == ps->cap) {
-        ps->cap = ps->cap ? 2 * ps->cap : 16;
-        ps->skew_ns = realloc(ps->skew_ns, ps->cap * sizeof *ps->skew_ns);
-    }
-    ps->skew_ns[ps->n++] = skew;
-    ps->err_ns = err > ps->err_ns ? err : ps->err_ns;
-    ps->over += cost->over_tolerance;
-    if (cost->barrier_ns > ps->barrier_max_ns)
-        ps->barrier_max_ns = cost->barrier_ns;
-    if (cost->over_tolerance)
-        log_warn("%s rep %d: start skew %.1f us (+/- %.1f us) exceeds the tolerance of %.1f us: "
-                 "%s started last, %.1f us after %s and %.1f us after the start instant",
-                 ph->name, rep, skew / 1e3, err / 1e3, cost->skew_tolerance_ns / 1e3,
-                 last ? last->name : "?", skew / 1e3, first ? first->name : "?",
-                 last ? (double)(last->started_at - go_at) / 1e3 : 0.0);
-    else
-        log_debug("%s rep %d: start skew %.1f us (+/- %.1f us), barrier %.2f ms, GO sent in "
-                  "%.3f ms, results in %.2f ms", ph->name, rep, skew / 1e3, err / 1e3,
-                  cost->barrier_ns / 1e6, cost->go_send_ns / 1e6, cost->collect_ns / 1e6);
-}
-
-/* The pairs of a network wave being waited for: clients[i] measures
- * against servers[i] (NULL: a public target). */
-struct netpairs {
-    struct cworker **clients, **servers;
-    size_t n;
-    int64_t window_ns;     /* the wave's result deadline after its start instant */
-    int64_t *done_at;      /* monotonic: when clients[i] was seen finished */
-    int64_t *stop_at;      /* monotonic: when servers[i] was sent STOP */
-    int pidx, rep;
-};
-
-/* A server waits this long for its own report once its client has
- * reported (an iperf3 server ends a moment after its client), then is told
- * to STOP, and is released (without blame) this long after that. */
-#define SERVER_AFTER_CLIENT_NS (2 * NS_PER_SEC)
-#define SERVER_AFTER_STOP_NS (4 * NS_PER_SEC)
-
-static void s_send_stop(coord_t *c, struct cworker *w, int pidx, int rep)
-{
-    proto_builder_t *b = proto_begin(PROTO_STOP);
-    proto_put_int(b, "run", c->run_key);
-    proto_put_int(b, "phase", pidx);
-    proto_put_int(b, "rep", rep);
-    void *data;
-    size_t len;
-    if (proto_finish(&b, &data, &len) == 0)
-        coord_send(c, w->name, data, len);
-}
-
-/* Release the servers whose clients have reported: STOP a server that has
- * not reported SERVER_AFTER_CLIENT_NS after its client, stop waiting for
- * it SERVER_AFTER_STOP_NS later.  True when every pair is done. */
-static bool s_net_done(coord_t *c, void *arg)
-{
-    struct netpairs *np = arg;
-    int64_t now = clock_mono_ns();
-    bool all = true;
-    for (size_t i = 0; i < np->n; i++) {
-        struct cworker *cl = np->clients[i], *sv = np->servers ? np->servers[i] : NULL;
-        bool client_done = cl->lost || cl->step != STEP_GO;
-        bool server_done = !sv || sv->lost || sv->step != STEP_GO;
-        if (!client_done) {
-            all = false;
-            continue;
-        }
-        if (server_done)
-            continue;
-        if (!np->done_at[i])
-            np->done_at[i] = now;
-        if (!np->stop_at[i] && now - np->done_at[i] >= SERVER_AFTER_CLIENT_NS) {
-            log_info("%s: its client %s has reported; stopping it", sv->name, cl->name);
-            s_send_stop(c, sv, np->pidx, np->rep);
-            np->stop_at[i] = now;
-        }
-        if (np->stop_at[i] && now - np->stop_at[i] >= SERVER_AFTER_STOP_NS) {
-            log_warn("%s: no report %.0f s after STOP; released (it is not lost: its client "
-                     "has reported)", sv->name, SERVER_AFTER_STOP_NS / 1e9);
-            sv->step = STEP_DONE;
-            continue;
-        }
-        all = false;
-    }
-    return all;
-}
 
 /* GO for set[0..n-1] (all READY), wait for their results, store the start
  * skew of a lockstep repetition.  np: a network wave (servers released as
  * their clients report, never lost for a pair's failure). */
-static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
-                 const struct repcost *rc, struct netpairs *np)
+void sched_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
+              const struct repcost *rc, struct netpairs *np)
 {
     const struct exp_phase *ph = &c->exp->phases[pidx];
-    if (n == 0 || s_stopping(c))
+    if (n == 0 || sched_stopping(c))
         return;
     int64_t send0 = clock_mono_ns();
     int64_t go_at = clock_wall_ns() + (c->go_mode == GO_NAIVE ? 0 : c->exp->start_delay_ns);
@@ -473,10 +240,10 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
     coord_flush_clocks(c);
     struct stepset gs = { set, n, STEP_GO, 0 };
     int64_t window = c->exp->start_delay_ns +
-                     (np && np->window_ns > 0 ? np->window_ns : s_result_window(c->exp, ph));
-    bool all = np ? s_wait(c, s_net_done, np, clock_mono_ns() + window)
-                  : s_wait(c, s_none_in, &gs, clock_mono_ns() + window);
-    if (!all && !s_stopping(c)) {
+                     (np && np->window_ns > 0 ? np->window_ns : sched_result_window(c->exp, ph));
+    bool all = np ? sched_wait(c, sched_net_done, np, clock_mono_ns() + window)
+                  : sched_wait(c, s_none_in, &gs, clock_mono_ns() + window);
+    if (!all && !sched_stopping(c)) {
         for (size_t i = 0; i < n; i++) {
             if (set[i]->lost || set[i]->step != STEP_GO)
                 continue;
@@ -484,7 +251,7 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
                 /* a server waits for its client: that is no fault of its own */
                 log_warn("%s: still serving %s at the phase deadline; stopped and released",
                          set[i]->name, set[i]->serving);
-                s_send_stop(c, set[i], pidx, rep);
+                sched_send_stop(c, set[i], pidx, rep);
                 set[i]->step = STEP_DONE;
                 continue;
             }
@@ -521,7 +288,7 @@ static void s_go(coord_t *c, int pidx, int rep, struct cworker **set, size_t n,
                 .skew_tolerance_ns = ph->skew_tolerance_ns,
                 .over_tolerance = ph->skew_tolerance_ns > 0 && hi - lo > ph->skew_tolerance_ns,
             };
-            s_record_skew(c, pidx, rep, go_at, hi - lo, 2 * err, &cost, first, last);
+            sched_record_skew(c, pidx, rep, go_at, hi - lo, 2 * err, &cost, first, last);
         }
     }
 }
@@ -532,233 +299,10 @@ static void s_step(coord_t *c, int pidx, int rep, struct cworker **set, size_t n
 {
     struct repcost rc = { .t0_mono = clock_mono_ns(), .cpu0 = s_cpu_ns() };
     for (size_t i = 0; i < n; i++)
-        s_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns, NULL, NULL, 0);
-    size_t nready = s_barrier(c, set, n, barrier_timeout_ns);
+        sched_send_prepare(c, set[i], pidx, rep, barrier_timeout_ns, NULL, NULL, 0);
+    size_t nready = sched_barrier(c, set, n, barrier_timeout_ns);
     rc.barrier_ns = clock_mono_ns() - rc.t0_mono;
-    s_go(c, pidx, rep, set, nready, &rc, NULL);
-}
-
-/* Is w on the coordinator's host (pairing.h)? */
-static bool s_on_coord_host(const struct cworker *w)
-{
-    return pair_on_coord_host(w->coord_host, w->advertise, w->endpoint);
-}
-
-/* Where client cl reaches server sv: a server on the coordinator's host
- * listens on every address and is reached at the client's own route to
- * that host (127.0.0.1, a docker bridge gateway, qemu's 10.0.2.2); any
- * other server where it says.  malloc'd. */
-static char *s_endpoint_for(const struct cworker *sv, const struct cworker *cl)
-{
-    return pair_endpoint(sv->endpoint, s_on_coord_host(sv), cl->coord_host);
-}
-
-/* The host a worker runs on, for telling whether pairs share one: the
- * coordinator's host ("") for workers there or launched by this run. */
-static const char *s_host_of(coord_t *c, const struct cworker *w)
-{
-    if (s_on_coord_host(w) || (c->launched_as && c->launched_as(c->launch_ctx, w->name)))
-        return "";
-    return w->hostname ? w->hostname : "";
-}
-
-/* Pairs of one wave that run at once on one host disturb each other: say
- * so, and store it as the detail "shared_host" of each such client. */
-static void s_note_shared(coord_t *c, int pidx, int rep, struct cworker **clients,
-                          struct cworker **servers, size_t n)
-{
-    const struct exp_phase *ph = &c->exp->phases[pidx];
-    for (size_t i = 0; i < n; i++) {
-        char note[sizeof ((struct bench_detail *)0)->value] = "";
-        size_t used = 0;
-        const char *hc = s_host_of(c, clients[i]), *hs = servers ? s_host_of(c, servers[i]) : NULL;
-        for (size_t j = 0; j < n; j++) {
-            if (j == i)
-                continue;
-            const char *oc = s_host_of(c, clients[j]), *os = servers ? s_host_of(c, servers[j]) : NULL;
-            const char *at = !strcmp(hc, oc) ? hc : hs && !strcmp(hs, oc) ? hs
-                             : os && !strcmp(hc, os) ? hc : hs && os && !strcmp(hs, os) ? hs : NULL;
-            if (!at)
-                continue;
-            int k = snprintf(note + used, sizeof note - used, "%s%s%s%s on %s", used ? "; " : "",
-                             clients[j]->name, servers ? "->" : "", servers ? servers[j]->name : "",
-                             *at ? at : "the coordinator's host");
-            used = k > 0 && used + (size_t)k < sizeof note ? used + (size_t)k : used;
-        }
-        if (!used)
-            continue;
-        log_warn("phase %s rep %d: %s measured at the same time as %s (one host: the pairs "
-                 "compete; round-robin runs one pair at a time)", ph->name, rep,
-                 clients[i]->name, note);
-        struct bench_detail d;
-        snprintf(d.key, sizeof d.key, "shared_host");
-        snprintf(d.value, sizeof d.value, "%s", note);
-        struct store_result r = { .phase = pidx, .rep = rep, .worker = clients[i]->name,
-                                  .status = "ok", .details = &d, .ndetails = 1 };
-        if (store_result_put(c->store, c->run, &r) != 0)
-            log_warn("%s: cannot store a shared_host note: %s", store_path(c->store),
-                     store_errmsg(c->store));
-    }
-}
-
-/* How many candidates a peers list "h:p,h:p" holds. */
-static size_t s_count_peers(const char *peers)
-{
-    size_t n = 1;
-    for (const char *p = peers; p && *p; p++)
-        n += *p == ',';
-    return n;
-}
-
-/* The result deadline of a network wave (after its start instant): what
- * the client with the most candidates may take, failing over and retrying
- * busy servers as the phase allows, plus grace.  An explicit timeout wins. */
-static int64_t s_net_window(const struct experiment *exp, const struct exp_phase *ph,
-                            size_t ncand)
-{
-    if (ph->timeout_ns > 0 || !ph->bench->bound_ns)
-        return s_result_window(exp, ph);
-    return ph->bench->bound_ns(ph->opts, ncand ? ncand : 1) + exp->grace_ns;
-}
-
-/* One wave of a network phase: clients[i] measures against servers[i] (a
- * local server worker, which listens first and reports its endpoint) or
- * against its candidate list peers[i] (public targets). */
-static void s_net_wave(coord_t *c, int pidx, int rep, struct cworker **clients,
-                       struct cworker **servers, char **peers, size_t n,
-                       int64_t barrier_timeout_ns)
-{
-    const struct exp_phase *ph = &c->exp->phases[pidx];
-    struct cworker **set = calloc(2 * n + 1, sizeof *set);
-    char **eps = calloc(n + 1, sizeof *eps);
-    int64_t *marks = calloc(2 * n + 1, sizeof *marks);
-    size_t maxcand = 1;
-    if (servers) {
-        static const char *const sk[] = { "role", "port" };
-        static const char *const sv[] = { "server", "0" };
-        size_t ns = 0;
-        for (size_t i = 0; i < n; i++) {
-            free(servers[i]->serving);
-            servers[i]->serving = strdup(clients[i]->name);
-            s_send_prepare(c, servers[i], pidx, rep, barrier_timeout_ns, sk, sv, 2);
-            set[ns++] = servers[i];
-        }
-        s_barrier(c, set, ns, barrier_timeout_ns);
-        for (size_t i = 0; i < n; i++) {
-            struct cworker *sw = servers[i];
-            if (!sw->lost && sw->step == STEP_READY && sw->endpoint) {
-                eps[i] = s_endpoint_for(sw, clients[i]);
-                log_debug("phase %s rep %d: %s -> %s at %s", ph->name, rep, clients[i]->name,
-                          sw->name, eps[i]);
-                continue;
-            }
-            /* the client cannot measure: say why, under the client's name */
-            char why[512];
-            snprintf(why, sizeof why, "server %s %s%s", sw->name,
-                     sw->lost ? "lost" : sw->step == STEP_READY ? "reported no endpoint"
-                                                               : "not ready: ",
-                     !sw->lost && sw->step != STEP_READY && sw->step_error ? sw->step_error : "");
-            clients[i]->phase = pidx;
-            clients[i]->rep = rep;
-            coord_store_unfinished(c, clients[i], "failed", why);
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            eps[i] = strdup(peers[i]);
-            size_t k = s_count_peers(peers[i]);
-            maxcand = k > maxcand ? k : maxcand;
-        }
-    }
-    size_t nc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!eps[i] || clients[i]->lost)
-            continue;
-        const char *ck[] = { "role", "peers" };
-        const char *cv[] = { "client", eps[i] };
-        s_send_prepare(c, clients[i], pidx, rep, barrier_timeout_ns, ck, cv, 2);
-        set[nc++] = clients[i];
-    }
-    size_t ngo = nc ? s_barrier(c, set, nc, barrier_timeout_ns) : 0;
-    /* servers whose client is ready join the GO; the others are released */
-    for (size_t i = 0; servers && i < n; i++) {
-        if (servers[i]->lost || servers[i]->step != STEP_READY)
-            continue;
-        bool client_ready = false;
-        for (size_t k = 0; k < ngo; k++)
-            client_ready |= set[k] == clients[i];
-        if (client_ready)
-            set[ngo++] = servers[i];
-        else
-            servers[i]->step = STEP_DONE; /* its next PREPARE makes it clean up */
-    }
-    struct netpairs np = { clients, servers, n, s_net_window(c->exp, ph, maxcand), marks,
-                           marks + n, pidx, rep };
-    s_go(c, pidx, rep, set, ngo, NULL, &np);
-    if (ngo > 1 && !s_stopping(c))
-        s_note_shared(c, pidx, rep, clients, servers, n);
-    for (size_t i = 0; servers && i < n; i++) {
-        free(servers[i]->serving);
-        servers[i]->serving = NULL;
-    }
-    for (size_t i = 0; i < n; i++)
-        free(eps[i]);
-    free(eps);
-    free(marks);
-    free(set);
-}
-
-/* A repetition of a network phase: plan the waves, run them in turn. */
-static void s_net_rep(coord_t *c, int pidx, int rep, struct cworker **clients, size_t nc,
-                      int64_t barrier_timeout_ns)
-{
-    const struct exp_phase *ph = &c->exp->phases[pidx];
-    struct cworker **servers = NULL;
-    size_t nsrv = 0;
-    if (ph->nservers) {
-        servers = calloc(c->nworkers + 1, sizeof *servers);
-        for (size_t i = 0; i < c->nworkers; i++)
-            if (!c->workers[i]->lost && decide_serves(ph, c->workers[i]->name, c->workers[i]->platform))
-                servers[nsrv++] = c->workers[i];
-        if (nsrv == 0) {
-            log_warn("phase %s: none of its servers is alive", ph->name);
-            for (size_t i = 0; i < nc; i++) {
-                clients[i]->phase = pidx;
-                clients[i]->rep = rep;
-                coord_store_unfinished(c, clients[i], "failed", "no live server for this phase");
-            }
-            free(servers);
-            c->shortfall = true;
-            return;
-        }
-    }
-    size_t wave_max = ph->schedule == SCHED_ROUND_ROBIN ? 1 : 0;
-    struct pair_slot *slots = calloc(nc + 1, sizeof *slots);
-    /* local servers rotate from one repetition to the next, so that every
-     * server serves and no client always gets the same one */
-    int nwaves = servers ? pair_plan_local(nsrv, nc, wave_max, (size_t)(rep - 1), slots)
-                         : pair_plan_public(ph->targets, ph->ntargets, nc, wave_max,
-                                            PAIR_ATTEMPTS, slots);
-    struct cworker **wc = calloc(nc + 1, sizeof *wc), **ws = calloc(nc + 1, sizeof *ws);
-    char **wp = calloc(nc + 1, sizeof *wp);
-    for (int wave = 0; wave < nwaves && !s_stopping(c); wave++) {
-        size_t n = 0;
-        for (size_t i = 0; i < nc; i++) {
-            if (slots[i].wave != wave || clients[i]->lost)
-                continue;
-            wc[n] = clients[i];
-            ws[n] = servers ? servers[slots[i].server] : NULL;
-            wp[n] = slots[i].peers;
-            n++;
-        }
-        if (n)
-            s_net_wave(c, pidx, rep, wc, servers ? ws : NULL, wp, n, barrier_timeout_ns);
-    }
-    pair_slots_free(slots, nc);
-    free(slots);
-    free(wc);
-    free(ws);
-    free(wp);
-    free(servers);
+    sched_go(c, pidx, rep, set, nready, &rc, NULL);
 }
 
 static void s_params_json(const struct exp_phase *ph, char *buf, size_t len)
@@ -775,64 +319,6 @@ static void s_params_json(const struct exp_phase *ph, char *buf, size_t len)
     }
     if (off < len)
         snprintf(buf + off, len - off, "}");
-}
-
-static int s_cmp64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median and max of a phase's skews (sorts them). */
-static void s_skew_stats(struct phase_skew *ps, int64_t *median, int64_t *max)
-{
-    qsort(ps->skew_ns, ps->n, sizeof *ps->skew_ns, s_cmp64);
-    *median = ps->n % 2 ? ps->skew_ns[ps->n / 2]
-                        : (ps->skew_ns[ps->n / 2 - 1] + ps->skew_ns[ps->n / 2]) / 2;
-    *max = ps->skew_ns[ps->n - 1];
-}
-
-static void s_log_phase_skew(coord_t *c, size_t p)
-{
-    struct phase_skew *ps = c->skew ? &c->skew[p] : NULL;
-    if (!ps || ps->n == 0)
-        return;
-    int64_t med, max;
-    s_skew_stats(ps, &med, &max);
-    log_info("phase %s: start skew median %.1f us, max %.1f us (+/- %.1f us) over %zu "
-             "repetitions%s",
-             c->exp->phases[p].name, med / 1e3, max / 1e3, ps->err_ns / 1e3, ps->n,
-             ps->over ? ", some over the tolerance" : "");
-}
-
-void sched_skew_summary(coord_t *c, FILE *out)
-{
-    bool any = false;
-    for (size_t p = 0; c->skew && p < c->exp->nphases; p++)
-        any |= c->skew[p].n > 0;
-    if (!any)
-        return;
-    fprintf(out, "start skew (max - min start of a repetition, coordinator clock):\n");
-    fprintf(out, "  %-20s %5s %12s %12s %12s %10s\n", "phase", "reps", "median us", "max us",
-            "+/- us", "tolerance");
-    for (size_t p = 0; p < c->exp->nphases; p++) {
-        struct phase_skew *ps = &c->skew[p];
-        if (ps->n == 0)
-            continue;
-        const struct exp_phase *ph = &c->exp->phases[p];
-        int64_t med, max;
-        s_skew_stats(ps, &med, &max);
-        char tol[48];
-        if (ph->skew_tolerance_ns <= 0)
-            snprintf(tol, sizeof tol, "-");
-        else if (ps->over)
-            snprintf(tol, sizeof tol, "EXCEEDED %zu/%zu (%.0f us)", ps->over, ps->n,
-                     ph->skew_tolerance_ns / 1e3);
-        else
-            snprintf(tol, sizeof tol, "ok (%.0f us)", ph->skew_tolerance_ns / 1e3);
-        fprintf(out, "  %-20s %5zu %12.1f %12.1f %12.1f %10s\n", ph->name, ps->n, med / 1e3,
-                max / 1e3, ps->err_ns / 1e3, tol);
-    }
 }
 
 static void s_mark_done(const char *name, void *arg)
@@ -941,7 +427,7 @@ static bool s_rep(coord_t *c, size_t p, int rep, struct cworker **set, bool resu
         return false;
     }
     if (ph->nservers || ph->ntargets)
-        s_net_rep(c, (int)p, rep, set, n, barrier_timeout_ns);
+        sched_net_rep(c, (int)p, rep, set, n, barrier_timeout_ns);
     else if (ph->schedule == SCHED_LOCKSTEP)
         s_step(c, (int)p, rep, set, n, barrier_timeout_ns);
     else
@@ -960,8 +446,8 @@ static void s_interleaved(coord_t *c, struct cworker **set, int64_t barrier_time
         maxreps = exp->phases[p].reps > maxreps ? exp->phases[p].reps : maxreps;
     }
     bool *gone = calloc(exp->nphases, sizeof *gone);
-    for (int rep = 1; rep <= maxreps && gone && !s_stopping(c); rep++) {
-        for (size_t p = 0; p < exp->nphases && !s_stopping(c); p++) {
+    for (int rep = 1; rep <= maxreps && gone && !sched_stopping(c); rep++) {
+        for (size_t p = 0; p < exp->nphases && !sched_stopping(c); p++) {
             if (gone[p] || rep > exp->phases[p].reps)
                 continue;
             c->cur_phase = (int)p;
@@ -971,7 +457,7 @@ static void s_interleaved(coord_t *c, struct cworker **set, int64_t barrier_time
         }
     }
     for (size_t p = 0; p < exp->nphases; p++)
-        s_log_phase_skew(c, p);
+        sched_log_phase_skew(c, p);
     free(gone);
 }
 
@@ -1010,17 +496,17 @@ run_status_t sched_phases(coord_t *c, int64_t barrier_timeout_ns)
         progress_phase(c, p);
         for (int rep = 1; rep <= exp->phases[p].reps; rep++) {
             if (!s_rep(c, p, rep, set, (int)p <= c->resume_phase, barrier_timeout_ns) ||
-                s_stopping(c))
+                sched_stopping(c))
                 break;
         }
-        s_log_phase_skew(c, p);
-        if (s_stopping(c))
+        sched_log_phase_skew(c, p);
+        if (sched_stopping(c))
             break;
     }
     coord_flush_clocks(c);
     c->cur_phase = c->cur_rep = -1;
     free(set);
-    struct run_counts k = { .stopped = s_stopping(c), .shortfall = c->shortfall };
+    struct run_counts k = { .stopped = sched_stopping(c), .shortfall = c->shortfall };
     if (!k.stopped) {
         store_run_counts(c->store, c->run, &k.ok, &k.failed, &k.lost);
         k.uncovered = k.ok && !k.failed && !k.lost && !k.shortfall && !s_all_covered(c);

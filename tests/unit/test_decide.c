@@ -1,6 +1,7 @@
-/* test_decide.c — the scheduler's decisions (coordinator/run/decide.c) on
+/* test_decide.c — the coordinator's decisions (coordinator/run/decide.c) on
  * their own, without sockets or a database: who takes part in a
- * repetition, what a resumed run skips, and the run's status. */
+ * repetition, what a resumed run skips, the run's status, and when a
+ * refused peer is logged. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,6 +140,50 @@ static void test_run_status(void **state)
     assert_string_equal(run_status_name(RUN_FAILED), "failed");
 }
 
+#define S 1000000000LL /* ns */
+
+/* A refused peer retries: the log names it once per interval, and one
+ * whose address was not read in time waits for one whose address was (CI
+ * saw "refused a connection from ?" where the test wanted the address). */
+static void test_refusal_log(void **state)
+{
+    (void)state;
+    const int64_t ival = 10 * S, t0 = 1000 * S;
+    struct refusal_log r = { 0 };
+    /* the first with an address: logged at once, nothing held */
+    assert_int_equal(decide_refusal(&r, t0, true, ival), 0);
+    /* within the interval: held, whatever the address */
+    assert_int_equal(decide_refusal(&r, t0 + 1 * S, true, ival), -1);
+    assert_int_equal(decide_refusal(&r, t0 + 2 * S, false, ival), -1);
+    /* after it: logged, with the two held back */
+    assert_int_equal(decide_refusal(&r, t0 + 11 * S, true, ival), 2);
+
+    /* no address: held, and the next with an address is logged in its place */
+    r = (struct refusal_log){ 0 };
+    assert_int_equal(decide_refusal(&r, t0, false, ival), -1);
+    assert_int_equal(decide_refusal_due(&r, t0 + 5 * S, ival), -1);
+    assert_int_equal(decide_refusal(&r, t0 + 1 * S, false, ival), -1);
+    assert_int_equal(decide_refusal(&r, t0 + 2 * S, true, ival), 2);
+    assert_int_equal(decide_refusal_due(&r, t0 + 30 * S, ival), -1); /* nothing left */
+    assert_int_equal(decide_refusal(&r, t0 + 3 * S, false, ival), -1); /* rate limit */
+
+    /* no address ever: logged when it has waited a whole interval, by the
+     * next refusal or, with none, between polls */
+    r = (struct refusal_log){ 0 };
+    assert_int_equal(decide_refusal(&r, t0, false, ival), -1);
+    assert_int_equal(decide_refusal(&r, t0 + 10 * S, false, ival), 1);
+    assert_int_equal(decide_refusal(&r, t0 + 15 * S, false, ival), -1);
+    r = (struct refusal_log){ 0 };
+    assert_int_equal(decide_refusal(&r, t0, false, ival), -1);
+    assert_int_equal(decide_refusal(&r, t0 + 1 * S, false, ival), -1);
+    assert_int_equal(decide_refusal_due(&r, t0 + 9 * S, ival), -1);
+    assert_int_equal(decide_refusal_due(&r, t0 + 10 * S, ival), 1); /* itself and 1 more */
+    assert_int_equal(decide_refusal_due(&r, t0 + 30 * S, ival), -1);
+    /* and the rate limit holds from that line */
+    assert_int_equal(decide_refusal(&r, t0 + 12 * S, true, ival), -1);
+    assert_int_equal(decide_refusal(&r, t0 + 21 * S, true, ival), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_takes_part),
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_run_status),
+        cmocka_unit_test(test_refusal_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
