@@ -2,10 +2,12 @@
  * (DEALER for requests and results, SUB for SYNC/GO/heartbeats) and never
  * blocks on a benchmark: prepare and run happen in a job thread that signals
  * completion through a pipe polled beside the sockets, so heartbeats keep
- * flowing during a 60 s phase.
+ * flowing during a 60 s phase.  The sockets' setup is conn.c's, the clock
+ * offset's measurement clocksync.c's (worker_int.h joins them).
  */
 #define _GNU_SOURCE /* pipe2 */
 #include "worker.h"
+#include "worker_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,243 +17,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "bench.h"
 #include "clock.h"
-#include "curve.h"
 #include "log.h"
-#include "monitor.h"
 #include "platform.h"
 #include "proto.h"
 #include "rt.h"
 #include "spool.h"
 #include "ticker.h"
 
-#define PINGS 12                 /* ping-pongs of the measurement at admission */
-#define REPINGS 4                /* ... of each later one */
-/* The offset drifts (NTP slews, crystals differ by tens of ppm: 10 us in
- * 10 s at worst); measure again this often, between repetitions only ... */
-#define REMEASURE_NS (10 * NS_PER_SEC)
-/* ... or sooner while the bound is poor (the coordinator was busy, as it is
- * when a thousand workers arrive at once) */
-#define REMEASURE_POOR_NS (2 * NS_PER_SEC)
-#define POOR_ERR_NS (100 * 1000)
-#define POOR_TRIES 4
-#define PONG_TIMEOUT_NS (200 * NS_PER_MS)
-/* Pings of a measurement are spread out, a random 1..16 ms apart: when a
- * thousand workers measure at once (admission), some of each one's samples
- * still find the coordinator idle, and the smallest round trip is kept. */
-#define PING_GAP_MIN_NS (1 * NS_PER_MS)
-#define PING_GAP_RAND_NS (15 * NS_PER_MS)
 #define RESEND_NS (3 * NS_PER_SEC)
 #define MAX_START_AHEAD_NS (3600 * NS_PER_SEC) /* a GO further ahead is broken */
 
-enum job_state { JOB_IDLE, JOB_PREPARING, JOB_PREPARED, JOB_RUNNING };
-
-struct job {
-    enum job_state state;
-    pthread_t thread;
-    bool thread_live;
-    int64_t run;
-    int phase, rep;
-    int64_t epoch;              /* ours when it was prepared: its RESULT says so */
-    const struct bench_ops *ops;
-    void *opts;
-    struct bench_ctx ctx;
-    struct bench_result res;
-    int rc;                     /* of the hook the thread ran */
-    int64_t start_local;        /* when to start (worker wall clock) */
-    int64_t started, finished;  /* worker wall clock */
-    int64_t stalled_ns;         /* how long this process stood still while it ran */
-    bool rt;                    /* wait for the start instant at real-time priority */
-    volatile sig_atomic_t stop;
-    int pipe_w;
-};
-
-struct wk {
-    const struct worker_opts *o;
-    struct host_facts facts;
-    void *zctx, *dealer, *sub;
-    char sub_endpoint[512];
-    char workdir[4096];
-    bool welcomed;
-    int64_t run;
-    int64_t epoch;              /* from WELCOME: 1, more after we were declared lost */
-    /* the coordinator's liveness settings (its WELCOME's, or the defaults) */
-    struct proto_liveness live;
-    ticker_t hb, resend;        /* our heartbeats, spool re-sends */
-    int64_t last_heard, hello_next, hello_backoff;
-    int hellos;                 /* sent since the last WELCOME */
-    int64_t hello_first;        /* monotonic: the first attempt since then */
-    char advertise[128];        /* where other workers reach this one */
-    char coord_host[256];       /* the host of --connect: our route to the coordinator's host */
-    clock_est_t clk;            /* the latest complete measurement: GO uses it */
-    clock_est_t probe;          /* the measurement in progress */
-    int clk_n;                  /* measurements in use so far in this run */
-    int clk_tries;              /* measurements made (kept or not) */
-    int64_t clk_at;             /* monotonic, when clk was completed */
-    int ping_seq, ping_want;    /* ping_want = 0: not measuring */
-    int64_t ping_sent;          /* wall clock */
-    int64_t ping_next;          /* monotonic: the next ping of the burst, 0 = none due */
-    int64_t remeasure_ns;       /* REMEASURE_NS, jittered per worker */
-    bool same_clock;            /* on the coordinator's kernel: offset 0, no pings */
-    unsigned rnd;               /* rand_r state */
-    bool rt;                    /* the control thread runs at real-time priority */
-    int pipe_r, pipe_w;
-    struct job job;
-    clock_stall_t stall;        /* our own stalls (SIGSTOP, a paused VM, a suspend) */
-    int64_t last_reconnect;     /* monotonic: sockets last replaced */
-    void *mon;                  /* the DEALER's monitor (CONNECTED, handshake failures) */
-    char refused[320];          /* why the coordinator's side refused our handshake, "" */
-    int64_t wait_next, wait_ival; /* the next "still waiting" line, and the growing gap */
-    unsigned mon_seq;
-    int exit_code;
-    bool done;
-};
-
-/* Connection setup shared by the DEALER and the SUB: after a partition the
- * kernel backs its SYN retries off to many seconds, so a connect gives up
- * after one and libzmq tries again within a second of the network's return. */
-static void s_reconnect_opts(void *sock)
-{
-    int ivl = 100, ivl_max = 1000, tmo = 1000;
-    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-    zmq_setsockopt(sock, ZMQ_CONNECT_TIMEOUT, &tmo, sizeof tmo);
-}
-
-/* TCP backs its retransmissions off exponentially: after an outage of 2 s
- * its next try may come 1.6 s later, and the coordinator, which judges
- * silence in beats (3), hears our heartbeats 3 s late and declares us
- * lost.  Heartbeats are a thin stream: Linux retransmits one at a linear
- * timeout for its first six tries (TCP_THIN_LINEAR_TIMEOUTS).  libzmq does
- * not expose its TCP sockets; its monitor's CONNECTED event names the
- * descriptor. */
-static void s_monitor_close(struct wk *w)
-{
-    if (!w->mon)
-        return;
-    zmq_socket_monitor(w->dealer, NULL, 0);
-    zmq_close(w->mon);
-    w->mon = NULL;
-}
-
-static void s_monitor_open(struct wk *w)
-{
-    char ep[96];
-    snprintf(ep, sizeof ep, "inproc://lockstep-worker-%p-%u", (void *)w, w->mon_seq++);
-    if (zmq_socket_monitor(w->dealer, ep,
-                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
-        return;
-    w->mon = zmq_socket(w->zctx, ZMQ_PAIR);
-    if (zmq_connect(w->mon, ep) != 0) {
-        zmq_close(w->mon);
-        w->mon = NULL;
-    }
-}
-
-/* The monitor's word on a handshake: a refusal is said at once (and when
- * its reason changes), and repeated by the "still waiting" lines. */
-static void s_handshake_event(struct wk *w, uint16_t ev, uint32_t val)
-{
-    char why[sizeof w->refused];
-    if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-        w->refused[0] = '\0';
-        return;
-    }
-    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-        snprintf(why, sizeof why, "the coordinator refused this worker's CURVE key (status %u): "
-                 "its public key is not in the coordinator's allowed/ directory (lockstep keygen "
-                 "DIR --workers %s, then restart the coordinator with --keys DIR)",
-                 (unsigned)val, w->o->name);
-    else if (w->o->cert)
-        snprintf(why, sizeof why, "the CURVE handshake with the coordinator failed: it runs "
-                 "without --keys, or --server-cert is not its coordinator.cert");
-    else
-        snprintf(why, sizeof why, "the coordinator wants CURVE (it runs with --keys): give "
-                 "--cert NAME.cert_secret and --server-cert coordinator.cert");
-    if (strcmp(why, w->refused) != 0)
-        log_error("not admitted: %s", why);
-    snprintf(w->refused, sizeof w->refused, "%s", why);
-}
-
-/* Not welcomed yet: say so again at growing intervals (2 s, 4 s, ... 1 min),
- * with how long it has been and the reason we know. */
-static void s_still_waiting(struct wk *w, int64_t now, bool reached)
-{
-    if (!w->wait_ival) {
-        w->wait_ival = 2 * NS_PER_SEC;
-        w->wait_next = w->hello_first + w->wait_ival;
-    }
-    if (now < w->wait_next)
-        return;
-    log_warn("still not admitted by %s after %.0f s: %s", w->o->connect,
-             (double)(now - w->hello_first) / NS_PER_SEC,
-             w->refused[0] ? w->refused
-             : reached     ? "no answer (is the coordinator up, and is no other worker "
-                             "connected under this name?)"
-                           : "cannot reach it (is the coordinator up, its ports open?)");
-    w->wait_ival = w->wait_ival * 2 > 60 * NS_PER_SEC ? 60 * NS_PER_SEC : w->wait_ival * 2;
-    w->wait_next = now + w->wait_ival;
-}
-
-static void s_monitor_drain(struct wk *w)
-{
-    uint16_t ev;
-    uint32_t fd;
-    for (int i = 0; w->mon && i < 16 && monitor_next(w->mon, &ev, &fd); i++) {
-        int one = 1;
-        if (ev == ZMQ_EVENT_CONNECTED &&
-            setsockopt((int)fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof one) != 0)
-            log_debug("TCP_THIN_LINEAR_TIMEOUTS: %s", strerror(errno));
-        else if (ev != ZMQ_EVENT_CONNECTED)
-            s_handshake_event(w, ev, fd);
-    }
-}
-
-/* The DEALER, new (the old one, if any, closed: LINGER 0 drops what it
- * queued; the spool still has every result).  0, or -1 with the reason
- * logged. */
-static int s_dealer_open(struct wk *w)
-{
-    s_monitor_close(w);
-    if (w->dealer)
-        zmq_close(w->dealer);
-    w->dealer = zmq_socket(w->zctx, ZMQ_DEALER);
-    int64_t maxmsg = PROTO_MAX_FRAME;
-    int one = 1, zero = 0;
-    zmq_setsockopt(w->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(w->dealer, ZMQ_ROUTING_ID, w->o->name, strlen(w->o->name));
-    /* queue nothing for a coordinator that is not there: HELLOs would pile up */
-    zmq_setsockopt(w->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
-    zmq_setsockopt(w->dealer, ZMQ_LINGER, &zero, sizeof zero);
-    s_reconnect_opts(w->dealer);
-    /* CURVE: a coordinator that does not know our key refuses us in the
-     * handshake; we only see silence (the HELLO warning says so) */
-    char cerr[512];
-    if (w->o->cert &&
-        curve_client(w->dealer, w->o->cert, w->o->server_cert, cerr, sizeof cerr) != 0) {
-        log_error("%s", cerr);
-        return -1;
-    }
-    s_monitor_open(w);
-    if (zmq_connect(w->dealer, w->o->connect) != 0) {
-        log_error("cannot connect to %s: %s", w->o->connect, zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    return 0;
-}
-
-static int s_send(struct wk *w, proto_builder_t *b)
+int wk_send(struct wk *w, proto_builder_t *b)
 {
     void *data;
     size_t len;
@@ -293,148 +74,7 @@ static int s_send_hello(struct wk *w)
     for (const struct bench_ops *const *p = bench_all(); *p && n < 64; p++)
         caps[n++] = (*p)->name;
     proto_put_strarray(b, "caps", caps, n);
-    return s_send(w, b);
-}
-
-static void s_send_ping(struct wk *w)
-{
-    w->ping_sent = clock_wall_ns();
-    proto_builder_t *b = proto_begin(PROTO_PING);
-    proto_put_int(b, "seq", ++w->ping_seq);
-    proto_put_int(b, "t0", w->ping_sent);
-    s_send(w, b);
-}
-
-/* Start a measurement of the clock offset: n ping-pongs, one at a time. */
-static void s_measure_start(struct wk *w, int n)
-{
-    clock_est_init(&w->probe);
-    w->ping_seq = 0;
-    w->ping_want = n;
-    s_send_ping(w);
-}
-
-/* The burst is over: its best sample becomes the offset GO instants are
- * converted with, unless the one in use, aged by the drift since, is still
- * the better bound (clock_est_prefer). */
-static void s_measure_end(struct wk *w)
-{
-    int64_t now = clock_mono_ns();
-    w->ping_want = 0;
-    w->ping_next = 0;
-    w->clk_tries++;
-    bool take = clock_est_prefer(&w->clk, now - w->clk_at, &w->probe);
-    w->clk_at = now;
-    if (!take)
-        return; /* every PONG lost, or a worse sample than the drift allows */
-    w->clk = w->probe;
-    w->clk_n++;
-    log_debug("clock offset %" PRId64 " ns +/- %" PRId64 " ns (measurement %d)", w->clk.offset_ns,
-              w->clk.err_ns, w->clk_n);
-}
-
-/* A new coordinator: on its kernel we read its very clock (a container on
- * its host, a swarm or --local workers), and pings could only add their
- * error to the recorded starts; elsewhere, measure the offset. */
-static void s_clock_welcome(struct wk *w, const proto_msg_t *m)
-{
-    char mine[64];
-    const char *theirs = proto_str(m, "boot_id");
-    clock_boot_id(mine, sizeof mine);
-    w->same_clock = theirs && mine[0] && strcmp(theirs, mine) == 0;
-    if (!w->same_clock) {
-        s_measure_start(w, PINGS);
-        return;
-    }
-    w->ping_want = 0; /* a measurement for an earlier coordinator */
-    w->ping_next = 0;
-    clock_est_same(&w->clk);
-    w->clk_n = 1;
-    w->clk_at = clock_mono_ns();
-    log_debug("same kernel as the coordinator (boot id %s): its clock, offset 0", mine);
-}
-
-/* The SUB connects to the coordinator's PUB port on the host we connect to:
- * the coordinator may have bound a wildcard address it cannot name for us. */
-static int s_sub_connect(struct wk *w, const char *pub)
-{
-    char ep[512];
-    const char *pcolon = strrchr(pub, ':'), *ccolon = strrchr(w->o->connect, ':');
-    if (strncmp(pub, "tcp://", 6) == 0 && strncmp(w->o->connect, "tcp://", 6) == 0 && pcolon &&
-        ccolon)
-        snprintf(ep, sizeof ep, "%.*s%s", (int)(ccolon - w->o->connect), w->o->connect, pcolon);
-    else
-        snprintf(ep, sizeof ep, "%s", pub);
-    if (w->sub && strcmp(ep, w->sub_endpoint) == 0)
-        return 0;
-    if (w->sub)
-        zmq_close(w->sub);
-    w->sub = zmq_socket(w->zctx, ZMQ_SUB);
-    if (!w->sub) { /* EMFILE: the context's socket limit (--swarm sizes it) */
-        log_error("cannot make a SUB socket: %s", zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    int64_t maxmsg = PROTO_MAX_FRAME;
-    zmq_setsockopt(w->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    int zero = 0;
-    zmq_setsockopt(w->sub, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, "", 0);
-    s_reconnect_opts(w->sub);
-    char err[512];
-    if (w->o->cert && curve_client(w->sub, w->o->cert, w->o->server_cert, err, sizeof err) != 0) {
-        log_error("%s", err);
-        return -1;
-    }
-    if (zmq_connect(w->sub, ep) != 0) {
-        log_error("cannot connect SUB to %s: %s", ep, zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    snprintf(w->sub_endpoint, sizeof w->sub_endpoint, "%s", ep);
-    return 0;
-}
-
-/* The address at which others reach us: the one our route to the
- * coordinator leaves from (a UDP connect sends nothing; it only picks the
- * route), unless --advertise says otherwise. */
-static void s_detect_advertise(struct wk *w)
-{
-    if (w->o->advertise)
-        snprintf(w->advertise, sizeof w->advertise, "%s", w->o->advertise);
-    const char *ep = w->o->connect;
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return;
-    char host[256], port[16];
-    const char *h = ep + 6, *colon = strrchr(h, ':');
-    if (!colon)
-        return;
-    size_t hl = (size_t)(colon - h);
-    if (*h == '[' && hl >= 2) { /* [v6] */
-        h++;
-        hl -= 2;
-    }
-    if (hl >= sizeof host)
-        return;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    /* how we reach the coordinator's host: a server there is ours at it */
-    if (hl < sizeof w->coord_host)
-        snprintf(w->coord_host, sizeof w->coord_host, "%s", host);
-    if (w->o->advertise)
-        return;
-    snprintf(port, sizeof port, "%s", colon + 1);
-    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-    if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
-        return;
-    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_storage me;
-    socklen_t len = sizeof me;
-    if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
-        getsockname(fd, (struct sockaddr *)&me, &len) == 0)
-        getnameinfo((struct sockaddr *)&me, len, w->advertise, sizeof w->advertise, NULL, 0,
-                    NI_NUMERICHOST);
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(res);
+    return wk_send(w, b);
 }
 
 /* ---- the job thread ---- */
@@ -521,7 +161,7 @@ static void s_ready_ep(struct wk *w, int64_t run, int64_t phase, int64_t rep, co
     if (endpoint)
         proto_put_str(b, "endpoint", endpoint);
     proto_put_int(b, "epoch", w->epoch);
-    s_send(w, b);
+    wk_send(w, b);
 }
 
 static void s_ready(struct wk *w, int64_t run, int64_t phase, int64_t rep, const char *error)
@@ -739,7 +379,7 @@ static void s_reconnect(struct wk *w)
         w->sub = NULL;
         w->sub_endpoint[0] = '\0';
     }
-    if (s_dealer_open(w) != 0) {
+    if (wk_dealer_open(w) != 0) {
         w->exit_code = 2;
         w->done = true;
     }
@@ -796,13 +436,13 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
             log_info("welcomed to run %" PRId64 " by %s", w->run, w->o->connect);
             clock_est_init(&w->clk);
             w->clk_n = w->clk_tries = 0;
-            s_clock_welcome(w, m);
+            wk_clock_welcome(w, m);
             spool_each(w->o->spool, w->run, s_resend_one, w);
         }
         w->welcomed = true;
         w->wait_ival = 0; /* a later registration says its own waiting again */
         w->hellos = 0;
-        s_sub_connect(w, proto_str(m, "pub"));
+        wk_sub_connect(w, proto_str(m, "pub"));
         break;
     case PROTO_REJECT:
         log_error("rejected by the coordinator: %s", proto_str(m, "reason"));
@@ -810,15 +450,7 @@ static void s_on_dealer(struct wk *w, const proto_msg_t *m)
         w->done = true;
         break;
     case PROTO_PONG:
-        if (w->ping_want && proto_int(m, "seq", -1) == w->ping_seq) {
-            clock_est_add(&w->probe, proto_int(m, "t0", 0), proto_int(m, "tc", 0),
-                          clock_wall_ns());
-            if (w->ping_seq < w->ping_want)
-                w->ping_next = clock_mono_ns() + PING_GAP_MIN_NS +
-                               (int64_t)(rand_r(&w->rnd) % (PING_GAP_RAND_NS / 1000)) * 1000;
-            else
-                s_measure_end(w);
-        }
+        wk_clock_pong(w, m);
         break;
     case PROTO_GO: /* sent to us alone: the coordinator's measurement-only GO modes */
         s_on_go(w, m);
@@ -874,7 +506,7 @@ static void s_heartbeat(struct wk *w, int64_t now)
     ticker_touch(&w->hb, now);
     proto_builder_t *b = proto_begin(PROTO_HEARTBEAT);
     proto_put_int(b, "t", clock_wall_ns());
-    s_send(w, b);
+    wk_send(w, b);
 }
 
 static void s_on_sub(struct wk *w, const proto_msg_t *m)
@@ -891,7 +523,7 @@ static void s_on_sub(struct wk *w, const proto_msg_t *m)
         if (proto_int(m, "run", -1) == w->run) {
             proto_builder_t *b = proto_begin(PROTO_SYNC_OK);
             proto_put_int(b, "nonce", proto_int(m, "nonce", 0));
-            s_send(w, b);
+            wk_send(w, b);
         }
         break;
     case PROTO_GO:
@@ -968,7 +600,7 @@ static void s_periodic(struct wk *w)
              * once must not wait seconds for nothing.  Counted for the
              * warning, which is about silence, not about its cause. */
             if (s_send_hello(w) != 0) {
-                s_still_waiting(w, now, false);
+                wk_still_waiting(w, now, false);
                 w->hello_next = now + 20 * NS_PER_MS;
                 if (now - w->hello_first > 2 * NS_PER_SEC && w->hellos < 3)
                     w->hellos = 3;
@@ -979,7 +611,7 @@ static void s_periodic(struct wk *w)
                 }
                 return;
             }
-            s_still_waiting(w, now, true);
+            wk_still_waiting(w, now, true);
             if (++w->hellos == 4)
                 log_warn("no answer from %s after %d HELLOs: is the coordinator up, and is no "
                          "other worker connected under the name '%s'?",
@@ -997,25 +629,7 @@ static void s_periodic(struct wk *w)
         s_heartbeat(w, now);
     if (ticker_due(&w->resend, now))
         spool_each(w->o->spool, w->run, s_resend_one, w);
-    if (w->ping_next && now >= w->ping_next) {
-        w->ping_next = 0;
-        s_send_ping(w);
-    }
-    /* a lost PONG must not stall the clock probe */
-    if (w->ping_want && !w->ping_next && clock_wall_ns() - w->ping_sent > PONG_TIMEOUT_NS) {
-        if (w->ping_seq < w->ping_want)
-            s_send_ping(w);
-        else
-            s_measure_end(w);
-    }
-    /* measure again now and then, never while a benchmark runs; soon while
-     * the bound is poor, but only a few times (a loaded coordinator or
-     * network stays so: every 2 s from a thousand workers is a load too) */
-    int64_t every = w->clk.samples && w->clk.err_ns > POOR_ERR_NS && w->clk_tries < POOR_TRIES
-                        ? REMEASURE_POOR_NS
-                        : w->remeasure_ns;
-    if (!w->ping_want && !w->same_clock && w->job.state != JOB_RUNNING && now - w->clk_at >= every)
-        s_measure_start(w, REPINGS);
+    wk_clock_periodic(w, now);
     if (now - w->last_heard > w->live.silence_ns) {
         char why[96];
         snprintf(why, sizeof why, "coordinator silent for %.1f s",
@@ -1049,7 +663,7 @@ int worker_run(const struct worker_opts *o)
     ticker_init(&w.resend, RESEND_NS);
     char err[512];
     host_facts_get(&w.facts);
-    s_detect_advertise(&w);
+    wk_detect_advertise(&w);
     if (o->platform && strcmp(o->platform, "auto") != 0)
         snprintf(w.facts.platform, sizeof w.facts.platform, "%s", o->platform);
     log_info("%s: platform %s (%s), %" PRId64 " cores", o->name, w.facts.platform, w.facts.why,
@@ -1081,7 +695,7 @@ int worker_run(const struct worker_opts *o)
             log_debug("no real-time priority for the control thread; heartbeats may lag under "
                       "load");
     }
-    if (s_dealer_open(&w) != 0) {
+    if (wk_dealer_open(&w) != 0) {
         w.exit_code = 2;
         goto out;
     }
@@ -1108,7 +722,7 @@ int worker_run(const struct worker_opts *o)
         if (n < 0 && zmq_errno() != EINTR)
             break;
         s_check_stall(&w, timeout);
-        s_monitor_drain(&w);
+        wk_monitor_drain(&w);
         if (n > 0) {
             if (items[0].revents & ZMQ_POLLIN)
                 s_recv(&w, w.dealer, false);
@@ -1128,7 +742,7 @@ out:
     s_job_reset(&w.job);
     if (w.sub)
         zmq_close(w.sub);
-    s_monitor_close(&w);
+    wk_monitor_close(&w);
     zmq_close(w.dealer);
     if (!o->zctx)
         zmq_ctx_term(w.zctx);
