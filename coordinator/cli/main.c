@@ -1,5 +1,7 @@
 /* main.c — the lockstep command line: parse the subcommand and dispatch
  * (git-style table).  Everything testable lives in the cmd_* modules. */
+#include <archive.h>
+#include <jansson.h>
 #include <msgpack.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -52,6 +54,9 @@ static void s_version(void)
                                                 : "no iperf benchmark");
     printf("  SQLite     %s\n", sqlite3_libversion());
     printf("  libyaml    %s\n", yaml_get_version_string());
+    printf("  jansson    %s\n", jansson_version_str());
+    int av = archive_version_number(); /* 3006002: 3.6.2 */
+    printf("  libarchive %d.%d.%d\n", av / 1000000, av / 1000 % 1000, av % 1000);
     printf("benchmarks:");
     for (const struct bench_ops *const *b = bench_all(); *b; b++)
         printf(" %s", (*b)->name);

@@ -100,7 +100,7 @@ for sub in run validate export list report; do
 done
 expect 0 "" -- "$LOCKSTEP" --help
 expect 0 "" -- "$LOCKSTEP" --version
-for lib in libzmq CZMQ msgpack-c libiperf SQLite libyaml; do
+for lib in libzmq CZMQ msgpack-c libiperf SQLite libyaml jansson libarchive; do
   grep -qE "^  $lib +([0-9]|not linked)" "$TMP/o" || { cat "$TMP/o"; fail "--version: $lib"; }
 done
 expect 0 "" -- "$WORKER" --help
