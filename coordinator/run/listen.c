@@ -106,7 +106,16 @@ static int s_secure(coord_t *c, const char *keys_dir, char *err, size_t errlen)
  * most once per REFUSAL_LOG_NS, preferring one whose address is known. */
 static void s_refused(coord_t *c, const char *peer)
 {
-    int64_t held = decide_refusal(&c->refusals, clock_mono_ns(), peer[0] != '\0', REFUSAL_LOG_NS);
+    int64_t now = clock_mono_ns();
+    bool may_log = !c->refusals.logged_at || now - c->refusals.logged_at >= REFUSAL_LOG_NS;
+    /* gone before getpeername could ask: the kernel still holds the socket
+     * we closed on it (FIN_WAIT, TIME_WAIT), with its peer's address */
+    const char *colon = strrchr(c->endpoint, ':');
+    char closed[64];
+    if (!peer[0] && may_log && colon &&
+        monitor_closed_peer((unsigned)strtoul(colon + 1, NULL, 10), closed, sizeof closed))
+        peer = closed;
+    int64_t held = decide_refusal(&c->refusals, now, peer[0] != '\0', REFUSAL_LOG_NS);
     if (held < 0)
         return;
     log_warn("refused a connection from %s: it did not complete the CURVE handshake (no "
