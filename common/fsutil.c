@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 /* nftw passes no user pointer: the first failure of the walk in progress.
@@ -39,4 +40,33 @@ int fs_rmtree(const char *dir)
         return -1;
     }
     return 0;
+}
+
+char *fs_slurp(const char *path, size_t *len_p)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 65536 + 1 > cap) {
+            char *nb = realloc(buf, cap = len + 65536 + 1);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + len, 1, cap - len - 1, f);
+        len += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (len_p)
+        *len_p = len;
+    return buf;
 }

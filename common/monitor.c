@@ -1,6 +1,8 @@
 /* monitor.c — see monitor.h. */
 #include "monitor.h"
 
+#include "fsutil.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -94,40 +96,13 @@ int monitor_closed_peer_in(const char *table, int v6, unsigned port, char *out, 
     return found;
 }
 
-/* A table's text, or NULL (the caller frees it). */
-static char *s_slurp(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap || cap >= (1u << 24)) /* all of it, or enough */
-            break;
-        char *more = realloc(buf, 2 * cap + 1);
-        if (!more) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = more;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
-
 int monitor_closed_peer(unsigned port, char *out, size_t len)
 {
     static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
     long long best = -1;
     int found = 0;
     for (int v6 = 0; v6 < 2; v6++) {
-        char *text = s_slurp(tables[v6]);
+        char *text = fs_slurp(tables[v6], NULL);
         found |= text && monitor_closed_peer_in(text, v6, port, out, len, &best);
         free(text);
     }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "closure.h"
+#include "fsutil.h"
 #include "launch.h"
 
 /* The modules the guest loads, in this order (each after those it needs),
@@ -175,10 +176,10 @@ int image_vm_kernel_modules(struct image_vm_kernel *k, char *why, size_t len)
 {
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/modules.order", k->moddir);
-    char *order = launch_slurp(path, NULL);
+    char *order = fs_slurp(path, NULL);
     if (!order) {
         snprintf(path, sizeof path, "%s/modules.dep", k->moddir);
-        order = launch_slurp(path, NULL);
+        order = fs_slurp(path, NULL);
     }
     if (!order) {
         snprintf(why, len,
@@ -188,7 +189,7 @@ int image_vm_kernel_modules(struct image_vm_kernel *k, char *why, size_t len)
         return -1;
     }
     snprintf(path, sizeof path, "%s/modules.builtin", k->moddir);
-    char *builtin = launch_slurp(path, NULL);
+    char *builtin = fs_slurp(path, NULL);
     int rc = 0;
     for (size_t i = 0; i < VM_NMODULES && rc == 0; i++) {
         const char *line = s_index_line(order, s_modules[i].name);

@@ -207,9 +207,6 @@ int launch_tools(const struct launch_env *env, const struct launch_spec *spec, c
  * often lacks (mkfs.ext4); a name with a '/' as it is.  0 and its path, or
  * -1. */
 int launch_which(const char *name, char *out, size_t len);
-/* A whole file, NUL-terminated (its length in *len_p when not NULL), to
- * free(); NULL when it cannot be read. */
-char *launch_slurp(const char *path, size_t *len_p);
 
 /* The last non-empty line of a log file, for messages ("" when none). */
 void launch_log_tail(const char *path, char *buf, size_t len);

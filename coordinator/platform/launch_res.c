@@ -234,35 +234,6 @@ int launch_which(const char *name, char *out, size_t len)
     return -1;
 }
 
-char *launch_slurp(const char *path, size_t *len_p)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len + 65536 + 1 > cap) {
-            char *nb = realloc(buf, cap = len + 65536 + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
-    buf[len] = '\0';
-    if (len_p)
-        *len_p = len;
-    return buf;
-}
-
 /* ---- tools ---- */
 
 /* Companions of the worker that benchmarks start (fork's minimal helper):

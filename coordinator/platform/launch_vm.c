@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "image_vm.h"
+#include "fsutil.h"
 #include "log.h"
 
 #define VM_QEMU "qemu-system-x86_64"
@@ -192,7 +193,7 @@ static int s_kvm_probe(const struct launch_env *env, const struct image_vm_kerne
             unlink(console);
             return -1;
         }
-        char *log = launch_slurp(console, NULL);
+        char *log = fs_slurp(console, NULL);
         char tail[256];
         launch_log_tail(console, tail, sizeof tail);
         if (log && strstr(log, "Kernel panic"))

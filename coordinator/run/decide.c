@@ -78,9 +78,14 @@ static int64_t s_refusal_logged(struct refusal_log *r, int64_t now)
     return held;
 }
 
+bool decide_refusal_may_log(const struct refusal_log *r, int64_t now, int64_t interval_ns)
+{
+    return !r->logged_at || now - r->logged_at >= interval_ns;
+}
+
 int64_t decide_refusal(struct refusal_log *r, int64_t now, bool known, int64_t interval_ns)
 {
-    if (r->logged_at && now - r->logged_at < interval_ns) {
+    if (!decide_refusal_may_log(r, now, interval_ns)) {
         r->held++;
         return -1;
     }
@@ -95,9 +100,9 @@ int64_t decide_refusal(struct refusal_log *r, int64_t now, bool known, int64_t i
     return s_refusal_logged(r, now);
 }
 
-int64_t decide_refusal_due(struct refusal_log *r, int64_t now, int64_t interval_ns)
+int64_t decide_refusal_due(struct refusal_log *r, int64_t now, int64_t interval_ns, bool final)
 {
-    if (!r->unknown_since || now - r->unknown_since < interval_ns)
+    if (!r->unknown_since || (!final && now - r->unknown_since < interval_ns))
         return -1;
     /* the one held back is logged itself: the others were held with it */
     int64_t held = s_refusal_logged(r, now);

@@ -77,12 +77,16 @@ struct refusal_log {
     int64_t unknown_since; /* the first refusal held back for want of an address; 0: none */
     int64_t held;          /* refusals not logged since the last line */
 };
+/* May a refusal at now be logged, or is a line of the last interval still
+ * standing (then looking for its address is not worth it)? */
+bool decide_refusal_may_log(const struct refusal_log *r, int64_t now, int64_t interval_ns);
 /* A refusal at now (known: its address is known).  -1: not logged now (it
  * is counted); otherwise log it now: the value is how many others were held
  * back since the last line. */
 int64_t decide_refusal(struct refusal_log *r, int64_t now, bool known, int64_t interval_ns);
 /* No refusal at now: how many refusals without an address are due to be
- * logged (held back a whole interval), -1 when none. */
-int64_t decide_refusal_due(struct refusal_log *r, int64_t now, int64_t interval_ns);
+ * logged (held back a whole interval, or any at all when final: the
+ * coordinator ends), -1 when none. */
+int64_t decide_refusal_due(struct refusal_log *r, int64_t now, int64_t interval_ns, bool final);
 
 #endif

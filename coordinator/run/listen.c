@@ -107,7 +107,7 @@ static int s_secure(coord_t *c, const char *keys_dir, char *err, size_t errlen)
 static void s_refused(coord_t *c, const char *peer)
 {
     int64_t now = clock_mono_ns();
-    bool may_log = !c->refusals.logged_at || now - c->refusals.logged_at >= REFUSAL_LOG_NS;
+    bool may_log = decide_refusal_may_log(&c->refusals, now, REFUSAL_LOG_NS);
     /* gone before getpeername could ask: the kernel still holds the socket
      * we closed on it (FIN_WAIT, TIME_WAIT), with its peer's address */
     const char *colon = strrchr(c->endpoint, ':');
@@ -126,9 +126,7 @@ static void s_refused(coord_t *c, const char *peer)
 
 void coord_refusals_due(coord_t *c, bool final)
 {
-    int64_t now = final && c->refusals.unknown_since ? c->refusals.unknown_since + REFUSAL_LOG_NS
-                                                     : clock_mono_ns();
-    int64_t held = decide_refusal_due(&c->refusals, now, REFUSAL_LOG_NS);
+    int64_t held = decide_refusal_due(&c->refusals, clock_mono_ns(), REFUSAL_LOG_NS, final);
     if (held >= 0)
         log_warn("refused a connection from an unknown address (it closed before it was "
                  "looked up): it did not complete the CURVE handshake (no security, or not a "

@@ -161,10 +161,10 @@ static void test_refusal_log(void **state)
     /* no address: held, and the next with an address is logged in its place */
     r = (struct refusal_log){ 0 };
     assert_int_equal(decide_refusal(&r, t0, false, ival), -1);
-    assert_int_equal(decide_refusal_due(&r, t0 + 5 * S, ival), -1);
+    assert_int_equal(decide_refusal_due(&r, t0 + 5 * S, ival, false), -1);
     assert_int_equal(decide_refusal(&r, t0 + 1 * S, false, ival), -1);
     assert_int_equal(decide_refusal(&r, t0 + 2 * S, true, ival), 2);
-    assert_int_equal(decide_refusal_due(&r, t0 + 30 * S, ival), -1); /* nothing left */
+    assert_int_equal(decide_refusal_due(&r, t0 + 30 * S, ival, false), -1); /* nothing left */
     assert_int_equal(decide_refusal(&r, t0 + 3 * S, false, ival), -1); /* rate limit */
 
     /* no address ever: logged when it has waited a whole interval, by the
@@ -176,9 +176,17 @@ static void test_refusal_log(void **state)
     r = (struct refusal_log){ 0 };
     assert_int_equal(decide_refusal(&r, t0, false, ival), -1);
     assert_int_equal(decide_refusal(&r, t0 + 1 * S, false, ival), -1);
-    assert_int_equal(decide_refusal_due(&r, t0 + 9 * S, ival), -1);
-    assert_int_equal(decide_refusal_due(&r, t0 + 10 * S, ival), 1); /* itself and 1 more */
-    assert_int_equal(decide_refusal_due(&r, t0 + 30 * S, ival), -1);
+    assert_int_equal(decide_refusal_due(&r, t0 + 9 * S, ival, false), -1);
+    assert_int_equal(decide_refusal_due(&r, t0 + 10 * S, ival, false), 1); /* itself and 1 more */
+    assert_int_equal(decide_refusal_due(&r, t0 + 30 * S, ival, false), -1);
+    /* the coordinator ending: whatever is held back is logged at once */
+    struct refusal_log f = { 0 };
+    assert_int_equal(decide_refusal(&f, t0, false, ival), -1);
+    assert_int_equal(decide_refusal_due(&f, t0 + 1 * S, ival, false), -1);
+    assert_int_equal(decide_refusal_due(&f, t0 + 1 * S, ival, true), 0);
+    assert_int_equal(decide_refusal_due(&f, t0 + 2 * S, ival, true), -1);
+    assert_false(decide_refusal_may_log(&f, t0 + 2 * S, ival));
+    assert_true(decide_refusal_may_log(&f, t0 + 11 * S, ival));
     /* and the rate limit holds from that line */
     assert_int_equal(decide_refusal(&r, t0 + 12 * S, true, ival), -1);
     assert_int_equal(decide_refusal(&r, t0 + 21 * S, true, ival), 1);
