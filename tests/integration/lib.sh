@@ -90,6 +90,25 @@ wait_for() {
   return 1
 }
 
+# Wait (at most SECS) until each worker PID has used half a second of CPU
+# from now: a worker running the cpu benchmark keeps a core busy, so it is
+# measuring, not still waiting for its GO.  "The phase is stored, sleep a
+# second" is not that under load: a worker frozen before its start time
+# measures from the thaw.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+wait_measuring() { # SECS PID...
+  local secs=$1 pid; shift
+  local -A base=()
+  for pid in "$@"; do base[$pid]=$(cpu_ticks "$pid"); done
+  local half=$(( $(getconf CLK_TCK) / 2 ))
+  all_measuring() {
+    for pid in "${!base[@]}"; do
+      [ $(( $(cpu_ticks "$pid") - ${base[$pid]} )) -ge "$half" ] || return 1
+    done
+  }
+  wait_for "$secs" all_measuring
+}
+
 expect_eq() { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
 # A simulated public iperf server: network namespace NAME on subnet NET

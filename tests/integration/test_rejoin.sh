@@ -19,15 +19,8 @@ run_case() { # $1: experiment file, $2: tag
   done
   in_long() { [ -f "$DB" ] && [ "$(sql "SELECT COUNT(*) FROM phases WHERE name='long'" 2>/dev/null)" = 1 ]; }
   wait_for 30 in_long || { cat "$TMP/$tag.err"; fail "$tag: phase 'long' never started"; }
-  # freeze w2 in the middle of its 6 s repetition, not before it: under
-  # load its GO may come a while after the phase is stored, and a frozen
-  # worker that has not started measures its 6 s from the thaw.  The cpu
-  # benchmark keeps a core busy: w2 is measuring once it has used 0.5 s
-  # of CPU since the phase began.
-  cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-  local cpu0; cpu0=$(cpu_of "$PID_w2")
-  measuring() { [ $(( $(cpu_of "$PID_w2") - cpu0 )) -ge $(( $(getconf CLK_TCK) / 2 )) ]; }
-  wait_for 30 measuring || fail "$tag: w2 never started its repetition of 'long'"
+  # frozen in the middle of its 6 s repetition, not before it (lib.sh)
+  wait_measuring 30 "$PID_w2" || fail "$tag: w2 never started its repetition of 'long'"
   kill -STOP "$PID_w2"
   stopped_at=$(date +%s%N)
   # frozen until declared lost (3 missed heartbeats of 1 s), then thawed

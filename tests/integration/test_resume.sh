@@ -14,11 +14,12 @@ EXP=$SRC/tests/integration/data/five.yaml
 A=$!; PIDS+=($A)
 for n in w1 w2 w3; do
   "$WORKER" --connect "$EP" --name $n --spool "$TMP/spool-$n" 2>"$TMP/$n.log" &
-  PIDS+=($!)
+  PIDS+=($!); WPIDS+=($!)
 done
 in_long() { [ -f "$DB" ] && [ "$(sql "SELECT COUNT(*) FROM phases WHERE name='long'" 2>/dev/null)" = 1 ]; }
 wait_for 30 in_long || { cat "$TMP/a.err"; fail "phase 'long' never started"; }
-sleep 1
+# all three have their GO and measure (lib.sh), so that they finish 'long'
+wait_measuring 30 "${WPIDS[@]}" || fail "the workers never started 'long'"
 kill -STOP $A # frozen: the results of 'long' will not be acknowledged
 spooled() { [ "$(ls "$TMP"/spool-w*/*-00002-000001.res 2>/dev/null | wc -l)" = 3 ]; }
 wait_for 15 spooled || { kill -9 $A; fail "the workers did not spool their results of 'long'"; }
