@@ -75,10 +75,11 @@ reps_after() { # phase/rep of each repetition after 'long' chosen after w2 was b
 }
 owed=$(reps_after | tr '\n' ' ')
 echo "chosen after w2 was back: $owed"
-[ "$(reps_after | wc -l)" -ge 2 ] || {
+read -ra owed_list <<< "$owed"
+[ "${#owed_list[@]}" -ge 2 ] || {
   tail -20 "$TMP/rejoin.err"; tail -20 "$TMP/rejoin-w2.log"
   fail "w2 was back too late for the run to show that it takes part (after: $owed)"; }
-for pr in $owed; do
+for pr in "${owed_list[@]}"; do
   expect_eq "$(sql "SELECT status FROM results WHERE worker='w2' AND phase=${pr%/*} AND rep=${pr#*/} AND metric IN ('ok', 'events_per_sec')")" \
     ok "w2 in repetition $pr, chosen after it was back"
 done
